@@ -1,0 +1,1 @@
+"""The Japan SIM Data integration."""

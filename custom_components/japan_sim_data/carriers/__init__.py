@@ -1,0 +1,1 @@
+"""A Home Assistant-free library that reads remaining mobile data from Japanese carriers."""

@@ -1,0 +1,52 @@
+"""The interface every carrier adapter implements."""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from typing import ClassVar
+
+import aiohttp
+
+from .models import AccountUsage, Carrier
+
+
+class CarrierAdapter(ABC):
+    """Reads the remaining data of every SIM on one carrier account.
+
+    An adapter owns nothing but the session it is given: the caller creates one session per
+    account (so cookies never mix between accounts) and closes it.
+    """
+
+    carrier: ClassVar[Carrier]
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        """Keep the account's HTTP session."""
+        self._session = session
+
+    @property
+    @abstractmethod
+    def account_id(self) -> str:
+        """A stable identifier for the account that reveals nothing about the user."""
+
+    @abstractmethod
+    async def async_login(self) -> None:
+        """Log in (or check the stored token), raising CarrierAuthError on a real rejection."""
+
+    @abstractmethod
+    async def async_fetch(self) -> AccountUsage:
+        """Return the usage of every SIM on the account, logging in again once if needed."""
+
+    def refreshed_secrets(self) -> dict[str, str]:
+        """Secrets the adapter renewed since it was built, for the caller to persist.
+
+        Adapters whose tokens rotate (povo, mineo) return the new values here; the default
+        is that nothing needs saving.
+        """
+        return {}
+
+
+def anonymous_id(*parts: str) -> str:
+    """Derive a stable, non-reversible identifier from login identifiers."""
+    digest = hashlib.sha256("\x1f".join(part.strip().lower() for part in parts).encode())
+    return digest.hexdigest()[:16]

@@ -1,0 +1,44 @@
+"""Exceptions raised by the carrier library.
+
+Messages never contain credentials, tokens, cookies, phone numbers or ICCIDs: they may be
+logged or shown to the user as they are.
+"""
+
+from __future__ import annotations
+
+
+class CarrierError(Exception):
+    """Base class of every error the carrier library raises."""
+
+
+class CarrierConnectionError(CarrierError):
+    """The carrier could not be reached, timed out or answered with a server error."""
+
+
+class CarrierMaintenanceError(CarrierConnectionError):
+    """The carrier answered with a maintenance or error page instead of data."""
+
+
+class CarrierRateLimitError(CarrierError):
+    """The carrier asked us to slow down (HTTP 429 or a throttling answer)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        """Keep how long the carrier asked us to wait, in seconds, when it said so."""
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class CarrierAuthError(CarrierError):
+    """The carrier rejected the credentials: the user has to enter new ones."""
+
+
+class CarrierSessionExpiredError(CarrierError):
+    """The session or token is no longer valid; logging in again may fix it."""
+
+
+class CarrierParseError(CarrierError):
+    """The carrier answered, but not in a shape this library understands."""
+
+
+class CarrierAppVersionError(CarrierError):
+    """The carrier's API refuses the app version this library presents."""

@@ -1,0 +1,109 @@
+"""Plain data models the carrier adapters return.
+
+Amounts are bytes (int), moments are timezone-aware datetimes in Asia/Tokyo. A figure a carrier
+did not send is None, never 0. Models are frozen and compare by value, so the coordinator can
+skip entity writes when nothing changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class Carrier(StrEnum):
+    """Carriers with a live adapter."""
+
+    IIJMIO = "iijmio"
+    POVO = "povo"
+    SOFTBANK = "softbank"
+    YMOBILE = "ymobile"
+    LINEMO = "linemo"
+
+
+class BucketKind(StrEnum):
+    """Where a slice of data comes from; each slice has its own expiry."""
+
+    MONTHLY = "monthly"
+    """This period's allowance."""
+    CARRIED_OVER = "carried_over"
+    """Unused allowance from the previous period."""
+    TOPPING = "topping"
+    """Data bought on top of the plan (povo toppings, IIJmio coupons, paid additions)."""
+    GIFT = "gift"
+    """Data received as a gift or a bonus."""
+
+
+@dataclass(frozen=True, slots=True)
+class DataBucket:
+    """One slice of data with its own expiry."""
+
+    kind: BucketKind
+    remaining: int | None
+    """Bytes left in this slice; None when the carrier did not say."""
+    total: int | None = None
+    """Bytes the slice started with; None when the carrier did not say."""
+    expires: datetime | None = None
+    """The last moment the data can be used, in Tokyo; None when unknown."""
+
+
+@dataclass(frozen=True, slots=True)
+class SimUsage:
+    """What a carrier reports for one SIM line."""
+
+    sim_id: str
+    """A stable carrier identifier (service code, line id); never a phone number."""
+    plan_name: str | None = None
+    number_suffix: str | None = None
+    """The last four digits of the line's phone number, for naming; never the whole number."""
+    buckets: tuple[DataBucket, ...] = ()
+    allowance: int | None = None
+    """The plan's data per period, in bytes."""
+    used: int | None = None
+    """Bytes used in the current period, when the carrier reports it."""
+    throttled: bool | None = None
+    """True when the line is slowed down (limit reached or low-speed mode)."""
+    resets_on: date | None = None
+    """The day the next period's allowance arrives, for carriers that reset monthly."""
+    shared_pool: bool = False
+    """True when the line draws from a data-share group's pool."""
+
+    @property
+    def remaining(self) -> int | None:
+        """Bytes left over every bucket; None when no bucket gave a figure."""
+        known = [bucket.remaining for bucket in self.buckets if bucket.remaining is not None]
+        return sum(known) if known else None
+
+    def remaining_of(self, *kinds: BucketKind) -> int | None:
+        """Bytes left in the buckets of the given kinds; None when none of them gave a figure."""
+        known = [
+            bucket.remaining
+            for bucket in self.buckets
+            if bucket.kind in kinds and bucket.remaining is not None
+        ]
+        return sum(known) if known else None
+
+    @property
+    def next_expiry(self) -> datetime | None:
+        """When the soonest-expiring data that is still left expires.
+
+        Falls back to the soonest expiry of any bucket when none holds data (or none says
+        how much it holds), so a plan with an empty allowance still shows its reset.
+        """
+        holding = [
+            bucket.expires
+            for bucket in self.buckets
+            if bucket.expires is not None and bucket.remaining
+        ]
+        if holding:
+            return min(holding)
+        dated = [bucket.expires for bucket in self.buckets if bucket.expires is not None]
+        return min(dated) if dated else None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountUsage:
+    """Every SIM line of one carrier account, keyed by ``SimUsage.sim_id``."""
+
+    sims: dict[str, SimUsage] = field(default_factory=dict)
