@@ -23,8 +23,11 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> Iterato
 
 
 @pytest.fixture
-async def serve() -> AsyncIterator[ServeApp]:
-    """Start aiohttp apps on 127.0.0.1 and return their base URLs (no trailing slash)."""
+async def serve(socket_enabled: None) -> AsyncIterator[ServeApp]:
+    """Start aiohttp apps on 127.0.0.1 and return their base URLs (no trailing slash).
+
+    Home Assistant's test plugin blocks sockets; these tests need real ones, on loopback only.
+    """
     servers: list[TestServer] = []
 
     async def start(app: web.Application) -> str:

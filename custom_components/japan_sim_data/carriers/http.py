@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from http import HTTPStatus
 from typing import Any, Final
 
 import aiohttp
@@ -83,22 +84,22 @@ async def request(
     except TimeoutError as err:
         raise CarrierConnectionError("The carrier did not answer in time") from err
     except aiohttp.ClientError as err:
-        raise CarrierConnectionError(
-            f"Could not reach the carrier ({type(err).__name__})"
-        ) from err
+        raise CarrierConnectionError(f"Could not reach the carrier ({type(err).__name__})") from err
 
-    if reply.status == 429:
+    if reply.status == HTTPStatus.TOO_MANY_REQUESTS:
         raise CarrierRateLimitError(
             "The carrier asked us to slow down (HTTP 429)",
             retry_after=retry_after_seconds(reply.headers.get("Retry-After")),
         )
-    if reply.status >= 500:
-        if reply.status == 503 or reply.looks_like_html:
+    if reply.status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        if reply.status == HTTPStatus.SERVICE_UNAVAILABLE or reply.looks_like_html:
             raise CarrierMaintenanceError(
                 f"The carrier's site is unavailable (HTTP {reply.status}); "
                 "it may be under maintenance"
             )
-        raise CarrierConnectionError(f"The carrier answered with a server error (HTTP {reply.status})")
+        raise CarrierConnectionError(
+            f"The carrier answered with a server error (HTTP {reply.status})"
+        )
     return reply
 
 
@@ -111,7 +112,7 @@ def retry_after_seconds(header: str | None) -> float | None:
         return float(header)
     try:
         when = parsedate_to_datetime(header)
-    except (TypeError, ValueError):
+    except TypeError, ValueError:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)

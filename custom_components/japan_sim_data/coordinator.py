@@ -1,0 +1,159 @@
+"""One coordinator per carrier account: polls the adapter, maps its errors for Home Assistant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.event import async_track_point_in_time
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from .adapters import CarrierProfile
+from .carriers.base import CarrierAdapter
+from .carriers.dates import TOKYO
+from .carriers.errors import (
+    CarrierAppVersionError,
+    CarrierAuthError,
+    CarrierConnectionError,
+    CarrierError,
+    CarrierMaintenanceError,
+    CarrierParseError,
+    CarrierRateLimitError,
+)
+from .carriers.models import AccountUsage
+from .const import DOMAIN, LOGGER, MAX_BACKOFF_INTERVAL, UPDATE_INTERVAL
+
+
+@dataclass(slots=True)
+class JapanSimDataRuntimeData:
+    """What a loaded config entry holds."""
+
+    coordinator: JapanSimDataCoordinator
+    profile: CarrierProfile
+    account_device_id: str
+    """The device registry id of the account's device, which each SIM's device hangs off."""
+
+
+type JapanSimDataConfigEntry = ConfigEntry[JapanSimDataRuntimeData]
+
+
+class JapanSimDataCoordinator(DataUpdateCoordinator[AccountUsage]):
+    """Fetches every SIM of one account at a polite interval."""
+
+    config_entry: JapanSimDataConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: JapanSimDataConfigEntry,
+        adapter: CarrierAdapter,
+        carrier_name: str,
+    ) -> None:
+        """Poll ``adapter`` every UPDATE_INTERVAL, backing off after failures."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} {carrier_name}",
+            update_interval=UPDATE_INTERVAL,
+            # Models compare by value: unchanged figures write no state.
+            always_update=False,
+        )
+        self.adapter = adapter
+        self.carrier_name = carrier_name
+        self._consecutive_failures = 0
+        self._unsub_midnight: CALLBACK_TYPE | None = None
+
+    async def _async_update_data(self) -> AccountUsage:
+        try:
+            usage = await self.adapter.async_fetch()
+        except CarrierAuthError as err:
+            # A rejected password is not retried: that is how accounts get locked. Polling
+            # resumes when the user re-authenticates and the entry reloads.
+            self.update_interval = None
+            raise self._translate(err) from err
+        except CarrierError as err:
+            self._consecutive_failures += 1
+            # Double the wait after each failure in a row: carriers ban clients that hammer.
+            self.update_interval = min(
+                UPDATE_INTERVAL * 2 ** (self._consecutive_failures - 1), MAX_BACKOFF_INTERVAL
+            )
+            raise self._translate(err) from err
+        finally:
+            self._store_refreshed_secrets()
+        self._consecutive_failures = 0
+        self.update_interval = UPDATE_INTERVAL
+        return usage
+
+    def _translate(self, err: CarrierError) -> ConfigEntryAuthFailed | UpdateFailed:
+        """Turn a library error into what Home Assistant expects, with a translated message."""
+        placeholders = {"carrier": self.carrier_name, "error": str(err)}
+        if isinstance(err, CarrierAuthError):
+            return ConfigEntryAuthFailed(
+                translation_domain=DOMAIN,
+                translation_key="invalid_auth",
+                translation_placeholders=placeholders,
+            )
+        retry_after = err.retry_after if isinstance(err, CarrierRateLimitError) else None
+        return UpdateFailed(
+            retry_after=retry_after,
+            translation_domain=DOMAIN,
+            translation_key=_error_key(err),
+            translation_placeholders=placeholders,
+        )
+
+    @callback
+    def _store_refreshed_secrets(self) -> None:
+        """Persist tokens the adapter renewed, so a restart does not need a new login."""
+        refreshed = self.adapter.refreshed_secrets()
+        if refreshed and any(self.config_entry.data.get(k) != v for k, v in refreshed.items()):
+            self.hass.config_entries.async_update_entry(
+                self.config_entry, data={**self.config_entry.data, **refreshed}
+            )
+
+    @callback
+    def async_start_midnight_updates(self) -> None:
+        """Rewrite the entities at each midnight in Tokyo, when "days left" changes.
+
+        Polls that bring the same figures write no state, so without this the countdown
+        would wait for the carrier's figures to change.
+        """
+        self._unsub_midnight = async_track_point_in_time(
+            self.hass, self._at_midnight, _next_tokyo_midnight(dt_util.now())
+        )
+
+    @callback
+    def _at_midnight(self, _now: datetime) -> None:
+        self.async_update_listeners()
+        self.async_start_midnight_updates()
+
+    async def async_shutdown(self) -> None:
+        """Stop the midnight timer with the coordinator."""
+        if self._unsub_midnight is not None:
+            self._unsub_midnight()
+            self._unsub_midnight = None
+        await super().async_shutdown()
+
+
+def _error_key(err: CarrierError) -> str:
+    if isinstance(err, CarrierRateLimitError):
+        return "rate_limited"
+    if isinstance(err, CarrierMaintenanceError):
+        return "maintenance"
+    if isinstance(err, CarrierConnectionError):
+        return "cannot_connect"
+    if isinstance(err, CarrierAppVersionError):
+        return "app_version"
+    if isinstance(err, CarrierParseError):
+        return "unexpected_answer"
+    return "update_failed"
+
+
+def _next_tokyo_midnight(now: datetime) -> datetime:
+    tomorrow = now.astimezone(TOKYO).date() + timedelta(days=1)
+    # One second past midnight, so the new day has certainly begun.
+    return datetime(tomorrow.year, tomorrow.month, tomorrow.day, 0, 0, 1, tzinfo=TOKYO)

@@ -1,0 +1,50 @@
+"""Diagnostics: what the integration read, with every secret and identifier removed."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.core import HomeAssistant
+
+from .coordinator import JapanSimDataConfigEntry
+
+# Entry fields that identify the user: login ids, passwords, tokens, numbers.
+TO_REDACT = {
+    "username",
+    "password",
+    "email",
+    "auth_token",
+    "refresh_token",
+    "device_id",
+    "phone_number",
+    "title",
+    "unique_id",
+}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: JapanSimDataConfigEntry
+) -> dict[str, Any]:
+    """Return the entry and the last figures; SIMs are numbered instead of named."""
+    coordinator = entry.runtime_data.coordinator
+    sims = [
+        {
+            **asdict(sim),
+            "sim_id": "**REDACTED**",
+            "number_suffix": "**REDACTED**" if sim.number_suffix else None,
+            "remaining": sim.remaining,
+        }
+        for sim in coordinator.data.sims.values()
+    ]
+    return {
+        "entry": async_redact_data(
+            entry.as_dict(), TO_REDACT | entry.runtime_data.profile.secret_keys
+        ),
+        "last_update_success": coordinator.last_update_success,
+        "update_interval_seconds": (
+            coordinator.update_interval.total_seconds() if coordinator.update_interval else None
+        ),
+        "sims": sims,
+    }

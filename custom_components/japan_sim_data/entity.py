@@ -1,0 +1,54 @@
+"""The base of every entity: one device per SIM, linked to its account's device."""
+
+from __future__ import annotations
+
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .carriers.models import SimUsage
+from .const import DOMAIN
+from .coordinator import JapanSimDataCoordinator
+
+
+def sim_device_identifier(entry_unique_id: str, sim_id: str) -> tuple[str, str]:
+    """Identify a SIM's device by its account and its carrier identifier."""
+    return (DOMAIN, f"{entry_unique_id}_{sim_id}")
+
+
+def sim_device_name(carrier_name: str, sim: SimUsage) -> str:
+    """Name a SIM after its plan and the last digits of its number, never the whole number."""
+    name = f"{carrier_name} {sim.plan_name}" if sim.plan_name else carrier_name
+    return f"{name} ({sim.number_suffix})" if sim.number_suffix else name
+
+
+class JapanSimDataEntity(CoordinatorEntity[JapanSimDataCoordinator]):
+    """An entity that describes one SIM line."""
+
+    _attr_has_entity_name = True
+
+    def __init__(self, coordinator: JapanSimDataCoordinator, sim_id: str, key: str) -> None:
+        """Attach the entity to the SIM's device."""
+        super().__init__(coordinator)
+        self.sim_id = sim_id
+        entry = coordinator.config_entry
+        assert entry.unique_id is not None
+        self._attr_unique_id = f"{entry.unique_id}_{sim_id}_{key}"
+        sim = coordinator.data.sims[sim_id]
+        self._attr_device_info = DeviceInfo(
+            identifiers={sim_device_identifier(entry.unique_id, sim_id)},
+            name=sim_device_name(coordinator.carrier_name, sim),
+            manufacturer=coordinator.carrier_name,
+            model=sim.plan_name,
+            entry_type=DeviceEntryType.SERVICE,
+            via_device_id=entry.runtime_data.account_device_id,
+        )
+
+    @property
+    def sim(self) -> SimUsage | None:
+        """The SIM's latest figures; None once the account no longer lists it."""
+        return self.coordinator.data.sims.get(self.sim_id)
+
+    @property
+    def available(self) -> bool:
+        """Unavailable when the last fetch failed or the SIM left the account."""
+        return super().available and self.sim is not None

@@ -1,0 +1,149 @@
+"""Sensors: remaining data, allowance, carried-over data, days left, expiry and plan per SIM."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import EntityCategory, UnitOfInformation, UnitOfTime
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
+
+from .carriers.dates import TOKYO, days_left, end_of_day
+from .carriers.models import BucketKind, SimUsage
+from .coordinator import JapanSimDataConfigEntry, JapanSimDataCoordinator
+from .entity import JapanSimDataEntity
+
+# Read-only entities fed by the coordinator: no limit on parallel updates.
+PARALLEL_UPDATES = 0
+
+
+def data_expires(sim: SimUsage) -> datetime | None:
+    """When the data that goes first expires: the soonest bucket, else the end of the period."""
+    if (expiry := sim.next_expiry) is not None:
+        return expiry
+    if sim.resets_on is not None:
+        return end_of_day(sim.resets_on - timedelta(days=1))
+    return None
+
+
+def _days_left(sim: SimUsage) -> int | None:
+    expiry = data_expires(sim)
+    return None if expiry is None else days_left(expiry, dt_util.now())
+
+
+def _expiry_date(sim: SimUsage) -> date | None:
+    expiry = data_expires(sim)
+    return None if expiry is None else expiry.astimezone(TOKYO).date()
+
+
+@dataclass(frozen=True, kw_only=True)
+class JapanSimDataSensorDescription(SensorEntityDescription):
+    """A SIM sensor and how to read its value."""
+
+    value_fn: Callable[[SimUsage], int | str | date | None]
+
+
+def _data_size(
+    key: str,
+    value_fn: Callable[[SimUsage], int | None],
+    state_class: SensorStateClass | None = None,
+) -> JapanSimDataSensorDescription:
+    """Describe a data-amount sensor: bytes, shown in GiB because Japanese carriers' "GB" is."""
+    return JapanSimDataSensorDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.DATA_SIZE,
+        native_unit_of_measurement=UnitOfInformation.BYTES,
+        suggested_unit_of_measurement=UnitOfInformation.GIBIBYTES,
+        suggested_display_precision=2,
+        state_class=state_class,
+        value_fn=value_fn,
+    )
+
+
+SENSORS: tuple[JapanSimDataSensorDescription, ...] = (
+    _data_size(
+        "remaining_data",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda sim: sim.remaining,
+    ),
+    _data_size("data_allowance", value_fn=lambda sim: sim.allowance),
+    _data_size(
+        "carried_over_data",
+        value_fn=lambda sim: sim.remaining_of(BucketKind.CARRIED_OVER),
+    ),
+    JapanSimDataSensorDescription(
+        key="days_left",
+        translation_key="days_left",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.DAYS,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=_days_left,
+    ),
+    JapanSimDataSensorDescription(
+        key="data_expires",
+        translation_key="data_expires",
+        device_class=SensorDeviceClass.DATE,
+        value_fn=_expiry_date,
+    ),
+    JapanSimDataSensorDescription(
+        key="plan",
+        translation_key="plan",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda sim: sim.plan_name,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: JapanSimDataConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add sensors for every SIM, and for SIMs that appear on the account later."""
+    coordinator = entry.runtime_data.coordinator
+    known: set[str] = set()
+
+    @callback
+    def add_new_sims() -> None:
+        new = [sim_id for sim_id in coordinator.data.sims if sim_id not in known]
+        known.update(new)
+        async_add_entities(
+            JapanSimDataSensor(coordinator, sim_id, description)
+            for sim_id in new
+            for description in SENSORS
+        )
+
+    add_new_sims()
+    entry.async_on_unload(coordinator.async_add_listener(add_new_sims))
+
+
+class JapanSimDataSensor(JapanSimDataEntity, SensorEntity):
+    """A figure of one SIM."""
+
+    entity_description: JapanSimDataSensorDescription
+
+    def __init__(
+        self,
+        coordinator: JapanSimDataCoordinator,
+        sim_id: str,
+        description: JapanSimDataSensorDescription,
+    ) -> None:
+        """Describe one figure of one SIM."""
+        super().__init__(coordinator, sim_id, description.key)
+        self.entity_description = description
+
+    @property
+    def native_value(self) -> int | str | date | None:
+        """The figure, or None (unknown) when the carrier did not give it."""
+        sim = self.sim
+        return None if sim is None else self.entity_description.value_fn(sim)
