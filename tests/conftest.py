@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import datetime
+from unittest.mock import MagicMock, patch
 
 import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
 
 # Importing the integration before the hass fixture runs makes Home Assistant's loader find
 # this repository's custom_components, not the test plugin's own testing_config.
 import custom_components.japan_sim_data  # noqa: F401
+from custom_components.japan_sim_data.carriers.iijmio import parse_member_top
+from custom_components.japan_sim_data.carriers.models import AccountUsage
+from custom_components.japan_sim_data.const import CONF_CARRIER, DOMAIN
+from tests.helpers import load_json_fixture
 
 type ServeApp = Callable[[web.Application], Awaitable[str]]
 
@@ -20,6 +32,12 @@ type ServeApp = Callable[[web.Application], Awaitable[str]]
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> Iterator[None]:
     """Let Home Assistant load integrations from custom_components in every test."""
     yield  # noqa: PT022
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots that leave out what changes from run to run (ids, times)."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 @pytest.fixture
@@ -46,3 +64,59 @@ async def http_session() -> AsyncIterator[aiohttp.ClientSession]:
     """A client session with its own cookie jar; `unsafe` lets it keep cookies from an IP host."""
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
         yield session
+
+
+ACCOUNT_ID = "0123456789abcdef"
+MIO_ID = "mio-sentinel-user@example.com"
+PASSWORD = "sentinel-password-42"
+# The fixtures' months are written for November 2025; the clock is frozen in Tokyo then.
+FROZEN_NOW = "2025-11-25T12:00:00+09:00"
+
+
+def iijmio_usage() -> AccountUsage:
+    """The account in tests/fixtures/iijmio/member_top.json, as the adapter parses it."""
+    return parse_member_top(
+        load_json_fixture("iijmio/member_top.json"), datetime.fromisoformat(FROZEN_NOW)
+    )
+
+
+@pytest.fixture
+def mock_config_entry() -> MockConfigEntry:
+    """An IIJmio account entry."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"IIJmio {MIO_ID}",
+        unique_id=ACCOUNT_ID,
+        data={CONF_CARRIER: "iijmio", CONF_USERNAME: MIO_ID, CONF_PASSWORD: PASSWORD},
+    )
+
+
+@pytest.fixture
+def mock_iijmio() -> Iterator[MagicMock]:
+    """Replace the IIJmio adapter with one that returns the fixture account.
+
+    The adapter itself is tested over HTTP in tests/carriers; here only its interface matters.
+    """
+    with patch(
+        "custom_components.japan_sim_data.adapters.IijmioAdapter", autospec=True
+    ) as adapter_class:
+        adapter = adapter_class.return_value
+        adapter.account_id = ACCOUNT_ID
+        adapter.async_fetch.return_value = iijmio_usage()
+        adapter.refreshed_secrets.return_value = {}
+        yield adapter
+
+
+@pytest.fixture
+async def init_integration(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    mock_config_entry: MockConfigEntry,
+    mock_iijmio: MagicMock,
+) -> MockConfigEntry:
+    """Set up the IIJmio entry with the clock frozen in Tokyo."""
+    freezer.move_to(FROZEN_NOW)
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    return mock_config_entry

@@ -35,6 +35,7 @@ async def async_get_config_entry_diagnostics(
             "sim_id": "**REDACTED**",
             "number_suffix": "**REDACTED**" if sim.number_suffix else None,
             "remaining": sim.remaining,
+            "resets_on": sim.resets_on.isoformat() if sim.resets_on else None,
         }
         for sim in coordinator.data.sims.values()
     ]

@@ -86,6 +86,7 @@ SENSORS: tuple[JapanSimDataSensorDescription, ...] = (
         translation_key="days_left",
         device_class=SensorDeviceClass.DURATION,
         native_unit_of_measurement=UnitOfTime.DAYS,
+        suggested_display_precision=0,
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=_days_left,
     ),

@@ -1,0 +1,167 @@
+"""The sensors of every SIM, by snapshot and by the rules behind their values."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from unittest.mock import MagicMock
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import STATE_UNKNOWN, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+    snapshot_platform,
+)
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.japan_sim_data.carriers.models import AccountUsage, SimUsage
+
+from .conftest import ACCOUNT_ID
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_sensors(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_one_device_per_sim_under_the_account(
+    hass: HomeAssistant, device_registry: dr.DeviceRegistry, mock_config_entry: MockConfigEntry
+) -> None:
+    devices = dr.async_entries_for_config_entry(device_registry, mock_config_entry.entry_id)
+    account = device_registry.async_get_device_by_identifier(
+        ("japan_sim_data", ACCOUNT_ID), mock_config_entry.entry_id
+    )
+    assert account is not None
+    sims = sorted(
+        (device for device in devices if device.id != account.id), key=lambda d: d.name or ""
+    )
+    assert [device.name for device in sims] == [
+        "IIJmio ギガプラン (0002)",
+        "IIJmio ギガプラン (4321)",
+        "IIJmio ギガプラン (5678)",
+    ]
+    assert all(device.via_device_id == account.id for device in sims)
+    # Never the whole phone number, anywhere on the device.
+    for device in sims:
+        assert device.name is not None
+        assert "1234" not in device.name
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_headline_values(hass: HomeAssistant) -> None:
+    remaining = hass.states.get("sensor.iijmio_kikahuran_5678_remaining_data")
+    assert remaining is not None
+    assert float(remaining.state) == pytest.approx(24.56)
+    assert remaining.attributes["unit_of_measurement"] == "GiB"
+
+    days = hass.states.get("sensor.iijmio_kikahuran_5678_days_left")
+    assert days is not None
+    # 25 to 30 November (Tokyo): six days on which the carried-over data can be used.
+    assert days.state == "6"
+
+    expires = hass.states.get("sensor.iijmio_kikahuran_5678_data_expires")
+    assert expires is not None
+    assert expires.state == "2025-11-30"
+
+
+async def test_days_left_counts_down_at_tokyo_midnight_without_new_figures(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_integration: MockConfigEntry
+) -> None:
+    entity_id = "sensor.iijmio_kikahuran_5678_days_left"
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.state == "6"
+
+    # Midnight in Tokyo: no poll is due, yet the countdown moves.
+    freezer.move_to("2025-11-26T00:00:02+09:00")
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.state == "5"
+
+
+async def test_figures_not_sent_are_unknown_never_zero(
+    hass: HomeAssistant, mock_iijmio: MagicMock, init_integration: MockConfigEntry
+) -> None:
+    mock_iijmio.async_fetch.return_value = AccountUsage(
+        sims={
+            sim_id: SimUsage(sim_id=sim_id, plan_name="ギガプラン", number_suffix=sim.number_suffix)
+            for sim_id, sim in mock_iijmio.async_fetch.return_value.sims.items()
+        }
+    )
+    await init_integration.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+    for key in ("remaining_data", "monthly_data_allowance", "carried_over_data", "days_left"):
+        state = hass.states.get(f"sensor.iijmio_kikahuran_5678_{key}")
+        assert state is not None
+        assert state.state == STATE_UNKNOWN, key
+
+
+async def test_new_sim_appears_without_restart(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    mock_iijmio: MagicMock,
+    init_integration: MockConfigEntry,
+) -> None:
+    usage: AccountUsage = mock_iijmio.async_fetch.return_value
+    mock_iijmio.async_fetch.return_value = AccountUsage(
+        sims={
+            **usage.sims,
+            "hdc44444444": SimUsage(
+                sim_id="hdc44444444", plan_name="ギガプラン", number_suffix="9999"
+            ),
+        }
+    )
+    freezer.tick(timedelta(minutes=31))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.iijmio_kikahuran_9999_remaining_data") is not None
+    assert len(hass.states.async_entity_ids(Platform.SENSOR)) == 4 * 6
+
+
+async def test_sim_that_leaves_the_account_becomes_unavailable(
+    hass: HomeAssistant,
+    mock_iijmio: MagicMock,
+    init_integration: MockConfigEntry,
+) -> None:
+    usage: AccountUsage = mock_iijmio.async_fetch.return_value
+    mock_iijmio.async_fetch.return_value = AccountUsage(
+        sims={k: v for k, v in usage.sims.items() if k != "hdc11111111"}
+    )
+    await init_integration.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+    state = hass.states.get("sensor.iijmio_kikahuran_5678_remaining_data")
+    assert state is not None
+    assert state.state == "unavailable"
+
+
+async def test_expiry_falls_back_to_the_reset_day(
+    hass: HomeAssistant, mock_iijmio: MagicMock, init_integration: MockConfigEntry
+) -> None:
+    mock_iijmio.async_fetch.return_value = AccountUsage(
+        sims={
+            sim_id: SimUsage(
+                sim_id=sim_id, number_suffix=sim.number_suffix, resets_on=date(2025, 12, 1)
+            )
+            for sim_id, sim in mock_iijmio.async_fetch.return_value.sims.items()
+        }
+    )
+    await init_integration.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+    expires = hass.states.get("sensor.iijmio_kikahuran_5678_data_expires")
+    assert expires is not None
+    assert expires.state == "2025-11-30"
+    days = hass.states.get("sensor.iijmio_kikahuran_5678_days_left")
+    assert days is not None
+    assert days.state == "6"
