@@ -21,7 +21,7 @@ from syrupy.assertion import SnapshotAssertion
 # this repository's custom_components, not the test plugin's own testing_config.
 import custom_components.japan_sim_data  # noqa: F401
 from custom_components.japan_sim_data.carriers.iijmio import parse_member_top
-from custom_components.japan_sim_data.carriers.models import AccountUsage
+from custom_components.japan_sim_data.carriers.models import AccountUsage, Carrier
 from custom_components.japan_sim_data.const import CONF_CARRIER, DOMAIN
 from tests.helpers import load_json_fixture
 
@@ -102,6 +102,7 @@ def mock_iijmio() -> Iterator[MagicMock]:
     ) as adapter_class:
         adapter = adapter_class.return_value
         adapter.account_id = ACCOUNT_ID
+        adapter.carrier = Carrier.IIJMIO
         adapter.async_fetch.return_value = iijmio_usage()
         adapter.refreshed_secrets.return_value = {}
         yield adapter

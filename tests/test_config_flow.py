@@ -113,7 +113,7 @@ async def test_reauth_updates_the_password(
     assert result["step_id"] == "reauth_confirm"
     assert result["description_placeholders"] is not None
     assert result["description_placeholders"]["carrier"] == "IIJmio"
-    assert result["description_placeholders"]["username"] == MIO_ID
+    assert result["description_placeholders"]["account"] == f"IIJmio {MIO_ID}"
 
     mock_iijmio.async_login.side_effect = CarrierAuthError("rejected")
     result = await hass.config_entries.flow.async_configure(

@@ -6,6 +6,7 @@ import aiohttp
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_create_clientsession
 
 from .adapters import CARRIER_PROFILES
@@ -22,7 +23,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: JapanSimDataConfigEntry)
     # One session per account, so cookies never mix; closed when the entry unloads.
     session = async_create_clientsession(hass, cookie_jar=aiohttp.CookieJar())
     coordinator = JapanSimDataCoordinator(
-        hass, entry, profile.build(session, entry.data), profile.name
+        hass, entry, profile.build(session, entry.data, entry.options), profile.name
     )
     await coordinator.async_config_entry_first_refresh()
 
@@ -48,3 +49,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: JapanSimDataConfigEntry)
 async def async_unload_entry(hass: HomeAssistant, entry: JapanSimDataConfigEntry) -> bool:
     """Unload the entities; the coordinator and the HTTP session go with the entry."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: JapanSimDataConfigEntry) -> None:
+    """Drop the repair issues raised for an account that is being deleted."""
+    for issue in ("carrier_changed", "app_version"):
+        ir.async_delete_issue(hass, DOMAIN, f"{issue}_{entry.entry_id}")

@@ -7,52 +7,104 @@ from typing import Any
 
 import aiohttp
 import probatio as vol
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
-from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
+from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    SOURCE_RECONFIGURE,
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
+from homeassistant.const import CONF_EMAIL, CONF_PASSWORD
+from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_create_clientsession
 from homeassistant.helpers.selector import (
+    BooleanSelector,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
 )
 
-from .adapters import CARRIER_PROFILES
-from .carriers.errors import (
-    CarrierAppVersionError,
-    CarrierAuthError,
-    CarrierConnectionError,
-    CarrierError,
-    CarrierMaintenanceError,
-    CarrierRateLimitError,
-)
+from .adapters import CARRIER_PROFILES, CarrierProfile, LoginKind
+from .carriers.base import CarrierAdapter
+from .carriers.errors import CarrierError
 from .carriers.models import Carrier
-from .const import CONF_CARRIER, DOMAIN, LOGGER
+from .carriers.povo import PovoAdapter, new_device_id
+from .const import (
+    CONF_AUTH_TOKEN,
+    CONF_CARRIER,
+    CONF_CODE,
+    CONF_DEVICE_ID,
+    CONF_PHONE_NUMBER,
+    CONF_RESEND_CODE,
+    CONF_RESET_DAY,
+    DOMAIN,
+    LOGGER,
+    RESET_DAY_CHOICES,
+)
+from .error_keys import error_key
 
-_USERNAME_SELECTOR = TextSelector(TextSelectorConfig(autocomplete="username"))
 _PASSWORD_SELECTOR = TextSelector(
     TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="current-password")
 )
+_LOGIN_SELECTORS = {
+    CONF_EMAIL: TextSelector(TextSelectorConfig(type=TextSelectorType.EMAIL, autocomplete="email")),
+    CONF_PHONE_NUMBER: TextSelector(
+        TextSelectorConfig(type=TextSelectorType.TEL, autocomplete="tel")
+    ),
+}
+_USERNAME_SELECTOR = TextSelector(TextSelectorConfig(autocomplete="username"))
+_CODE_SELECTOR = TextSelector(TextSelectorConfig(autocomplete="one-time-code"))
+
+# Japanese mobile numbers have 11 digits (070/080/090); 10 covers older and data-only lines.
+_MIN_PHONE_DIGITS = 10
 
 
-def _error_key(err: CarrierError) -> str:
-    """Name the form error for a failed login."""
-    if isinstance(err, CarrierAuthError):
-        return "invalid_auth"
-    if isinstance(err, CarrierRateLimitError):
-        return "rate_limited"
-    if isinstance(err, CarrierMaintenanceError):
-        return "maintenance"
-    if isinstance(err, CarrierConnectionError):
-        return "cannot_connect"
-    if isinstance(err, CarrierAppVersionError):
-        return "app_version"
-    return "unexpected_answer"
+def _login_schema(profile: CarrierProfile) -> vol.Schema:
+    selector = _LOGIN_SELECTORS.get(profile.login_field, _USERNAME_SELECTOR)
+    return vol.Schema(
+        {
+            vol.Required(profile.login_field): selector,
+            vol.Required(CONF_PASSWORD): _PASSWORD_SELECTOR,
+        }
+    )
+
+
+def _title(profile: CarrierProfile, data: Mapping[str, Any]) -> str:
+    login = str(data[profile.login_field])
+    if profile.login_field == CONF_PHONE_NUMBER:
+        # A title is shown everywhere: keep only the last digits of a phone number.
+        login = "".join(ch for ch in login if ch.isdigit())[-4:]
+    return f"{profile.name} {login}"
 
 
 class JapanSimDataConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add a carrier account."""
 
     VERSION = 1
+
+    def __init__(self) -> None:
+        """Start with no carrier chosen."""
+        self._carrier: Carrier | None = None
+        self._povo: PovoAdapter | None = None
+        self._povo_data: dict[str, Any] = {}
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(
+        config_entry: ConfigEntry,  # noqa: ARG004 - Home Assistant's signature
+    ) -> JapanSimDataOptionsFlow:
+        """Options: the billing cycle of carriers whose reset day the user picks."""
+        return JapanSimDataOptionsFlow()
+
+    @classmethod
+    @callback
+    def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
+        """Only carriers with a user-chosen reset day have options so far."""
+        return CARRIER_PROFILES[Carrier(config_entry.data[CONF_CARRIER])].has_reset_day
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Let the user pick the carrier."""
@@ -64,9 +116,26 @@ class JapanSimDataConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for the mioID and password, and log in before creating the entry."""
         return await self._async_step_password_login(Carrier.IIJMIO, user_input)
 
+    async def async_step_softbank(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the SoftBank phone number and password."""
+        return await self._async_step_password_login(Carrier.SOFTBANK, user_input)
+
+    async def async_step_ymobile(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the Y!mobile phone number and password."""
+        return await self._async_step_password_login(Carrier.YMOBILE, user_input)
+
+    async def async_step_linemo(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the LINEMO phone number and password."""
+        return await self._async_step_password_login(Carrier.LINEMO, user_input)
+
     async def _async_step_password_login(
         self, carrier: Carrier, user_input: dict[str, Any] | None
     ) -> ConfigFlowResult:
+        profile = CARRIER_PROFILES[carrier]
         errors: dict[str, str] = {}
         if user_input is not None:
             data = {CONF_CARRIER: carrier.value, **user_input}
@@ -74,27 +143,135 @@ class JapanSimDataConfigFlow(ConfigFlow, domain=DOMAIN):
             if error is None:
                 await self.async_set_unique_id(account_id)
                 self._abort_if_unique_id_configured()
-                return self.async_create_entry(
-                    title=f"{CARRIER_PROFILES[carrier].name} {user_input[CONF_USERNAME]}",
-                    data=data,
-                )
+                return self.async_create_entry(title=_title(profile, data), data=data)
             errors["base"] = error
         return self.async_show_form(
             step_id=carrier.value,
             data_schema=self.add_suggested_values_to_schema(
-                vol.Schema(
-                    {
-                        vol.Required(CONF_USERNAME): _USERNAME_SELECTOR,
-                        vol.Required(CONF_PASSWORD): _PASSWORD_SELECTOR,
-                    }
-                ),
-                {CONF_USERNAME: (user_input or {}).get(CONF_USERNAME)},
+                _login_schema(profile),
+                {profile.login_field: (user_input or {}).get(profile.login_field)},
             ),
             errors=errors,
         )
 
+    # -- povo: e-mail, then the code povo e-mails -----------------------------------------------
+
+    async def async_step_povo(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the povo account's e-mail address, then have povo send a code to it."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {
+                CONF_CARRIER: Carrier.POVO.value,
+                CONF_EMAIL: user_input[CONF_EMAIL].strip(),
+                CONF_DEVICE_ID: new_device_id(),
+            }
+            adapter = self._povo_adapter(data)
+            await self.async_set_unique_id(adapter.account_id)
+            self._abort_if_unique_id_configured()
+            if (error := await self._async_request_povo_code(adapter, data)) is None:
+                return await self.async_step_povo_code()
+            errors["base"] = error
+        return self.async_show_form(
+            step_id="povo",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema({vol.Required(CONF_EMAIL): _LOGIN_SELECTORS[CONF_EMAIL]}),
+                user_input or {},
+            ),
+            errors=errors,
+        )
+
+    async def async_step_povo_code(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the one-time code; a new code can be requested from here."""
+        assert self._povo is not None
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if user_input.get(CONF_RESEND_CODE):
+                if (error := await self._async_request_povo_code(self._povo, None)) is not None:
+                    errors["base"] = error
+            else:
+                errors = await self._async_submit_povo_code(user_input.get(CONF_CODE, ""))
+                if not errors:
+                    return self._async_finish_povo()
+        return self.async_show_form(
+            step_id="povo_code",
+            data_schema=vol.Schema(
+                {
+                    vol.Optional(CONF_CODE): _CODE_SELECTOR,
+                    vol.Optional(CONF_RESEND_CODE, default=False): BooleanSelector(),
+                }
+            ),
+            description_placeholders={"email": self._povo_data[CONF_EMAIL]},
+            errors=errors,
+        )
+
+    async def async_step_povo_reauth(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Explain that povo needs a new code, and send it when the user is ready."""
+        entry = (
+            self._get_reauth_entry()
+            if self.source == SOURCE_REAUTH
+            else self._get_reconfigure_entry()
+        )
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = dict(entry.data)
+            if (
+                error := await self._async_request_povo_code(self._povo_adapter(data), data)
+            ) is None:
+                return await self.async_step_povo_code()
+            errors["base"] = error
+        return self.async_show_form(
+            step_id="povo_reauth",
+            description_placeholders={"email": entry.data[CONF_EMAIL]},
+            errors=errors,
+        )
+
+    def _povo_adapter(self, data: Mapping[str, Any]) -> PovoAdapter:
+        session = async_create_clientsession(self.hass, cookie_jar=aiohttp.CookieJar())
+        return PovoAdapter(session, email=data[CONF_EMAIL], device_id=data[CONF_DEVICE_ID])
+
+    async def _async_request_povo_code(
+        self, adapter: PovoAdapter, data: dict[str, Any] | None
+    ) -> str | None:
+        error = await _async_guarded(adapter.async_request_code(), "povo 2.0")
+        if error is None:
+            self._povo = adapter
+            if data is not None:
+                self._povo_data = data
+        return error
+
+    async def _async_submit_povo_code(self, code: str) -> dict[str, str]:
+        assert self._povo is not None
+        if not code.strip():
+            return {CONF_CODE: "invalid_code"}
+        error = await _async_guarded(self._povo.async_submit_code(code), "povo 2.0")
+        if error == "invalid_code":
+            return {CONF_CODE: error}
+        return {"base": error} if error else {}
+
+    def _async_finish_povo(self) -> ConfigFlowResult:
+        assert self._povo is not None
+        data = {**self._povo_data, CONF_AUTH_TOKEN: self._povo.refreshed_secrets()[CONF_AUTH_TOKEN]}
+        if self.source in (SOURCE_REAUTH, SOURCE_RECONFIGURE):
+            entry = (
+                self._get_reauth_entry()
+                if self.source == SOURCE_REAUTH
+                else self._get_reconfigure_entry()
+            )
+            return self.async_update_reload_and_abort(entry, data=data)
+        return self.async_create_entry(
+            title=_title(CARRIER_PROFILES[Carrier.POVO], data), data=data
+        )
+
+    # -- reauth and reconfigure -------------------------------------------------------------------
+
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """Start re-authentication when the carrier rejected the stored credentials."""
+        if CARRIER_PROFILES[Carrier(entry_data[CONF_CARRIER])].login is LoginKind.EMAIL_CODE:
+            return await self.async_step_povo_reauth()
         return await self.async_step_reauth_confirm()
 
     async def async_step_reauth_confirm(
@@ -102,6 +279,7 @@ class JapanSimDataConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Ask for the new password of the same account."""
         entry = self._get_reauth_entry()
+        profile = CARRIER_PROFILES[Carrier(entry.data[CONF_CARRIER])]
         errors: dict[str, str] = {}
         if user_input is not None:
             data = {**entry.data, **user_input}
@@ -114,10 +292,7 @@ class JapanSimDataConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=vol.Schema({vol.Required(CONF_PASSWORD): _PASSWORD_SELECTOR}),
-            description_placeholders={
-                "carrier": CARRIER_PROFILES[Carrier(entry.data[CONF_CARRIER])].name,
-                "username": entry.data[CONF_USERNAME],
-            },
+            description_placeholders={"carrier": profile.name, "account": entry.title},
             errors=errors,
         )
 
@@ -126,6 +301,9 @@ class JapanSimDataConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Change the login of the same account (for example a new password)."""
         entry = self._get_reconfigure_entry()
+        profile = CARRIER_PROFILES[Carrier(entry.data[CONF_CARRIER])]
+        if profile.login is LoginKind.EMAIL_CODE:
+            return await self.async_step_povo_reauth()
         errors: dict[str, str] = {}
         if user_input is not None:
             data = {**entry.data, **user_input}
@@ -138,28 +316,58 @@ class JapanSimDataConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
-                vol.Schema(
-                    {
-                        vol.Required(CONF_USERNAME): _USERNAME_SELECTOR,
-                        vol.Required(CONF_PASSWORD): _PASSWORD_SELECTOR,
-                    }
-                ),
-                {CONF_USERNAME: (user_input or entry.data).get(CONF_USERNAME)},
+                _login_schema(profile),
+                {profile.login_field: (user_input or entry.data).get(profile.login_field)},
             ),
             errors=errors,
         )
 
-    async def _async_try_login(self, data: Mapping[str, Any]) -> tuple[str, str | None]:
+    async def _async_try_login(self, data: Mapping[str, Any]) -> tuple[str | None, str | None]:
         """Log in with ``data``; return the account's id and the form error, if any."""
         profile = CARRIER_PROFILES[Carrier(data[CONF_CARRIER])]
+        if profile.login_field == CONF_PHONE_NUMBER and (
+            sum(ch.isdigit() for ch in data[CONF_PHONE_NUMBER]) < _MIN_PHONE_DIGITS
+        ):
+            return None, "invalid_phone_number"
         session = async_create_clientsession(self.hass, cookie_jar=aiohttp.CookieJar())
-        adapter = profile.build(session, data)
-        try:
-            await adapter.async_login()
-        except CarrierError as err:
-            LOGGER.debug("%s login failed: %s", profile.name, err)
-            return adapter.account_id, _error_key(err)
-        except Exception:  # noqa: BLE001 - a form error beats a crashed flow
-            LOGGER.exception("Unexpected error while logging in to %s", profile.name)
-            return adapter.account_id, "unknown"
-        return adapter.account_id, None
+        adapter: CarrierAdapter = profile.build(session, data, {})
+        return adapter.account_id, await _async_guarded(adapter.async_login(), profile.name)
+
+
+async def _async_guarded(call: Any, carrier_name: str) -> str | None:
+    """Await a login call; return the form error it ends in, or None."""
+    try:
+        await call
+    except CarrierError as err:
+        LOGGER.debug("%s login failed: %s", carrier_name, err)
+        return error_key(err, "unexpected_answer")
+    except Exception:  # noqa: BLE001 - a form error beats a crashed flow
+        LOGGER.exception("Unexpected error while logging in to %s", carrier_name)
+        return "unknown"
+    return None
+
+
+class JapanSimDataOptionsFlow(OptionsFlowWithReload):
+    """Preferences of one account."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Pick the day the monthly allowance arrives (from the billing cycle's closing day)."""
+        if user_input is not None:
+            return self.async_create_entry(data=user_input)
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(
+                    {
+                        vol.Required(CONF_RESET_DAY, default="1"): SelectSelector(
+                            SelectSelectorConfig(
+                                options=list(RESET_DAY_CHOICES),
+                                mode=SelectSelectorMode.LIST,
+                                translation_key=CONF_RESET_DAY,
+                            )
+                        )
+                    }
+                ),
+                {CONF_RESET_DAY: str(self.config_entry.options.get(CONF_RESET_DAY, "1"))},
+            ),
+        )

@@ -15,3 +15,17 @@ CONF_CARRIER: Final = "carrier"
 UPDATE_INTERVAL: Final = timedelta(minutes=30)
 # After repeated failures, wait longer between tries, up to this.
 MAX_BACKOFF_INTERVAL: Final = timedelta(hours=4)
+
+# Entry data beyond Home Assistant's own CONF_* keys.
+CONF_PHONE_NUMBER: Final = "phone_number"
+CONF_DEVICE_ID: Final = "device_id"
+CONF_AUTH_TOKEN: Final = "auth_token"  # noqa: S105 - a key name, not a secret
+CONF_CODE: Final = "code"
+CONF_RESEND_CODE: Final = "resend_code"
+
+# Options.
+CONF_RESET_DAY: Final = "reset_day"
+RESET_DAY_CHOICES: Final = ("1", "11", "21")
+
+# Consecutive unreadable answers before a repair issue asks the user to report the change.
+PARSE_FAILURES_BEFORE_ISSUE: Final = 3

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_point_in_time
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
@@ -18,14 +19,19 @@ from .carriers.dates import TOKYO
 from .carriers.errors import (
     CarrierAppVersionError,
     CarrierAuthError,
-    CarrierConnectionError,
     CarrierError,
-    CarrierMaintenanceError,
     CarrierParseError,
     CarrierRateLimitError,
 )
 from .carriers.models import AccountUsage
-from .const import DOMAIN, LOGGER, MAX_BACKOFF_INTERVAL, UPDATE_INTERVAL
+from .const import (
+    DOMAIN,
+    LOGGER,
+    MAX_BACKOFF_INTERVAL,
+    PARSE_FAILURES_BEFORE_ISSUE,
+    UPDATE_INTERVAL,
+)
+from .error_keys import error_key
 
 
 @dataclass(slots=True)
@@ -66,6 +72,7 @@ class JapanSimDataCoordinator(DataUpdateCoordinator[AccountUsage]):
         self.adapter = adapter
         self.carrier_name = carrier_name
         self._consecutive_failures = 0
+        self._consecutive_parse_failures = 0
         self._unsub_midnight: CALLBACK_TYPE | None = None
 
     async def _async_update_data(self) -> AccountUsage:
@@ -77,6 +84,7 @@ class JapanSimDataCoordinator(DataUpdateCoordinator[AccountUsage]):
             self.update_interval = None
             raise self._translate(err) from err
         except CarrierError as err:
+            self._track_carrier_change(err)
             self._consecutive_failures += 1
             # Double the wait after each failure in a row: carriers ban clients that hammer.
             self.update_interval = min(
@@ -87,6 +95,7 @@ class JapanSimDataCoordinator(DataUpdateCoordinator[AccountUsage]):
             self._store_refreshed_secrets()
         self._consecutive_failures = 0
         self.update_interval = UPDATE_INTERVAL
+        self._track_carrier_change(None)
         return usage
 
     def _translate(self, err: CarrierError) -> ConfigEntryAuthFailed | UpdateFailed:
@@ -102,9 +111,46 @@ class JapanSimDataCoordinator(DataUpdateCoordinator[AccountUsage]):
         return UpdateFailed(
             retry_after=retry_after,
             translation_domain=DOMAIN,
-            translation_key=_error_key(err),
+            translation_key=error_key(err, "update_failed"),
             translation_placeholders=placeholders,
         )
+
+    @callback
+    def _track_carrier_change(self, err: CarrierError | None) -> None:
+        """Raise a repair issue when the carrier seems to have changed its site or app API.
+
+        One unreadable answer can be a glitch; several in a row mean the adapter needs
+        updating, and the user can help by reporting it with the diagnostics.
+        """
+        if isinstance(err, CarrierParseError):
+            self._consecutive_parse_failures += 1
+        elif not isinstance(err, CarrierAppVersionError):
+            self._consecutive_parse_failures = 0
+        entry = self.config_entry
+        placeholders = {"carrier": self.carrier_name, "entry_title": entry.title}
+        issues = {
+            f"carrier_changed_{entry.entry_id}": (
+                "carrier_changed",
+                self._consecutive_parse_failures >= PARSE_FAILURES_BEFORE_ISSUE,
+            ),
+            f"app_version_{entry.entry_id}": (
+                "app_version",
+                isinstance(err, CarrierAppVersionError),
+            ),
+        }
+        for issue_id, (translation_key, active) in issues.items():
+            if active:
+                ir.async_create_issue(
+                    self.hass,
+                    DOMAIN,
+                    issue_id,
+                    is_fixable=False,
+                    severity=ir.IssueSeverity.WARNING,
+                    translation_key=translation_key,
+                    translation_placeholders=placeholders,
+                )
+            elif err is None:
+                ir.async_delete_issue(self.hass, DOMAIN, issue_id)
 
     @callback
     def _store_refreshed_secrets(self) -> None:
@@ -137,20 +183,6 @@ class JapanSimDataCoordinator(DataUpdateCoordinator[AccountUsage]):
             self._unsub_midnight()
             self._unsub_midnight = None
         await super().async_shutdown()
-
-
-def _error_key(err: CarrierError) -> str:
-    if isinstance(err, CarrierRateLimitError):
-        return "rate_limited"
-    if isinstance(err, CarrierMaintenanceError):
-        return "maintenance"
-    if isinstance(err, CarrierConnectionError):
-        return "cannot_connect"
-    if isinstance(err, CarrierAppVersionError):
-        return "app_version"
-    if isinstance(err, CarrierParseError):
-        return "unexpected_answer"
-    return "update_failed"
 
 
 def _next_tokyo_midnight(now: datetime) -> datetime:

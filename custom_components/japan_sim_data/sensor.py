@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Final
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -18,7 +19,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .carriers.dates import TOKYO, days_left, end_of_day
-from .carriers.models import BucketKind, SimUsage
+from .carriers.models import BucketKind, Carrier, SimUsage
 from .coordinator import JapanSimDataConfigEntry, JapanSimDataCoordinator
 from .entity import JapanSimDataEntity
 
@@ -45,16 +46,23 @@ def _expiry_date(sim: SimUsage) -> date | None:
     return None if expiry is None else expiry.astimezone(TOKYO).date()
 
 
+# Carriers whose answers carry each figure: a sensor that could only ever be unknown is not made.
+_ALL: Final = frozenset(Carrier)
+_SOFTBANK_FAMILY: Final = frozenset({Carrier.SOFTBANK, Carrier.YMOBILE, Carrier.LINEMO})
+
+
 @dataclass(frozen=True, kw_only=True)
 class JapanSimDataSensorDescription(SensorEntityDescription):
-    """A SIM sensor and how to read its value."""
+    """A SIM sensor, how to read its value, and which carriers report it."""
 
     value_fn: Callable[[SimUsage], int | str | date | None]
+    carriers: frozenset[Carrier] = _ALL
 
 
 def _data_size(
     key: str,
     value_fn: Callable[[SimUsage], int | None],
+    carriers: frozenset[Carrier] = _ALL,
     state_class: SensorStateClass | None = None,
 ) -> JapanSimDataSensorDescription:
     """Describe a data-amount sensor: bytes, shown in GiB because Japanese carriers' "GB" is."""
@@ -67,19 +75,45 @@ def _data_size(
         suggested_display_precision=2,
         state_class=state_class,
         value_fn=value_fn,
+        carriers=carriers,
     )
 
 
 SENSORS: tuple[JapanSimDataSensorDescription, ...] = (
     _data_size(
         "remaining_data",
+        lambda sim: sim.remaining,
         state_class=SensorStateClass.MEASUREMENT,
-        value_fn=lambda sim: sim.remaining,
     ),
-    _data_size("data_allowance", value_fn=lambda sim: sim.allowance),
+    _data_size(
+        "data_allowance",
+        lambda sim: sim.allowance,
+        carriers=frozenset({Carrier.IIJMIO, Carrier.POVO}),
+    ),
+    _data_size(
+        "base_data",
+        lambda sim: sim.remaining_of(BucketKind.MONTHLY),
+    ),
     _data_size(
         "carried_over_data",
-        value_fn=lambda sim: sim.remaining_of(BucketKind.CARRIED_OVER),
+        lambda sim: sim.remaining_of(BucketKind.CARRIED_OVER),
+        carriers=_SOFTBANK_FAMILY | {Carrier.IIJMIO},
+    ),
+    _data_size(
+        "topping_data",
+        lambda sim: sim.remaining_of(BucketKind.TOPPING),
+        carriers=_SOFTBANK_FAMILY | {Carrier.POVO},
+    ),
+    _data_size(
+        "gifted_data",
+        lambda sim: sim.remaining_of(BucketKind.GIFT),
+        carriers=_SOFTBANK_FAMILY | {Carrier.POVO},
+    ),
+    _data_size(
+        "data_used",
+        lambda sim: sim.used,
+        carriers=_SOFTBANK_FAMILY | {Carrier.POVO},
+        state_class=SensorStateClass.MEASUREMENT,
     ),
     JapanSimDataSensorDescription(
         key="days_left",
@@ -97,10 +131,18 @@ SENSORS: tuple[JapanSimDataSensorDescription, ...] = (
         value_fn=_expiry_date,
     ),
     JapanSimDataSensorDescription(
+        key="data_resets_on",
+        translation_key="data_resets_on",
+        device_class=SensorDeviceClass.DATE,
+        value_fn=lambda sim: sim.resets_on,
+        carriers=_SOFTBANK_FAMILY | {Carrier.IIJMIO},
+    ),
+    JapanSimDataSensorDescription(
         key="plan",
         translation_key="plan",
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda sim: sim.plan_name,
+        carriers=frozenset({Carrier.IIJMIO}),
     ),
 )
 
@@ -112,6 +154,7 @@ async def async_setup_entry(
 ) -> None:
     """Add sensors for every SIM, and for SIMs that appear on the account later."""
     coordinator = entry.runtime_data.coordinator
+    descriptions = [d for d in SENSORS if coordinator.adapter.carrier in d.carriers]
     known: set[str] = set()
 
     @callback
@@ -121,7 +164,7 @@ async def async_setup_entry(
         async_add_entities(
             JapanSimDataSensor(coordinator, sim_id, description)
             for sim_id in new
-            for description in SENSORS
+            for description in descriptions
         )
 
     add_new_sims()
