@@ -86,6 +86,11 @@ def test_to_bytes_in_carrier_units() -> None:
     assert to_bytes("", "GB") is None
     with pytest.raises(CarrierParseError, match="unit"):
         to_bytes(1, "parsecs")
+    # Huge numbers are misreads, not figures (nor an OverflowError).
+    with pytest.raises(CarrierParseError, match="too large"):
+        to_bytes(10**400, "GB")
+    with pytest.raises(CarrierParseError, match="implausibly large"):
+        to_bytes("1e300", "GB")
 
 
 def test_normalize_text_folds_full_width() -> None:

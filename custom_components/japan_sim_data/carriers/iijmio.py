@@ -44,7 +44,9 @@ COUPON_UNIT: Final = "GB"
 # share-group line with `couponData: []` draws from the coupons the group's other lines report.
 # ----------------------------------------------------------------------------------------------
 
-_MONTH = re.compile(r"^(\d{4})(\d{2})$")
+_MONTH = re.compile(r"^(\d{4})(\d{2})$", re.ASCII)
+# Coupons are dated this century; other years are misreads (and outside date arithmetic).
+_PLAUSIBLE_YEARS: Final = range(2000, 3000)
 
 
 class IijmioAdapter(CarrierAdapter):
@@ -210,7 +212,7 @@ def _parse_coupon(coupon: Any, today: date) -> DataBucket:
         if match is None:
             raise CarrierParseError("An IIJmio coupon has an unreadable month")
         year, month_number = int(match[1]), int(match[2])
-        if not 1 <= month_number <= 12:  # noqa: PLR2004
+        if year not in _PLAUSIBLE_YEARS or not 1 <= month_number <= 12:  # noqa: PLR2004
             raise CarrierParseError("An IIJmio coupon has an unreadable month")
         expires = end_of_month(year, month_number)
         if (year, month_number) <= (today.year, today.month):

@@ -34,6 +34,9 @@ _UNIT_FACTORS: Final = {
 
 _SEPARATORS = re.compile(r"[,\s]")
 
+# No SIM holds a pebibyte: anything larger is a misread, not a figure.
+MAX_PLAUSIBLE_BYTES: Final = 1024**5
+
 
 def normalize_text(text: str) -> str:
     """Fold full-width digits, letters and punctuation (ＧＢ, ２．５, ：) to their ASCII forms."""
@@ -51,7 +54,10 @@ def to_number(value: object) -> float | None:
             return None
         raise CarrierParseError("A boolean was sent where a number was expected")
     if isinstance(value, int | float):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError as err:
+            raise CarrierParseError("A number was too large") from err
     elif isinstance(value, str):
         cleaned = _SEPARATORS.sub("", normalize_text(value))
         if not cleaned:
@@ -78,4 +84,7 @@ def to_bytes(value: object, unit: str) -> int | None:
     factor = _UNIT_FACTORS.get(normalize_text(unit).strip().upper())
     if factor is None:
         raise CarrierParseError(f"Unknown data unit {unit!r}")
-    return round(number * factor)
+    amount = number * factor
+    if not amount <= MAX_PLAUSIBLE_BYTES:
+        raise CarrierParseError("An amount of data was implausibly large")
+    return round(amount)
