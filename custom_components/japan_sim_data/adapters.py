@@ -61,9 +61,11 @@ def _build_povo(
     )
 
 
-def _softbank_builder(
-    adapter: type[SoftBankAdapter | YmobileAdapter | LinemoAdapter],
-) -> Callable[[aiohttp.ClientSession, Mapping[str, Any], Mapping[str, Any]], CarrierAdapter]:
+def _softbank_family(
+    name: str, adapter: type[SoftBankAdapter | YmobileAdapter | LinemoAdapter]
+) -> CarrierProfile:
+    """The SoftBank ID brands differ only in their portal: same login, same options."""
+
     def build(
         session: aiohttp.ClientSession, data: Mapping[str, Any], options: Mapping[str, Any]
     ) -> CarrierAdapter:
@@ -74,10 +76,15 @@ def _softbank_builder(
             reset_day=int(options.get(CONF_RESET_DAY, 1)),
         )
 
-    return build
+    return CarrierProfile(
+        name=name,
+        login=LoginKind.PASSWORD,
+        login_field=CONF_PHONE_NUMBER,
+        build=build,
+        secret_keys=frozenset({CONF_PHONE_NUMBER, CONF_PASSWORD}),
+        has_reset_day=True,
+    )
 
-
-_PHONE_SECRETS: Final = frozenset({CONF_PHONE_NUMBER, CONF_PASSWORD})
 
 CARRIER_PROFILES: Final[Mapping[Carrier, CarrierProfile]] = {
     Carrier.IIJMIO: CarrierProfile(
@@ -94,28 +101,7 @@ CARRIER_PROFILES: Final[Mapping[Carrier, CarrierProfile]] = {
         build=_build_povo,
         secret_keys=frozenset({CONF_EMAIL, CONF_DEVICE_ID, CONF_AUTH_TOKEN}),
     ),
-    Carrier.SOFTBANK: CarrierProfile(
-        name="SoftBank",
-        login=LoginKind.PASSWORD,
-        login_field=CONF_PHONE_NUMBER,
-        build=_softbank_builder(SoftBankAdapter),
-        secret_keys=_PHONE_SECRETS,
-        has_reset_day=True,
-    ),
-    Carrier.YMOBILE: CarrierProfile(
-        name="Y!mobile",
-        login=LoginKind.PASSWORD,
-        login_field=CONF_PHONE_NUMBER,
-        build=_softbank_builder(YmobileAdapter),
-        secret_keys=_PHONE_SECRETS,
-        has_reset_day=True,
-    ),
-    Carrier.LINEMO: CarrierProfile(
-        name="LINEMO",
-        login=LoginKind.PASSWORD,
-        login_field=CONF_PHONE_NUMBER,
-        build=_softbank_builder(LinemoAdapter),
-        secret_keys=_PHONE_SECRETS,
-        has_reset_day=True,
-    ),
+    Carrier.SOFTBANK: _softbank_family("SoftBank", SoftBankAdapter),
+    Carrier.YMOBILE: _softbank_family("Y!mobile", YmobileAdapter),
+    Carrier.LINEMO: _softbank_family("LINEMO", LinemoAdapter),
 }

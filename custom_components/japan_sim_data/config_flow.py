@@ -282,13 +282,9 @@ class JapanSimDataConfigFlow(ConfigFlow, domain=DOMAIN):
         profile = CARRIER_PROFILES[Carrier(entry.data[CONF_CARRIER])]
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = {**entry.data, **user_input}
-            account_id, error = await self._async_try_login(data)
-            if error is None:
-                await self.async_set_unique_id(account_id)
-                self._abort_if_unique_id_mismatch(reason="wrong_account")
-                return self.async_update_reload_and_abort(entry, data=data)
-            errors["base"] = error
+            result, errors = await self._async_relogin(entry, user_input)
+            if result is not None:
+                return result
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=vol.Schema({vol.Required(CONF_PASSWORD): _PASSWORD_SELECTOR}),
@@ -306,13 +302,9 @@ class JapanSimDataConfigFlow(ConfigFlow, domain=DOMAIN):
             return await self.async_step_povo_reauth()
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = {**entry.data, **user_input}
-            account_id, error = await self._async_try_login(data)
-            if error is None:
-                await self.async_set_unique_id(account_id)
-                self._abort_if_unique_id_mismatch(reason="wrong_account")
-                return self.async_update_reload_and_abort(entry, data=data)
-            errors["base"] = error
+            result, errors = await self._async_relogin(entry, user_input)
+            if result is not None:
+                return result
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
@@ -321,6 +313,18 @@ class JapanSimDataConfigFlow(ConfigFlow, domain=DOMAIN):
             ),
             errors=errors,
         )
+
+    async def _async_relogin(
+        self, entry: ConfigEntry, user_input: dict[str, Any]
+    ) -> tuple[ConfigFlowResult | None, dict[str, str]]:
+        """Log in to the same account with new details; update the entry when that works."""
+        data = {**entry.data, **user_input}
+        account_id, error = await self._async_try_login(data)
+        if error is not None:
+            return None, {"base": error}
+        await self.async_set_unique_id(account_id)
+        self._abort_if_unique_id_mismatch(reason="wrong_account")
+        return self.async_update_reload_and_abort(entry, data=data), {}
 
     async def _async_try_login(self, data: Mapping[str, Any]) -> tuple[str | None, str | None]:
         """Log in with ``data``; return the account's id and the form error, if any."""
