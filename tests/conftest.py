@@ -85,7 +85,7 @@ def mock_config_entry() -> MockConfigEntry:
     """An IIJmio account entry."""
     return MockConfigEntry(
         domain=DOMAIN,
-        title=f"IIJmio {MIO_ID}",
+        title="IIJmio mi***",
         unique_id=ACCOUNT_ID,
         data={CONF_CARRIER: "iijmio", CONF_USERNAME: MIO_ID, CONF_PASSWORD: PASSWORD},
     )

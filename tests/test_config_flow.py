@@ -44,7 +44,7 @@ async def test_user_flow_creates_the_account(hass: HomeAssistant, mock_iijmio: M
     )
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == f"IIJmio {MIO_ID}"
+    assert result["title"] == "IIJmio mi***"
     assert result["data"] == {
         CONF_CARRIER: "iijmio",
         CONF_USERNAME: MIO_ID,
@@ -113,7 +113,7 @@ async def test_reauth_updates_the_password(
     assert result["step_id"] == "reauth_confirm"
     assert result["description_placeholders"] is not None
     assert result["description_placeholders"]["carrier"] == "IIJmio"
-    assert result["description_placeholders"]["account"] == f"IIJmio {MIO_ID}"
+    assert result["description_placeholders"]["account"] == "IIJmio mi***"
 
     mock_iijmio.async_login.side_effect = CarrierAuthError("rejected")
     result = await hass.config_entries.flow.async_configure(

@@ -72,7 +72,7 @@ def softbank_adapter() -> Iterator[MagicMock]:
 def povo_entry() -> MockConfigEntry:
     return MockConfigEntry(
         domain=DOMAIN,
-        title=f"povo 2.0 {EMAIL}",
+        title="povo 2.0 se***",
         unique_id="povo-account",
         data={
             CONF_CARRIER: "povo",
@@ -145,7 +145,7 @@ async def test_povo_flow_with_a_wrong_code_then_a_new_code(
         result["flow_id"], {CONF_CODE: "123456"}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == f"povo 2.0 {EMAIL}"
+    assert result["title"] == "povo 2.0 se***"
     data = result["data"]
     assert data[CONF_EMAIL] == EMAIL
     assert data[CONF_AUTH_TOKEN] == "token-from-code"

@@ -74,11 +74,17 @@ def _login_schema(profile: CarrierProfile) -> vol.Schema:
 
 
 def _title(profile: CarrierProfile, data: Mapping[str, Any]) -> str:
-    login = str(data[profile.login_field])
+    """Name the entry so accounts can be told apart without revealing the login.
+
+    Home Assistant logs titles (e.g. "not ready yet"), so only a hint of the login is kept:
+    a phone number's last four digits, or the first two characters of a login id.
+    """
+    login = str(data[profile.login_field]).strip()
     if profile.login_field == CONF_PHONE_NUMBER:
-        # A title is shown everywhere: keep only the last digits of a phone number.
-        login = "".join(ch for ch in login if ch.isdigit())[-4:]
-    return f"{profile.name} {login}"
+        hint = "".join(ch for ch in login if ch.isdigit())[-4:]
+    else:
+        hint = f"{login[:2]}***"
+    return f"{profile.name} {hint}"
 
 
 class JapanSimDataConfigFlow(ConfigFlow, domain=DOMAIN):

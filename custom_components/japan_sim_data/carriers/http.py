@@ -81,10 +81,12 @@ async def request(
                     headers=response.headers,
                     text=await response.text(errors="replace"),
                 )
-    except TimeoutError as err:
-        raise CarrierConnectionError("The carrier did not answer in time") from err
+    # "from None": aiohttp's errors carry the request's URL and headers (tokens, cookies).
+    except TimeoutError:
+        raise CarrierConnectionError("The carrier did not answer in time") from None
     except aiohttp.ClientError as err:
-        raise CarrierConnectionError(f"Could not reach the carrier ({type(err).__name__})") from err
+        kind = type(err).__name__
+        raise CarrierConnectionError(f"Could not reach the carrier ({kind})") from None
 
     if reply.status == HTTPStatus.TOO_MANY_REQUESTS:
         raise CarrierRateLimitError(
