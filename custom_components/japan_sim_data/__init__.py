@@ -12,7 +12,13 @@ from homeassistant.helpers.aiohttp_client import async_create_clientsession
 from .adapters import CARRIER_PROFILES
 from .carriers.models import Carrier
 from .const import CONF_CARRIER, DOMAIN
-from .coordinator import JapanSimDataConfigEntry, JapanSimDataCoordinator, JapanSimDataRuntimeData
+from .coordinator import (
+    REPAIR_ISSUES,
+    JapanSimDataConfigEntry,
+    JapanSimDataCoordinator,
+    JapanSimDataRuntimeData,
+    repair_issue_id,
+)
 
 PLATFORMS: list[Platform] = [Platform.SENSOR]
 
@@ -53,5 +59,5 @@ async def async_unload_entry(hass: HomeAssistant, entry: JapanSimDataConfigEntry
 
 async def async_remove_entry(hass: HomeAssistant, entry: JapanSimDataConfigEntry) -> None:
     """Drop the repair issues raised for an account that is being deleted."""
-    for issue in ("carrier_changed", "app_version"):
-        ir.async_delete_issue(hass, DOMAIN, f"{issue}_{entry.entry_id}")
+    for kind in REPAIR_ISSUES:
+        ir.async_delete_issue(hass, DOMAIN, repair_issue_id(kind, entry.entry_id))

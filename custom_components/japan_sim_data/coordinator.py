@@ -33,6 +33,14 @@ from .const import (
 )
 from .error_keys import error_key
 
+REPAIR_ISSUES = ("carrier_changed", "app_version")
+"""Repair issues an account can raise; each one's id is ``repair_issue_id(kind, entry_id)``."""
+
+
+def repair_issue_id(kind: str, entry_id: str) -> str:
+    """Name an account's repair issue, so it can be raised, cleared and removed."""
+    return f"{kind}_{entry_id}"
+
 
 @dataclass(slots=True)
 class JapanSimDataRuntimeData:
@@ -128,18 +136,13 @@ class JapanSimDataCoordinator(DataUpdateCoordinator[AccountUsage]):
             self._consecutive_parse_failures = 0
         entry = self.config_entry
         placeholders = {"carrier": self.carrier_name, "entry_title": entry.title}
-        issues = {
-            f"carrier_changed_{entry.entry_id}": (
-                "carrier_changed",
-                self._consecutive_parse_failures >= PARSE_FAILURES_BEFORE_ISSUE,
-            ),
-            f"app_version_{entry.entry_id}": (
-                "app_version",
-                isinstance(err, CarrierAppVersionError),
-            ),
+        active = {
+            "carrier_changed": self._consecutive_parse_failures >= PARSE_FAILURES_BEFORE_ISSUE,
+            "app_version": isinstance(err, CarrierAppVersionError),
         }
-        for issue_id, (translation_key, active) in issues.items():
-            if active:
+        for translation_key in REPAIR_ISSUES:
+            issue_id = repair_issue_id(translation_key, entry.entry_id)
+            if active[translation_key]:
                 ir.async_create_issue(
                     self.hass,
                     DOMAIN,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Final
 
 from homeassistant.components.sensor import (
@@ -18,7 +18,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .carriers.dates import TOKYO, days_left, end_of_day
+from .carriers.dates import TOKYO, days_left
 from .carriers.models import BucketKind, Carrier, SimUsage
 from .coordinator import JapanSimDataConfigEntry, JapanSimDataCoordinator
 from .entity import JapanSimDataEntity
@@ -27,22 +27,13 @@ from .entity import JapanSimDataEntity
 PARALLEL_UPDATES = 0
 
 
-def data_expires(sim: SimUsage) -> datetime | None:
-    """When the data that goes first expires: the soonest bucket, else the end of the period."""
-    if (expiry := sim.next_expiry) is not None:
-        return expiry
-    if sim.resets_on is not None:
-        return end_of_day(sim.resets_on - timedelta(days=1))
-    return None
-
-
 def _days_left(sim: SimUsage) -> int | None:
-    expiry = data_expires(sim)
+    expiry = sim.data_expires
     return None if expiry is None else days_left(expiry, dt_util.now())
 
 
 def _expiry_date(sim: SimUsage) -> date | None:
-    expiry = data_expires(sim)
+    expiry = sim.data_expires
     return None if expiry is None else expiry.astimezone(TOKYO).date()
 
 

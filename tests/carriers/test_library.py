@@ -136,6 +136,12 @@ def test_sim_headlines() -> None:
     assert drained.remaining == 0
     assert drained.next_expiry == soon
     assert SimUsage(sim_id="z").next_expiry is None
+    # Without dated buckets, the data lasts until the day before the reset.
+    assert SimUsage(sim_id="z").data_expires is None
+    assert SimUsage(sim_id="r", resets_on=date(2025, 12, 1)).data_expires == datetime(
+        2025, 11, 30, 23, 59, 59, tzinfo=TOKYO
+    )
+    assert sim.data_expires == later
 
 
 def test_retry_after_forms() -> None:

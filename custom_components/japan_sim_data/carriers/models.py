@@ -8,8 +8,10 @@ skip entity writes when nothing changed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
+
+from .dates import end_of_day
 
 
 class Carrier(StrEnum):
@@ -100,6 +102,15 @@ class SimUsage:
             return min(holding)
         dated = [bucket.expires for bucket in self.buckets if bucket.expires is not None]
         return min(dated) if dated else None
+
+    @property
+    def data_expires(self) -> datetime | None:
+        """When the data that goes first expires: the soonest bucket, else the period's end."""
+        if (expiry := self.next_expiry) is not None:
+            return expiry
+        if self.resets_on is not None:
+            return end_of_day(self.resets_on - timedelta(days=1))
+        return None
 
 
 @dataclass(frozen=True, slots=True)
