@@ -320,6 +320,11 @@ async def test_softbank_entities_and_reset_day_option(
 
     result = await hass.config_entries.options.async_init(softbank_entry.entry_id)
     assert result["step_id"] == "init"
+    assert result["menu_options"] == ["alerts", "billing"]
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "billing"}
+    )
+    assert result["step_id"] == "billing"
     softbank_adapter.async_fetch.return_value = softbank_usage(resets_on=date(2025, 12, 11))
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_RESET_DAY: "11"}
@@ -337,17 +342,15 @@ async def test_softbank_entities_and_reset_day_option(
     assert days.state == "16"
 
 
-async def test_options_only_where_there_is_something_to_choose(
+async def test_billing_options_only_where_the_user_picks_the_cycle(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     povo_adapter: MagicMock,
     povo_entry: MockConfigEntry,
-    softbank_entry: MockConfigEntry,
 ) -> None:
-    povo_entry.add_to_hass(hass)
-    softbank_entry.add_to_hass(hass)
-    assert not povo_entry.supports_options
-    assert softbank_entry.supports_options
+    await _setup(hass, freezer, povo_entry)
+    result = await hass.config_entries.options.async_init(povo_entry.entry_id)
+    assert result["menu_options"] == ["alerts"]
 
 
 # -- Repairs -----------------------------------------------------------------------------------

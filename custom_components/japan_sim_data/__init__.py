@@ -45,7 +45,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: JapanSimDataConfigEntry)
     )
 
     entry.runtime_data = JapanSimDataRuntimeData(
-        coordinator=coordinator, profile=profile, account_device_id=account_device.id
+        coordinator=coordinator,
+        secret_keys=profile.secret_keys,
+        account_device_id=account_device.id,
     )
     coordinator.async_start_midnight_updates()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

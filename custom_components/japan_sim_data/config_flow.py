@@ -13,16 +13,12 @@ from homeassistant.config_entries import (
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
-    OptionsFlowWithReload,
 )
 from homeassistant.const import CONF_EMAIL, CONF_PASSWORD
 from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_create_clientsession
 from homeassistant.helpers.selector import (
     BooleanSelector,
-    SelectSelector,
-    SelectSelectorConfig,
-    SelectSelectorMode,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
@@ -40,12 +36,11 @@ from .const import (
     CONF_DEVICE_ID,
     CONF_PHONE_NUMBER,
     CONF_RESEND_CODE,
-    CONF_RESET_DAY,
     DOMAIN,
     LOGGER,
-    RESET_DAY_CHOICES,
 )
 from .error_keys import error_key
+from .options_flow import JapanSimDataOptionsFlow
 
 _PASSWORD_SELECTOR = TextSelector(
     TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="current-password")
@@ -103,14 +98,8 @@ class JapanSimDataConfigFlow(ConfigFlow, domain=DOMAIN):
     def async_get_options_flow(
         config_entry: ConfigEntry,  # noqa: ARG004 - Home Assistant's signature
     ) -> JapanSimDataOptionsFlow:
-        """Options: the billing cycle of carriers whose reset day the user picks."""
+        """Options: alert thresholds, and the billing cycle where the user picks it."""
         return JapanSimDataOptionsFlow()
-
-    @classmethod
-    @callback
-    def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
-        """Only carriers with a user-chosen reset day have options so far."""
-        return CARRIER_PROFILES[Carrier(config_entry.data[CONF_CARRIER])].has_reset_day
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Let the user pick the carrier."""
@@ -355,29 +344,3 @@ async def _async_guarded(call: Any, carrier_name: str) -> str | None:
         LOGGER.exception("Unexpected error while logging in to %s", carrier_name)
         return "unknown"
     return None
-
-
-class JapanSimDataOptionsFlow(OptionsFlowWithReload):
-    """Preferences of one account."""
-
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Pick the day the monthly allowance arrives (from the billing cycle's closing day)."""
-        if user_input is not None:
-            return self.async_create_entry(data=user_input)
-        return self.async_show_form(
-            step_id="init",
-            data_schema=self.add_suggested_values_to_schema(
-                vol.Schema(
-                    {
-                        vol.Required(CONF_RESET_DAY, default="1"): SelectSelector(
-                            SelectSelectorConfig(
-                                options=list(RESET_DAY_CHOICES),
-                                mode=SelectSelectorMode.LIST,
-                                translation_key=CONF_RESET_DAY,
-                            )
-                        )
-                    }
-                ),
-                {CONF_RESET_DAY: str(self.config_entry.options.get(CONF_RESET_DAY, "1"))},
-            ),
-        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from enum import StrEnum
 from typing import Final
 
 DOMAIN: Final = "japan_sim_data"
@@ -29,3 +30,22 @@ RESET_DAY_CHOICES: Final = ("1", "11", "21")
 
 # Consecutive unreadable answers before a repair issue asks the user to report the change.
 PARSE_FAILURES_BEFORE_ISSUE: Final = 3
+
+# Alert options.
+CONF_LOW_DATA_THRESHOLD: Final = "low_data_threshold"
+CONF_LOW_DATA_UNIT: Final = "low_data_unit"
+CONF_EXPIRY_LEAD_DAYS: Final = "expiry_lead_days"
+
+
+class LowDataUnit(StrEnum):
+    """How the low-data threshold is expressed."""
+
+    GB = "gb"
+    """An amount, in GB as carriers count them (1 GB = 1024 MB)."""
+    PERCENT = "percent"
+    """A share of the allowance."""
+
+
+LOW_DATA_UNITS: Final = tuple(unit.value for unit in LowDataUnit)
+DEFAULT_LOW_DATA_THRESHOLD: Final = 1.0
+DEFAULT_EXPIRY_LEAD_DAYS: Final = 3

@@ -1,4 +1,8 @@
-"""One coordinator per carrier account: polls the adapter, maps its errors for Home Assistant."""
+"""Coordinators: one per config entry, each holding the figures of that entry's SIMs.
+
+SimDataCoordinator is what entities read; JapanSimDataCoordinator polls a carrier adapter and
+maps its errors for Home Assistant; the plan tracker pushes its own figures.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,6 @@ from homeassistant.helpers.event import async_track_point_in_time
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from .adapters import CarrierProfile
 from .carriers.base import CarrierAdapter
 from .carriers.dates import TOKYO
 from .carriers.errors import (
@@ -23,7 +26,7 @@ from .carriers.errors import (
     CarrierParseError,
     CarrierRateLimitError,
 )
-from .carriers.models import AccountUsage
+from .carriers.models import AccountUsage, Carrier
 from .const import (
     DOMAIN,
     LOGGER,
@@ -46,8 +49,9 @@ def repair_issue_id(kind: str, entry_id: str) -> str:
 class JapanSimDataRuntimeData:
     """What a loaded config entry holds."""
 
-    coordinator: JapanSimDataCoordinator
-    profile: CarrierProfile
+    coordinator: SimDataCoordinator
+    secret_keys: frozenset[str]
+    """Entry data that must never reach logs or diagnostics."""
     account_device_id: str
     """The device registry id of the account's device, which each SIM's device hangs off."""
 
@@ -55,10 +59,59 @@ class JapanSimDataRuntimeData:
 type JapanSimDataConfigEntry = ConfigEntry[JapanSimDataRuntimeData]
 
 
-class JapanSimDataCoordinator(DataUpdateCoordinator[AccountUsage]):
-    """Fetches every SIM of one account at a polite interval."""
+class SimDataCoordinator(DataUpdateCoordinator[AccountUsage]):
+    """The figures of every SIM of one config entry, as entities read them."""
 
     config_entry: JapanSimDataConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: JapanSimDataConfigEntry,
+        carrier: Carrier,
+        carrier_name: str,
+        update_interval: timedelta | None,
+    ) -> None:
+        """Name the source; ``update_interval`` None means figures are pushed, not polled."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} {carrier_name}",
+            update_interval=update_interval,
+            # Models compare by value: unchanged figures write no state.
+            always_update=False,
+        )
+        self.carrier = carrier
+        self.carrier_name = carrier_name
+        self._unsub_midnight: CALLBACK_TYPE | None = None
+
+    @callback
+    def async_start_midnight_updates(self) -> None:
+        """Rewrite the entities at each midnight in Tokyo, when "days left" changes.
+
+        Polls that bring the same figures write no state, so without this the countdown
+        would wait for the carrier's figures to change.
+        """
+        self._unsub_midnight = async_track_point_in_time(
+            self.hass, self._at_midnight, _next_tokyo_midnight(dt_util.now())
+        )
+
+    @callback
+    def _at_midnight(self, _now: datetime) -> None:
+        self.async_update_listeners()
+        self.async_start_midnight_updates()
+
+    async def async_shutdown(self) -> None:
+        """Stop the midnight timer with the coordinator."""
+        if self._unsub_midnight is not None:
+            self._unsub_midnight()
+            self._unsub_midnight = None
+        await super().async_shutdown()
+
+
+class JapanSimDataCoordinator(SimDataCoordinator):
+    """Fetches every SIM of one carrier account at a polite interval."""
 
     def __init__(
         self,
@@ -68,20 +121,10 @@ class JapanSimDataCoordinator(DataUpdateCoordinator[AccountUsage]):
         carrier_name: str,
     ) -> None:
         """Poll ``adapter`` every UPDATE_INTERVAL, backing off after failures."""
-        super().__init__(
-            hass,
-            LOGGER,
-            config_entry=entry,
-            name=f"{DOMAIN} {carrier_name}",
-            update_interval=UPDATE_INTERVAL,
-            # Models compare by value: unchanged figures write no state.
-            always_update=False,
-        )
+        super().__init__(hass, entry, adapter.carrier, carrier_name, UPDATE_INTERVAL)
         self.adapter = adapter
-        self.carrier_name = carrier_name
         self._consecutive_failures = 0
         self._consecutive_parse_failures = 0
-        self._unsub_midnight: CALLBACK_TYPE | None = None
 
     async def _async_update_data(self) -> AccountUsage:
         try:
@@ -163,29 +206,6 @@ class JapanSimDataCoordinator(DataUpdateCoordinator[AccountUsage]):
             self.hass.config_entries.async_update_entry(
                 self.config_entry, data={**self.config_entry.data, **refreshed}
             )
-
-    @callback
-    def async_start_midnight_updates(self) -> None:
-        """Rewrite the entities at each midnight in Tokyo, when "days left" changes.
-
-        Polls that bring the same figures write no state, so without this the countdown
-        would wait for the carrier's figures to change.
-        """
-        self._unsub_midnight = async_track_point_in_time(
-            self.hass, self._at_midnight, _next_tokyo_midnight(dt_util.now())
-        )
-
-    @callback
-    def _at_midnight(self, _now: datetime) -> None:
-        self.async_update_listeners()
-        self.async_start_midnight_updates()
-
-    async def async_shutdown(self) -> None:
-        """Stop the midnight timer with the coordinator."""
-        if self._unsub_midnight is not None:
-            self._unsub_midnight()
-            self._unsub_midnight = None
-        await super().async_shutdown()
 
 
 def _next_tokyo_midnight(now: datetime) -> datetime:

@@ -40,9 +40,7 @@ async def async_get_config_entry_diagnostics(
         for sim in coordinator.data.sims.values()
     ]
     return {
-        "entry": async_redact_data(
-            entry.as_dict(), TO_REDACT | entry.runtime_data.profile.secret_keys
-        ),
+        "entry": async_redact_data(entry.as_dict(), TO_REDACT | entry.runtime_data.secret_keys),
         "last_update_success": coordinator.last_update_success,
         "update_interval_seconds": (
             coordinator.update_interval.total_seconds() if coordinator.update_interval else None

@@ -7,7 +7,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .carriers.models import SimUsage
 from .const import DOMAIN
-from .coordinator import JapanSimDataCoordinator
+from .coordinator import SimDataCoordinator
 
 
 def sim_device_identifier(entry_unique_id: str, sim_id: str) -> tuple[str, str]:
@@ -21,12 +21,12 @@ def sim_device_name(carrier_name: str, sim: SimUsage) -> str:
     return f"{name} ({sim.number_suffix})" if sim.number_suffix else name
 
 
-class JapanSimDataEntity(CoordinatorEntity[JapanSimDataCoordinator]):
+class JapanSimDataEntity(CoordinatorEntity[SimDataCoordinator]):
     """An entity that describes one SIM line."""
 
     _attr_has_entity_name = True
 
-    def __init__(self, coordinator: JapanSimDataCoordinator, sim_id: str, key: str) -> None:
+    def __init__(self, coordinator: SimDataCoordinator, sim_id: str, key: str) -> None:
         """Attach the entity to the SIM's device."""
         super().__init__(coordinator)
         self.sim_id = sim_id

@@ -20,7 +20,7 @@ from homeassistant.util import dt as dt_util
 
 from .carriers.dates import TOKYO, days_left
 from .carriers.models import BucketKind, Carrier, SimUsage
-from .coordinator import JapanSimDataConfigEntry, JapanSimDataCoordinator
+from .coordinator import JapanSimDataConfigEntry, SimDataCoordinator
 from .entity import JapanSimDataEntity
 
 # Read-only entities fed by the coordinator: no limit on parallel updates.
@@ -39,6 +39,7 @@ def _expiry_date(sim: SimUsage) -> date | None:
 
 # Carriers whose answers carry each figure: a sensor that could only ever be unknown is not made.
 _ALL: Final = frozenset(Carrier)
+_LIVE: Final = _ALL - {Carrier.TRACKER}
 _SOFTBANK_FAMILY: Final = frozenset({Carrier.SOFTBANK, Carrier.YMOBILE, Carrier.LINEMO})
 
 
@@ -79,11 +80,12 @@ SENSORS: tuple[JapanSimDataSensorDescription, ...] = (
     _data_size(
         "data_allowance",
         lambda sim: sim.allowance,
-        carriers=frozenset({Carrier.IIJMIO, Carrier.POVO}),
+        carriers=frozenset({Carrier.IIJMIO, Carrier.POVO, Carrier.TRACKER}),
     ),
     _data_size(
         "base_data",
         lambda sim: sim.remaining_of(BucketKind.MONTHLY),
+        carriers=_LIVE,
     ),
     _data_size(
         "carried_over_data",
@@ -93,7 +95,7 @@ SENSORS: tuple[JapanSimDataSensorDescription, ...] = (
     _data_size(
         "topping_data",
         lambda sim: sim.remaining_of(BucketKind.TOPPING),
-        carriers=_SOFTBANK_FAMILY | {Carrier.POVO},
+        carriers=_SOFTBANK_FAMILY | {Carrier.POVO, Carrier.TRACKER},
     ),
     _data_size(
         "gifted_data",
@@ -103,7 +105,7 @@ SENSORS: tuple[JapanSimDataSensorDescription, ...] = (
     _data_size(
         "data_used",
         lambda sim: sim.used,
-        carriers=_SOFTBANK_FAMILY | {Carrier.POVO},
+        carriers=_SOFTBANK_FAMILY | {Carrier.POVO, Carrier.TRACKER},
         state_class=SensorStateClass.MEASUREMENT,
     ),
     JapanSimDataSensorDescription(
@@ -126,7 +128,7 @@ SENSORS: tuple[JapanSimDataSensorDescription, ...] = (
         translation_key="data_resets_on",
         device_class=SensorDeviceClass.DATE,
         value_fn=lambda sim: sim.resets_on,
-        carriers=_SOFTBANK_FAMILY | {Carrier.IIJMIO},
+        carriers=_SOFTBANK_FAMILY | {Carrier.IIJMIO, Carrier.TRACKER},
     ),
     JapanSimDataSensorDescription(
         key="plan",
@@ -145,7 +147,7 @@ async def async_setup_entry(
 ) -> None:
     """Add sensors for every SIM, and for SIMs that appear on the account later."""
     coordinator = entry.runtime_data.coordinator
-    descriptions = [d for d in SENSORS if coordinator.adapter.carrier in d.carriers]
+    descriptions = [d for d in SENSORS if coordinator.carrier in d.carriers]
     known: set[str] = set()
 
     @callback
@@ -169,7 +171,7 @@ class JapanSimDataSensor(JapanSimDataEntity, SensorEntity):
 
     def __init__(
         self,
-        coordinator: JapanSimDataCoordinator,
+        coordinator: SimDataCoordinator,
         sim_id: str,
         description: JapanSimDataSensorDescription,
     ) -> None:

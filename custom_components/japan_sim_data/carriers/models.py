@@ -15,13 +15,15 @@ from .dates import end_of_day
 
 
 class Carrier(StrEnum):
-    """Carriers with a live adapter."""
+    """Where a SIM's figures come from: a carrier with a live adapter, or the plan tracker."""
 
     IIJMIO = "iijmio"
     POVO = "povo"
     SOFTBANK = "softbank"
     YMOBILE = "ymobile"
     LINEMO = "linemo"
+    TRACKER = "tracker"
+    """A SIM with no usable carrier API: the user's plan, counters and carrier notices."""
 
 
 class BucketKind(StrEnum):
