@@ -1,0 +1,132 @@
+"""What the figures mean for the user: low data, expiring soon, a daily budget, a forecast.
+
+Pure functions and a small history, free of Home Assistant, so they can be tested with any
+clock. Every answer is None when its inputs are unknown: a guess must never look like a fact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Final
+
+from .dates import TOKYO, days_left
+from .models import SimUsage
+from .units import GIB
+
+
+def is_low_data(sim: SimUsage, threshold: float, *, percent: bool) -> bool | None:
+    """Whether the data left has fallen to ``threshold`` (GB as carriers count, or % of plan)."""
+    remaining = sim.remaining
+    if remaining is None:
+        return None
+    if percent:
+        if not sim.allowance:
+            return None
+        return remaining <= sim.allowance * threshold / 100
+    return remaining <= threshold * GIB
+
+
+def is_expiring_soon(sim: SimUsage, now: datetime, lead_days: int) -> bool | None:
+    """Whether data that is still left expires within ``lead_days`` calendar days (today counts)."""
+    expires = sim.data_expires
+    if expires is None:
+        return None
+    if sim.remaining == 0:
+        # Nothing left to lose.
+        return False
+    left = days_left(expires, now)
+    return 0 < left <= lead_days
+
+
+def daily_budget(sim: SimUsage, now: datetime) -> int | None:
+    """Bytes a day that can be used, evenly, until the data that goes first expires."""
+    remaining = sim.remaining
+    expires = sim.data_expires
+    if remaining is None or expires is None:
+        return None
+    left = days_left(expires, now)
+    return remaining // left if left > 0 else None
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """How much data was left at one moment."""
+
+    at: datetime
+    remaining: int
+
+
+class UsageHistory:
+    """Recent readings of one SIM, to forecast when its data runs out.
+
+    A reading above the previous one (a top-up, a new month) starts the history afresh: the
+    rate of use is only measured while data goes down.
+    """
+
+    WINDOW: Final = timedelta(days=7)
+    """Older readings say little about how the SIM is used now."""
+    MIN_SPAN: Final = timedelta(hours=6)
+    """A forecast from a shorter stretch would swing with every video watched."""
+    MAX_READINGS: Final = 500
+
+    def __init__(self, readings: list[Reading] | None = None) -> None:
+        """Start from stored readings, if any."""
+        self._readings: list[Reading] = readings or []
+
+    @property
+    def readings(self) -> tuple[Reading, ...]:
+        """The readings kept, oldest first."""
+        return tuple(self._readings)
+
+    def add(self, at: datetime, remaining: int | None) -> None:
+        """Record a reading; unknown figures are not readings."""
+        if remaining is None:
+            return
+        if self._readings and remaining > self._readings[-1].remaining:
+            self._readings.clear()
+        if self._readings and self._readings[-1].remaining == remaining:
+            # Unchanged: the first reading of a flat stretch already says when it began.
+            return
+        self._readings.append(Reading(at, remaining))
+        cutoff = at - self.WINDOW
+        # Keep the last reading before the window: it anchors the window's start.
+        while len(self._readings) > 2 and self._readings[1].at <= cutoff:  # noqa: PLR2004
+            self._readings.pop(0)
+        del self._readings[: -self.MAX_READINGS]
+
+    def bytes_per_day(self, now: datetime, remaining: int | None) -> float | None:
+        """The recent rate of use, from the first reading to now; None without enough history."""
+        if remaining is None or not self._readings:
+            return None
+        first = self._readings[0]
+        span = now - first.at
+        if span < self.MIN_SPAN or remaining > first.remaining:
+            return None
+        return (first.remaining - remaining) / (span / timedelta(days=1))
+
+    def runs_out_on(self, now: datetime, remaining: int | None) -> date | None:
+        """The day (in Tokyo) the data runs out at the recent rate; None when it is not used."""
+        rate = self.bytes_per_day(now, remaining)
+        if rate is None or rate <= 0 or remaining is None:
+            return None
+        days = remaining / rate
+        if days > 3650:  # noqa: PLR2004 - "never" for any practical purpose
+            return None
+        return (now + timedelta(days=days)).astimezone(TOKYO).date()
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON types, for storage."""
+        return {"readings": [[r.at.isoformat(), r.remaining] for r in self._readings]}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> UsageHistory:
+        """Rebuild a history from storage; anything unreadable starts a fresh one."""
+        try:
+            readings = [
+                Reading(datetime.fromisoformat(at), int(remaining))
+                for at, remaining in data["readings"]
+            ]
+        except KeyError, TypeError, ValueError:
+            return cls()
+        return cls(readings)
