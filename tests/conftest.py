@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, Platform
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
@@ -19,7 +19,7 @@ from syrupy.assertion import SnapshotAssertion
 
 # Importing the integration before the hass fixture runs makes Home Assistant's loader find
 # this repository's custom_components, not the test plugin's own testing_config.
-import custom_components.japan_sim_data  # noqa: F401
+from custom_components.japan_sim_data import PLATFORMS
 from custom_components.japan_sim_data.carriers.iijmio import parse_member_top
 from custom_components.japan_sim_data.carriers.models import AccountUsage, Carrier
 from custom_components.japan_sim_data.const import CONF_CARRIER, DOMAIN
@@ -109,15 +109,23 @@ def mock_iijmio() -> Iterator[MagicMock]:
 
 
 @pytest.fixture
+def platforms() -> list[Platform]:
+    """The platforms to set up; a test module narrows it to snapshot one platform."""
+    return list(PLATFORMS)
+
+
+@pytest.fixture
 async def init_integration(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     mock_config_entry: MockConfigEntry,
     mock_iijmio: MagicMock,
+    platforms: list[Platform],
 ) -> MockConfigEntry:
     """Set up the IIJmio entry with the clock frozen in Tokyo."""
     freezer.move_to(FROZEN_NOW)
     mock_config_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
+    with patch("custom_components.japan_sim_data.PLATFORMS", platforms):
+        await hass.config_entries.async_setup(mock_config_entry.entry_id)
+        await hass.async_block_till_done()
     return mock_config_entry

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, timedelta
-from unittest.mock import MagicMock
+from unittest.mock import MagicMock, patch
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_USER, ConfigFlowResult
-from homeassistant.const import CONF_EMAIL, CONF_PASSWORD, STATE_UNKNOWN
+from homeassistant.const import CONF_EMAIL, CONF_PASSWORD, STATE_UNKNOWN, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
@@ -21,6 +21,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.japan_sim_data import PLATFORMS
 from custom_components.japan_sim_data.carriers.errors import (
     CarrierAppVersionError,
     CarrierAuthError,
@@ -94,12 +95,16 @@ def softbank_entry() -> MockConfigEntry:
 
 
 async def _setup(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, entry: MockConfigEntry
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    entry: MockConfigEntry,
+    platforms: list[Platform] | None = None,
 ) -> None:
     freezer.move_to(FROZEN_NOW)
     entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    with patch("custom_components.japan_sim_data.PLATFORMS", platforms or PLATFORMS):
+        await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
 
 
 async def _choose(hass: HomeAssistant, carrier: str) -> ConfigFlowResult:
@@ -242,7 +247,7 @@ async def test_povo_entities(
     povo_adapter: MagicMock,
     povo_entry: MockConfigEntry,
 ) -> None:
-    await _setup(hass, freezer, povo_entry)
+    await _setup(hass, freezer, povo_entry, [Platform.SENSOR])
     await snapshot_platform(hass, entity_registry, snapshot, povo_entry.entry_id)
     # The topping holds the data; the base bucket is empty, and the total is not 0.
     remaining = hass.states.get("sensor.povo_2_0_remaining_data")
@@ -314,7 +319,7 @@ async def test_softbank_entities_and_reset_day_option(
     softbank_adapter: MagicMock,
     softbank_entry: MockConfigEntry,
 ) -> None:
-    await _setup(hass, freezer, softbank_entry)
+    await _setup(hass, freezer, softbank_entry, [Platform.SENSOR])
     await snapshot_platform(hass, entity_registry, snapshot, softbank_entry.entry_id)
     assert softbank_adapter.build.call_args.args[2] == {}
 

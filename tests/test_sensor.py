@@ -18,9 +18,15 @@ from pytest_homeassistant_custom_component.common import (
 )
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.japan_sim_data.carriers.errors import CarrierConnectionError
 from custom_components.japan_sim_data.carriers.models import AccountUsage, SimUsage
 
 from .conftest import ACCOUNT_ID
+
+
+@pytest.fixture
+def platforms() -> list[Platform]:
+    return [Platform.SENSOR]
 
 
 @pytest.mark.usefixtures("init_integration")
@@ -127,23 +133,41 @@ async def test_new_sim_appears_without_restart(
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
     assert hass.states.get("sensor.iijmio_kikahuran_9999_remaining_data") is not None
-    assert len(hass.states.async_entity_ids(Platform.SENSOR)) == 4 * 8
+    assert len(hass.states.async_entity_ids(Platform.SENSOR)) == 4 * 10
 
 
-async def test_sim_that_leaves_the_account_becomes_unavailable(
+async def test_sim_that_leaves_the_account_is_removed(
     hass: HomeAssistant,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
     mock_iijmio: MagicMock,
     init_integration: MockConfigEntry,
 ) -> None:
+    entity_id = "sensor.iijmio_kikahuran_5678_remaining_data"
+    registered = entity_registry.async_get(entity_id)
+    assert registered is not None
+    assert registered.device_id is not None
+    device_id = registered.device_id
+    coordinator = init_integration.runtime_data.coordinator
     usage: AccountUsage = mock_iijmio.async_fetch.return_value
+
+    # A failed update says nothing about which SIMs exist: nothing is removed.
+    mock_iijmio.async_fetch.side_effect = CarrierConnectionError("offline")
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert device_registry.async_get(device_id) is not None
+
+    mock_iijmio.async_fetch.side_effect = None
     mock_iijmio.async_fetch.return_value = AccountUsage(
         sims={k: v for k, v in usage.sims.items() if k != "hdc11111111"}
     )
-    await init_integration.runtime_data.coordinator.async_refresh()
+    await coordinator.async_refresh()
     await hass.async_block_till_done()
-    state = hass.states.get("sensor.iijmio_kikahuran_5678_remaining_data")
-    assert state is not None
-    assert state.state == "unavailable"
+    assert device_registry.async_get(device_id) is None
+    assert entity_registry.async_get(entity_id) is None
+    assert hass.states.get(entity_id) is None
+    # The other SIMs and the account stay.
+    assert hass.states.get("sensor.iijmio_kikahuran_4321_remaining_data") is not None
 
 
 async def test_expiry_falls_back_to_the_reset_day(

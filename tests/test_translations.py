@@ -8,8 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from homeassistant.helpers.entity import EntityDescription
 
-from custom_components.japan_sim_data.sensor import SENSORS
+from custom_components.japan_sim_data.binary_sensor import BINARY_SENSORS
+from custom_components.japan_sim_data.button import REFRESH
+from custom_components.japan_sim_data.sensor import RUNS_OUT_ON, SENSORS
 
 COMPONENT = Path(__file__).parents[1] / "custom_components" / "japan_sim_data"
 LANGUAGES = ("ja", "zh-Hans", "zh-Hant")
@@ -41,9 +44,19 @@ def test_translation_has_every_english_string(language: str) -> None:
         assert translated[key].strip(), key
 
 
-def test_every_sensor_has_a_name_and_an_icon() -> None:
-    names = _load("translations/en.json")["entity"]["sensor"]
-    icons = _load("icons.json")["entity"]["sensor"]
-    keys = {description.translation_key for description in SENSORS}
+@pytest.mark.parametrize(
+    ("platform", "descriptions"),
+    [
+        ("sensor", (*SENSORS, RUNS_OUT_ON)),
+        ("binary_sensor", BINARY_SENSORS),
+        ("button", (REFRESH,)),
+    ],
+)
+def test_every_entity_has_a_name_and_an_icon(
+    platform: str, descriptions: tuple[EntityDescription, ...]
+) -> None:
+    names = _load("translations/en.json")["entity"][platform]
+    icons = _load("icons.json")["entity"][platform]
+    keys = {description.translation_key for description in descriptions}
     assert keys == set(names)
     assert keys == set(icons)

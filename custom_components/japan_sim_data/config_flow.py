@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from uuid import uuid4
 
 import aiohttp
 import probatio as vol
@@ -14,7 +15,7 @@ from homeassistant.config_entries import (
     ConfigFlow,
     ConfigFlowResult,
 )
-from homeassistant.const import CONF_EMAIL, CONF_PASSWORD
+from homeassistant.const import CONF_EMAIL, CONF_NAME, CONF_PASSWORD
 from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_create_clientsession
 from homeassistant.helpers.selector import (
@@ -23,9 +24,12 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
+from homeassistant.util import dt as dt_util
 
+from . import tracker_flow
 from .adapters import CARRIER_PROFILES, CarrierProfile, LoginKind
 from .carriers.base import CarrierAdapter
+from .carriers.dates import TOKYO
 from .carriers.errors import CarrierError
 from .carriers.models import Carrier
 from .carriers.povo import PovoAdapter, new_device_id
@@ -35,9 +39,12 @@ from .const import (
     CONF_CODE,
     CONF_DEVICE_ID,
     CONF_PHONE_NUMBER,
+    CONF_PLAN_SHAPE,
     CONF_RESEND_CODE,
+    CONF_START_DATE,
     DOMAIN,
     LOGGER,
+    PlanShape,
 )
 from .error_keys import error_key
 from .options_flow import JapanSimDataOptionsFlow
@@ -92,6 +99,8 @@ class JapanSimDataConfigFlow(ConfigFlow, domain=DOMAIN):
         self._carrier: Carrier | None = None
         self._povo: PovoAdapter | None = None
         self._povo_data: dict[str, Any] = {}
+        self._tracker_title = ""
+        self._tracker_data: dict[str, Any] = {}
 
     @staticmethod
     @callback
@@ -104,7 +113,8 @@ class JapanSimDataConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Let the user pick the carrier."""
         return self.async_show_menu(
-            step_id="user", menu_options=[carrier.value for carrier in CARRIER_PROFILES]
+            step_id="user",
+            menu_options=[*(carrier.value for carrier in CARRIER_PROFILES), Carrier.TRACKER.value],
         )
 
     async def async_step_iijmio(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -261,6 +271,78 @@ class JapanSimDataConfigFlow(ConfigFlow, domain=DOMAIN):
             title=_title(CARRIER_PROFILES[Carrier.POVO], data), data=data
         )
 
+    # -- plan tracker: a SIM without a usable carrier API (forms in tracker_flow.py) -----------
+
+    async def async_step_tracker(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Name the tracked SIM; pick its carrier, allowance and plan shape."""
+        if user_input is not None:
+            self._tracker_data = {
+                CONF_CARRIER: Carrier.TRACKER.value,
+                **tracker_flow.plan_start(user_input),
+            }
+            self._tracker_title = user_input[CONF_NAME].strip()
+            if user_input[CONF_PLAN_SHAPE] == PlanShape.VALIDITY:
+                return await self.async_step_tracker_validity()
+            return await self.async_step_tracker_monthly()
+        return self.async_show_form(
+            step_id="tracker", data_schema=tracker_flow.plan_schema(with_name=True)
+        )
+
+    async def async_step_tracker_monthly(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the day of the month the allowance arrives."""
+        if user_input is not None:
+            self._tracker_data |= tracker_flow.monthly_plan(user_input)
+            return await self.async_step_tracker_sources()
+        return self.async_show_form(
+            step_id="tracker_monthly", data_schema=tracker_flow.MONTHLY_SCHEMA
+        )
+
+    async def async_step_tracker_validity(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask when a fixed-validity plan starts, and its length or last day."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            plan, errors = tracker_flow.validity_plan(user_input)
+            if not errors:
+                self._tracker_data |= plan
+                return await self.async_step_tracker_sources()
+        today = dt_util.now().astimezone(TOKYO).date().isoformat()
+        return self.async_show_form(
+            step_id="tracker_validity",
+            data_schema=self.add_suggested_values_to_schema(
+                tracker_flow.VALIDITY_SCHEMA, user_input or {CONF_START_DATE: today}
+            ),
+            errors=errors,
+        )
+
+    async def async_step_tracker_sources(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask where usage and carrier notices come from (all optional), then add the SIM."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            options, errors = tracker_flow.clean_sources(user_input)
+            if not errors:
+                # Several SIMs can be tracked: each entry gets its own random id.
+                await self.async_set_unique_id(uuid4().hex)
+                return self.async_create_entry(
+                    title=self._tracker_title or tracker_flow.default_title(self._tracker_data),
+                    data=self._tracker_data,
+                    options=options,
+                )
+        return self.async_show_form(
+            step_id="tracker_sources",
+            data_schema=self.add_suggested_values_to_schema(
+                tracker_flow.SOURCES_SCHEMA, user_input or {}
+            ),
+            errors=errors,
+        )
+
     # -- reauth and reconfigure -------------------------------------------------------------------
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
@@ -292,6 +374,9 @@ class JapanSimDataConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Change the login of the same account (for example a new password)."""
         entry = self._get_reconfigure_entry()
+        if entry.data[CONF_CARRIER] == Carrier.TRACKER:
+            # A tracked SIM has no login; its plan and sources are changed in its options.
+            return self.async_abort(reason="tracker_use_options")
         profile = CARRIER_PROFILES[Carrier(entry.data[CONF_CARRIER])]
         if profile.login is LoginKind.EMAIL_CODE:
             return await self.async_step_povo_reauth()

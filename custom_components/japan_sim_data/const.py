@@ -49,3 +49,52 @@ class LowDataUnit(StrEnum):
 LOW_DATA_UNITS: Final = tuple(unit.value for unit in LowDataUnit)
 DEFAULT_LOW_DATA_THRESHOLD: Final = 1.0
 DEFAULT_EXPIRY_LEAD_DAYS: Final = 3
+
+# Plan tracker (entry data: the plan; options: where usage and notices come from).
+CONF_TRACKED_CARRIER: Final = "tracked_carrier"
+CONF_ALLOWANCE: Final = "allowance"
+"""The plan's data per period, in GB as carriers count them (1 GB = 1024 MB)."""
+CONF_PLAN_SHAPE: Final = "plan_shape"
+CONF_START_DATE: Final = "start_date"
+CONF_VALIDITY_DAYS: Final = "validity_days"
+CONF_END_DATE: Final = "end_date"
+CONF_USAGE_SENSORS: Final = "usage_sensors"
+CONF_NOTICE_EVENTS: Final = "notice_events"
+CONF_NOTICE_TEXT_FIELD: Final = "notice_text_field"
+CONF_NOTICE_ENTITIES: Final = "notice_entities"
+CONF_NOTICE_ATTRIBUTE: Final = "notice_attribute"
+CONF_NOTICE_SENDERS: Final = "notice_senders"
+CONF_NOTICE_PATTERNS: Final = "notice_patterns"
+
+# Events that carry carrier notices: the core imap integration's, and the one the former core
+# Gammu "sms" integration (and community ports of it) fire.
+EVENT_IMAP_CONTENT: Final = "imap_content"
+EVENT_SMS_INCOMING: Final = "sms.incoming_sms"
+DEFAULT_NOTICE_TEXT_FIELD: Final = "text"
+
+
+class PlanShape(StrEnum):
+    """How a tracked plan's data is renewed."""
+
+    MONTHLY = "monthly"
+    """A new allowance on the same day every month."""
+    VALIDITY = "validity"
+    """One allowance valid for a fixed number of days (travel and prepaid SIMs)."""
+
+
+# The carriers a tracked SIM can belong to, with the name shown on its device ("other": none).
+TRACKED_CARRIERS: Final[dict[str, str | None]] = {
+    "docomo": "docomo",
+    "ahamo": "ahamo",
+    "au": "au",
+    "uq_mobile": "UQ mobile",
+    "povo": "povo",
+    "rakuten_mobile": "Rakuten Mobile",
+    "softbank": "SoftBank",
+    "ymobile": "Y!mobile",
+    "linemo": "LINEMO",
+    "iijmio": "IIJmio",
+    "mineo": "mineo",
+    "travel": "Travel SIM",
+    "other": None,
+}

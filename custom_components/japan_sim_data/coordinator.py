@@ -35,6 +35,7 @@ from .const import (
     UPDATE_INTERVAL,
 )
 from .error_keys import error_key
+from .history import SimHistories
 
 REPAIR_ISSUES = ("carrier_changed", "app_version")
 """Repair issues an account can raise; each one's id is ``repair_issue_id(kind, entry_id)``."""
@@ -84,6 +85,8 @@ class SimDataCoordinator(DataUpdateCoordinator[AccountUsage]):
         )
         self.carrier = carrier
         self.carrier_name = carrier_name
+        self.history = SimHistories(hass, entry.entry_id)
+        """Readings of every SIM for the forecast; loaded by the sensor platform."""
         self._unsub_midnight: CALLBACK_TYPE | None = None
 
     @callback

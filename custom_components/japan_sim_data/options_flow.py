@@ -15,6 +15,7 @@ from homeassistant.helpers.selector import (
     SelectSelectorMode,
 )
 
+from . import tracker_flow
 from .adapters import CARRIER_PROFILES
 from .carriers.models import Carrier
 from .const import (
@@ -22,17 +23,22 @@ from .const import (
     CONF_EXPIRY_LEAD_DAYS,
     CONF_LOW_DATA_THRESHOLD,
     CONF_LOW_DATA_UNIT,
+    CONF_PLAN_SHAPE,
     CONF_RESET_DAY,
     DEFAULT_EXPIRY_LEAD_DAYS,
     DEFAULT_LOW_DATA_THRESHOLD,
     LOW_DATA_UNITS,
     RESET_DAY_CHOICES,
     LowDataUnit,
+    PlanShape,
 )
 
 
 class JapanSimDataOptionsFlow(OptionsFlowWithReload):
     """Preferences of one entry, grouped by subject in a menu."""
+
+    _plan: dict[str, Any]
+    """A tracked SIM's plan between its two forms."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Offer the groups of options this entry has."""
@@ -40,6 +46,8 @@ class JapanSimDataOptionsFlow(OptionsFlowWithReload):
         carrier = Carrier(self.config_entry.data[CONF_CARRIER])
         if carrier in CARRIER_PROFILES and CARRIER_PROFILES[carrier].has_reset_day:
             menu.append("billing")
+        if carrier is Carrier.TRACKER:
+            menu += ["plan", "usage", "notices"]
         return self.async_show_menu(step_id="init", menu_options=menu)
 
     async def async_step_alerts(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -104,6 +112,93 @@ class JapanSimDataOptionsFlow(OptionsFlowWithReload):
                 {CONF_RESET_DAY: str(self.config_entry.options.get(CONF_RESET_DAY, "1"))},
             ),
         )
+
+    # -- plan tracker (forms in tracker_flow.py) ----------------------------------------------
+
+    async def async_step_plan(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Change a tracked SIM's carrier, allowance or plan shape."""
+        if user_input is not None:
+            self._plan = tracker_flow.plan_start(user_input)
+            if user_input[CONF_PLAN_SHAPE] == PlanShape.VALIDITY:
+                return await self.async_step_plan_validity()
+            return await self.async_step_plan_monthly()
+        return self.async_show_form(
+            step_id="plan",
+            data_schema=self.add_suggested_values_to_schema(
+                tracker_flow.plan_schema(with_name=False), self.config_entry.data
+            ),
+        )
+
+    async def async_step_plan_monthly(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the day the monthly allowance arrives."""
+        if user_input is not None:
+            return self._save_plan(tracker_flow.monthly_plan(user_input))
+        return self.async_show_form(
+            step_id="plan_monthly",
+            data_schema=self.add_suggested_values_to_schema(
+                tracker_flow.MONTHLY_SCHEMA, self.config_entry.data
+            ),
+        )
+
+    async def async_step_plan_validity(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change when a fixed-validity plan starts and ends."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            plan, errors = tracker_flow.validity_plan(user_input)
+            if not errors:
+                return self._save_plan(plan)
+        return self.async_show_form(
+            step_id="plan_validity",
+            data_schema=self.add_suggested_values_to_schema(
+                tracker_flow.VALIDITY_SCHEMA, user_input or self.config_entry.data
+            ),
+            errors=errors,
+        )
+
+    async def async_step_usage(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Choose the sensors that count the SIM's data (summed)."""
+        if user_input is not None:
+            return self._save_group(tracker_flow.USAGE_KEYS, user_input)
+        return self.async_show_form(
+            step_id="usage",
+            data_schema=self.add_suggested_values_to_schema(
+                tracker_flow.USAGE_SCHEMA, self.config_entry.options
+            ),
+        )
+
+    async def async_step_notices(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Choose where carrier notices arrive, whose they are, and extra patterns."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            cleaned, errors = tracker_flow.clean_sources(user_input)
+            if not errors:
+                return self._save_group(tracker_flow.NOTICE_KEYS, cleaned)
+        return self.async_show_form(
+            step_id="notices",
+            data_schema=self.add_suggested_values_to_schema(
+                tracker_flow.NOTICES_SCHEMA, user_input or self.config_entry.options
+            ),
+            errors=errors,
+        )
+
+    def _save_plan(self, plan: dict[str, Any]) -> ConfigFlowResult:
+        """Store the new plan in the entry's data and reload the entry to follow it."""
+        entry = self.config_entry
+        kept = {k: v for k, v in entry.data.items() if k not in tracker_flow.PLAN_KEYS}
+        self.hass.config_entries.async_update_entry(entry, data={**kept, **self._plan, **plan})
+        self.hass.config_entries.async_schedule_reload(entry.entry_id)
+        return self.async_create_entry(data=dict(entry.options))
+
+    def _save_group(self, keys: tuple[str, ...], user_input: dict[str, Any]) -> ConfigFlowResult:
+        """Replace one group's options; a field left empty is removed."""
+        kept = {k: v for k, v in self.config_entry.options.items() if k not in keys}
+        return self.async_create_entry(data={**kept, **user_input})
 
     def _save(self, user_input: dict[str, Any]) -> ConfigFlowResult:
         """Keep the other groups' options when one group is saved."""

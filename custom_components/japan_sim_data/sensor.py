@@ -1,4 +1,4 @@
-"""Sensors: remaining data, allowance, carried-over data, days left, expiry and plan per SIM."""
+"""Sensors per SIM: data left by bucket, days left, expiry, daily budget and a forecast."""
 
 from __future__ import annotations
 
@@ -19,9 +19,11 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .carriers.dates import TOKYO, days_left
+from .carriers.insights import daily_budget
 from .carriers.models import BucketKind, Carrier, SimUsage
 from .coordinator import JapanSimDataConfigEntry, SimDataCoordinator
 from .entity import JapanSimDataEntity
+from .tracker import TrackedSimUsage
 
 # Read-only entities fed by the coordinator: no limit on parallel updates.
 PARALLEL_UPDATES = 0
@@ -30,6 +32,10 @@ PARALLEL_UPDATES = 0
 def _days_left(sim: SimUsage) -> int | None:
     expiry = sim.data_expires
     return None if expiry is None else days_left(expiry, dt_util.now())
+
+
+def _daily_budget(sim: SimUsage) -> int | None:
+    return daily_budget(sim, dt_util.now())
 
 
 def _expiry_date(sim: SimUsage) -> date | None:
@@ -118,6 +124,16 @@ SENSORS: tuple[JapanSimDataSensorDescription, ...] = (
         value_fn=_days_left,
     ),
     JapanSimDataSensorDescription(
+        key="daily_budget",
+        translation_key="daily_budget",
+        device_class=SensorDeviceClass.DATA_SIZE,
+        native_unit_of_measurement=UnitOfInformation.BYTES,
+        suggested_unit_of_measurement=UnitOfInformation.MEBIBYTES,
+        suggested_display_precision=0,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=_daily_budget,
+    ),
+    JapanSimDataSensorDescription(
         key="data_expires",
         translation_key="data_expires",
         device_class=SensorDeviceClass.DATE,
@@ -137,6 +153,21 @@ SENSORS: tuple[JapanSimDataSensorDescription, ...] = (
         value_fn=lambda sim: sim.plan_name,
         carriers=frozenset({Carrier.IIJMIO}),
     ),
+    JapanSimDataSensorDescription(
+        key="last_notice",
+        translation_key="last_notice",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda sim: sim.last_notice if isinstance(sim, TrackedSimUsage) else None,
+        carriers=frozenset({Carrier.TRACKER}),
+    ),
+)
+
+
+# Forecast from the SIM's recent readings, kept across restarts by the coordinator's history.
+RUNS_OUT_ON = SensorEntityDescription(
+    key="runs_out_on",
+    translation_key="runs_out_on",
+    device_class=SensorDeviceClass.DATE,
 )
 
 
@@ -154,13 +185,23 @@ async def async_setup_entry(
     def add_new_sims() -> None:
         new = [sim_id for sim_id in coordinator.data.sims if sim_id not in known]
         known.update(new)
-        async_add_entities(
+        entities: list[SensorEntity] = [
             JapanSimDataSensor(coordinator, sim_id, description)
             for sim_id in new
             for description in descriptions
-        )
+        ]
+        entities += [RunsOutOnSensor(coordinator, sim_id) for sim_id in new]
+        async_add_entities(entities)
 
+    @callback
+    def record_readings() -> None:
+        coordinator.history.async_record(coordinator.data)
+
+    await coordinator.history.async_load()
+    entry.async_on_unload(coordinator.history.async_save)
+    record_readings()
     add_new_sims()
+    entry.async_on_unload(coordinator.async_add_listener(record_readings))
     entry.async_on_unload(coordinator.async_add_listener(add_new_sims))
 
 
@@ -184,3 +225,22 @@ class JapanSimDataSensor(JapanSimDataEntity, SensorEntity):
         """The figure, or None (unknown) when the carrier did not give it."""
         sim = self.sim
         return None if sim is None else self.entity_description.value_fn(sim)
+
+
+class RunsOutOnSensor(JapanSimDataEntity, SensorEntity):
+    """The day the data runs out at the recent rate of use; unknown until there is a trend."""
+
+    entity_description = RUNS_OUT_ON
+
+    def __init__(self, coordinator: SimDataCoordinator, sim_id: str) -> None:
+        """Forecast one SIM."""
+        super().__init__(coordinator, sim_id, RUNS_OUT_ON.key)
+
+    @property
+    def native_value(self) -> date | None:
+        """The forecast day, in Tokyo."""
+        sim = self.sim
+        if sim is None:
+            return None
+        history = self.coordinator.history.get(self.sim_id)
+        return history.runs_out_on(dt_util.now(), sim.remaining)

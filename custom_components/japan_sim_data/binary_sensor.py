@@ -1,0 +1,126 @@
+"""Binary sensors per SIM: low data, data expiring soon, and throttled where it is reported."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from homeassistant.components.binary_sensor import (
+    BinarySensorEntity,
+    BinarySensorEntityDescription,
+)
+from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
+
+from .carriers.insights import is_expiring_soon, is_low_data
+from .carriers.models import Carrier, SimUsage
+from .const import (
+    CONF_EXPIRY_LEAD_DAYS,
+    CONF_LOW_DATA_THRESHOLD,
+    CONF_LOW_DATA_UNIT,
+    DEFAULT_EXPIRY_LEAD_DAYS,
+    DEFAULT_LOW_DATA_THRESHOLD,
+    LowDataUnit,
+)
+from .coordinator import JapanSimDataConfigEntry, SimDataCoordinator
+from .entity import JapanSimDataEntity
+
+PARALLEL_UPDATES = 0
+
+# Only the plan tracker learns of throttling (from carrier notices) so far.
+_REPORTS_THROTTLING: Final = frozenset({Carrier.TRACKER})
+
+
+def _low_data(sim: SimUsage, options: Mapping[str, Any]) -> bool | None:
+    return is_low_data(
+        sim,
+        float(options.get(CONF_LOW_DATA_THRESHOLD, DEFAULT_LOW_DATA_THRESHOLD)),
+        percent=options.get(CONF_LOW_DATA_UNIT) == LowDataUnit.PERCENT,
+    )
+
+
+def _expiring_soon(sim: SimUsage, options: Mapping[str, Any]) -> bool | None:
+    lead_days = int(options.get(CONF_EXPIRY_LEAD_DAYS, DEFAULT_EXPIRY_LEAD_DAYS))
+    return is_expiring_soon(sim, dt_util.now(), lead_days)
+
+
+@dataclass(frozen=True, kw_only=True)
+class JapanSimDataBinarySensorDescription(BinarySensorEntityDescription):
+    """A yes/no fact about a SIM, read with the entry's options."""
+
+    is_on_fn: Callable[[SimUsage, Mapping[str, Any]], bool | None]
+    carriers: frozenset[Carrier] = frozenset(Carrier)
+
+
+BINARY_SENSORS: tuple[JapanSimDataBinarySensorDescription, ...] = (
+    JapanSimDataBinarySensorDescription(
+        key="low_data",
+        translation_key="low_data",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        is_on_fn=_low_data,
+    ),
+    JapanSimDataBinarySensorDescription(
+        key="data_expiring_soon",
+        translation_key="data_expiring_soon",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        is_on_fn=_expiring_soon,
+    ),
+    JapanSimDataBinarySensorDescription(
+        key="throttled",
+        translation_key="throttled",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        is_on_fn=lambda sim, _: sim.throttled,
+        carriers=_REPORTS_THROTTLING,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: JapanSimDataConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add binary sensors for every SIM, and for SIMs that appear later."""
+    coordinator = entry.runtime_data.coordinator
+    descriptions = [d for d in BINARY_SENSORS if coordinator.carrier in d.carriers]
+    known: set[str] = set()
+
+    @callback
+    def add_new_sims() -> None:
+        new = [sim_id for sim_id in coordinator.data.sims if sim_id not in known]
+        known.update(new)
+        async_add_entities(
+            JapanSimDataBinarySensor(coordinator, sim_id, description)
+            for sim_id in new
+            for description in descriptions
+        )
+
+    add_new_sims()
+    entry.async_on_unload(coordinator.async_add_listener(add_new_sims))
+
+
+class JapanSimDataBinarySensor(JapanSimDataEntity, BinarySensorEntity):
+    """A yes/no fact about one SIM; unknown when the figures behind it are."""
+
+    entity_description: JapanSimDataBinarySensorDescription
+
+    def __init__(
+        self,
+        coordinator: SimDataCoordinator,
+        sim_id: str,
+        description: JapanSimDataBinarySensorDescription,
+    ) -> None:
+        """Describe one fact of one SIM."""
+        super().__init__(coordinator, sim_id, description.key)
+        self.entity_description = description
+
+    @property
+    def is_on(self) -> bool | None:
+        """On, off, or None (unknown)."""
+        sim = self.sim
+        if sim is None:
+            return None
+        return self.entity_description.is_on_fn(sim, self.coordinator.config_entry.options)

@@ -1,0 +1,55 @@
+"""A Refresh button on each account's device."""
+
+from __future__ import annotations
+
+from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .const import DOMAIN
+from .coordinator import JapanSimDataConfigEntry, SimDataCoordinator
+
+# Pressing it asks the coordinator, which already serialises its refreshes.
+PARALLEL_UPDATES = 0
+
+REFRESH = ButtonEntityDescription(
+    key="refresh",
+    translation_key="refresh",
+    entity_category=EntityCategory.DIAGNOSTIC,
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: JapanSimDataConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the account's Refresh button."""
+    async_add_entities([RefreshButton(entry.runtime_data.coordinator)])
+
+
+class RefreshButton(CoordinatorEntity[SimDataCoordinator], ButtonEntity):
+    """Fetch the account's figures now rather than at the next poll."""
+
+    _attr_has_entity_name = True
+    entity_description = REFRESH
+
+    def __init__(self, coordinator: SimDataCoordinator) -> None:
+        """Attach the button to the account's device."""
+        super().__init__(coordinator)
+        entry = coordinator.config_entry
+        assert entry.unique_id is not None
+        self._attr_unique_id = f"{entry.unique_id}_{REFRESH.key}"
+        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, entry.unique_id)})
+
+    @property
+    def available(self) -> bool:
+        """A refresh can be asked for even while the last one failed."""
+        return True
+
+    async def async_press(self) -> None:
+        """Ask for a refresh; the coordinator's debouncer spares the carrier double presses."""
+        await self.coordinator.async_request_refresh()

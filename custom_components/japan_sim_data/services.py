@@ -1,0 +1,129 @@
+"""Actions of the integration, registered once in async_setup."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import probatio as vol
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant, ServiceCall, callback
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.util import dt as dt_util
+
+from .carriers.dates import TOKYO, end_of_day
+from .carriers.units import MAX_PLAUSIBLE_BYTES
+from .const import DOMAIN
+from .coordinator import JapanSimDataConfigEntry
+from .tracker import TrackerCoordinator, gb_to_bytes
+
+ATTR_CONFIG_ENTRY_ID = "config_entry_id"
+
+SERVICE_REFRESH = "refresh"
+
+_ENTRY_SCHEMA = vol.Schema({vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string})
+
+# Plan tracker actions.
+SERVICE_SET_REMAINING = "set_remaining"
+SERVICE_ADD_DATA = "add_data"
+SERVICE_START_PERIOD = "start_period"
+ATTR_AMOUNT = "amount"
+ATTR_EXPIRES = "expires"
+ATTR_START = "start"
+
+_SET_REMAINING_SCHEMA = _ENTRY_SCHEMA.extend({vol.Required(ATTR_AMOUNT): vol.Coerce(float)})
+_ADD_DATA_SCHEMA = _ENTRY_SCHEMA.extend(
+    {vol.Required(ATTR_AMOUNT): vol.Coerce(float), vol.Optional(ATTR_EXPIRES): cv.date}
+)
+_START_PERIOD_SCHEMA = _ENTRY_SCHEMA.extend({vol.Optional(ATTR_START): cv.date})
+
+
+def loaded_entry(hass: HomeAssistant, call: ServiceCall) -> JapanSimDataConfigEntry:
+    """Return the loaded entry an action names, or refuse the call with a translated error."""
+    entry_id = call.data[ATTR_CONFIG_ENTRY_ID]
+    entry: JapanSimDataConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
+    if entry is None or entry.domain != DOMAIN:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_not_found",
+            translation_placeholders={"entry_id": entry_id},
+        )
+    if entry.state is not ConfigEntryState.LOADED:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_not_loaded",
+            translation_placeholders={"entry_title": entry.title},
+        )
+    return entry
+
+
+async def _async_refresh(call: ServiceCall) -> None:
+    """Fetch an account's figures now instead of at the next poll."""
+    entry = loaded_entry(call.hass, call)
+    await entry.runtime_data.coordinator.async_request_refresh()
+
+
+def _tracker(call: ServiceCall) -> TrackerCoordinator:
+    """Return the plan tracker an action names; refuse entries of carrier accounts."""
+    entry = loaded_entry(call.hass, call)
+    coordinator = entry.runtime_data.coordinator
+    if not isinstance(coordinator, TrackerCoordinator):
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="not_a_tracker",
+            translation_placeholders={"entry_title": entry.title},
+        )
+    return coordinator
+
+
+def _amount(call: ServiceCall, *, allow_zero: bool) -> int:
+    """Read the action's amount (GB as carriers count them) as bytes, refusing nonsense."""
+    amount: float = call.data[ATTR_AMOUNT]
+    in_bytes = gb_to_bytes(amount) if math.isfinite(amount) else -1
+    if in_bytes < 0 or (in_bytes == 0 and not allow_zero) or in_bytes > MAX_PLAUSIBLE_BYTES:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_amount",
+            translation_placeholders={"amount": str(amount)},
+        )
+    return in_bytes
+
+
+async def _async_set_remaining(call: ServiceCall) -> None:
+    """Correct a tracked SIM's data left, e.g. after checking the carrier's app."""
+    tracker = _tracker(call)
+    tracker.async_set_remaining(_amount(call, allow_zero=True))
+
+
+async def _async_add_data(call: ServiceCall) -> None:
+    """Add a top-up to a tracked SIM, with an optional last day."""
+    tracker = _tracker(call)
+    amount = _amount(call, allow_zero=False)
+    expiry: date | None = call.data.get(ATTR_EXPIRES)
+    if expiry is not None and expiry < dt_util.now().astimezone(TOKYO).date():
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="expiry_in_past",
+            translation_placeholders={"expires": expiry.isoformat()},
+        )
+    tracker.async_add_data(amount, None if expiry is None else end_of_day(expiry))
+
+
+async def _async_start_period(call: ServiceCall) -> None:
+    """Start a tracked SIM's new period (a new SIM or a renewal), today unless told."""
+    tracker = _tracker(call)
+    start: date = call.data.get(ATTR_START) or dt_util.now().astimezone(TOKYO).date()
+    tracker.async_start_period(start)
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register every action of the integration."""
+    hass.services.async_register(DOMAIN, SERVICE_REFRESH, _async_refresh, schema=_ENTRY_SCHEMA)
+    for name, handler, schema in (
+        (SERVICE_SET_REMAINING, _async_set_remaining, _SET_REMAINING_SCHEMA),
+        (SERVICE_ADD_DATA, _async_add_data, _ADD_DATA_SCHEMA),
+        (SERVICE_START_PERIOD, _async_start_period, _START_PERIOD_SCHEMA),
+    ):
+        hass.services.async_register(DOMAIN, name, handler, schema=schema)

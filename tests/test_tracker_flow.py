@@ -1,0 +1,293 @@
+"""Adding a tracked SIM, and changing its plan, usage sensors and notices in the options."""
+
+from __future__ import annotations
+
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, ConfigFlowResult
+from homeassistant.const import CONF_NAME
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.japan_sim_data.const import (
+    CONF_ALLOWANCE,
+    CONF_CARRIER,
+    CONF_END_DATE,
+    CONF_NOTICE_ATTRIBUTE,
+    CONF_NOTICE_ENTITIES,
+    CONF_NOTICE_EVENTS,
+    CONF_NOTICE_PATTERNS,
+    CONF_NOTICE_SENDERS,
+    CONF_NOTICE_TEXT_FIELD,
+    CONF_PLAN_SHAPE,
+    CONF_RESET_DAY,
+    CONF_START_DATE,
+    CONF_TRACKED_CARRIER,
+    CONF_USAGE_SENSORS,
+    CONF_VALIDITY_DAYS,
+    DOMAIN,
+)
+
+from .conftest import FROZEN_NOW
+
+GOOD_PATTERN = r"BAL:(?P<amount>[\d.]+)(?P<unit>MB)"
+
+
+@pytest.fixture(autouse=True)
+def no_setup() -> Any:
+    """The flows are tested here; setting up the entries is tested in test_tracker.py."""
+    with patch("custom_components.japan_sim_data.async_setup_entry", return_value=True):
+        yield
+
+
+async def _start(hass: HomeAssistant) -> ConfigFlowResult:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert "tracker" in result["menu_options"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "tracker"}
+    )
+    assert result["step_id"] == "tracker"
+    return result
+
+
+async def test_monthly_tracker_with_a_router(hass: HomeAssistant) -> None:
+    result = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            CONF_NAME: " Router SIM ",
+            CONF_TRACKED_CARRIER: "docomo",
+            CONF_ALLOWANCE: 30,
+            CONF_PLAN_SHAPE: "monthly",
+        },
+    )
+    assert result["step_id"] == "tracker_monthly"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_RESET_DAY: 1.0}
+    )
+    assert result["step_id"] == "tracker_sources"
+    # A bad pattern is refused on its field, and what was entered is kept.
+    sources = {
+        CONF_USAGE_SENSORS: ["sensor.router_download", "sensor.router_upload"],
+        CONF_NOTICE_EVENTS: ["imap_content"],
+        CONF_NOTICE_SENDERS: [" docomo.ne.jp ", ""],
+        CONF_NOTICE_PATTERNS: ["残り(?P<amount>[\\d.]+"],
+    }
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], sources)
+    assert result["errors"] == {CONF_NOTICE_PATTERNS: "pattern_syntax"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**sources, CONF_NOTICE_PATTERNS: [GOOD_PATTERN]}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Router SIM"
+    assert result["data"] == {
+        CONF_CARRIER: "tracker",
+        CONF_TRACKED_CARRIER: "docomo",
+        CONF_ALLOWANCE: 30.0,
+        CONF_PLAN_SHAPE: "monthly",
+        CONF_RESET_DAY: 1,
+    }
+    assert result["options"][CONF_NOTICE_SENDERS] == ["docomo.ne.jp"]
+    assert result["options"][CONF_NOTICE_PATTERNS] == [GOOD_PATTERN]
+    unique_id = result["result"].unique_id
+    assert unique_id is not None
+    assert len(unique_id) == 32
+
+
+@pytest.mark.parametrize(
+    ("plan", "errors"),
+    [
+        ({}, {"base": "days_or_end_date"}),
+        ({CONF_VALIDITY_DAYS: 8, CONF_END_DATE: "2025-12-02"}, {"base": "days_or_end_date"}),
+        ({CONF_END_DATE: "2025-11-01"}, {CONF_END_DATE: "end_before_start"}),
+    ],
+)
+async def test_validity_errors(
+    hass: HomeAssistant, plan: dict[str, Any], errors: dict[str, str]
+) -> None:
+    result = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_NAME: "eSIM", CONF_TRACKED_CARRIER: "travel", CONF_PLAN_SHAPE: "validity"},
+    )
+    assert result["step_id"] == "tracker_validity"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_START_DATE: "2025-11-25", **plan}
+    )
+    assert result["errors"] == errors
+
+
+@pytest.mark.parametrize(
+    ("plan", "end"),
+    [({CONF_VALIDITY_DAYS: 8.0}, "2025-12-02"), ({CONF_END_DATE: "2025-11-30"}, "2025-11-30")],
+)
+async def test_travel_esim_with_nothing_else(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, plan: dict[str, Any], end: str
+) -> None:
+    freezer.move_to(FROZEN_NOW)
+    result = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            CONF_NAME: "  ",
+            CONF_TRACKED_CARRIER: "travel",
+            CONF_ALLOWANCE: 3,
+            CONF_PLAN_SHAPE: "validity",
+        },
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_START_DATE: "2025-11-25", **plan}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Travel SIM"
+    assert result["data"][CONF_START_DATE] == "2025-11-25"
+    assert result["data"][CONF_END_DATE] == end
+    assert result["options"] == {CONF_NOTICE_TEXT_FIELD: "text"}
+
+
+async def test_several_sims_can_be_tracked(hass: HomeAssistant) -> None:
+    for name in ("A", "B"):
+        result = await _start(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            {CONF_NAME: name, CONF_TRACKED_CARRIER: "other", CONF_PLAN_SHAPE: "monthly"},
+        )
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_RESET_DAY: 1}
+        )
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        assert CONF_ALLOWANCE not in result["data"]
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 2
+
+
+# -- options and reconfigure -------------------------------------------------------------------
+
+
+def _tracker_entry() -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Router SIM",
+        unique_id="tracker-id",
+        data={
+            CONF_CARRIER: "tracker",
+            CONF_TRACKED_CARRIER: "docomo",
+            CONF_ALLOWANCE: 3.0,
+            CONF_PLAN_SHAPE: "monthly",
+            CONF_RESET_DAY: 1,
+        },
+        options={CONF_USAGE_SENSORS: ["sensor.router_download"], "low_data_threshold": 1.0},
+    )
+
+
+async def _options(hass: HomeAssistant, entry: MockConfigEntry, step: str) -> ConfigFlowResult:
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["menu_options"] == ["alerts", "plan", "usage", "notices"]
+    return await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": step}
+    )
+
+
+async def test_options_refuse_a_bad_pattern_and_lose_nothing(hass: HomeAssistant) -> None:
+    entry = _tracker_entry()
+    result = await _options(hass, entry, "notices")
+    answers = {
+        CONF_NOTICE_EVENTS: ["sms.incoming_sms", "esphome.sms"],
+        CONF_NOTICE_TEXT_FIELD: " message ",
+        CONF_NOTICE_ENTITIES: ["sensor.pixel_last_notification"],
+        CONF_NOTICE_ATTRIBUTE: " android.text ",
+        CONF_NOTICE_PATTERNS: [GOOD_PATTERN, r"残り(?P<value>\d+)GB"],
+    }
+    result = await hass.config_entries.options.async_configure(result["flow_id"], answers)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_NOTICE_PATTERNS: "pattern_missing_groups"}
+    # The form comes back with everything the user entered.
+    schema = result["data_schema"]
+    assert schema is not None
+    schema_defaults = {
+        str(key): key.description.get("suggested_value") for key in schema.schema if key.description
+    }
+    assert schema_defaults[CONF_NOTICE_PATTERNS] == answers[CONF_NOTICE_PATTERNS]
+    assert schema_defaults[CONF_NOTICE_EVENTS] == answers[CONF_NOTICE_EVENTS]
+    assert entry.options.get(CONF_NOTICE_PATTERNS) is None
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**answers, CONF_NOTICE_PATTERNS: [GOOD_PATTERN]}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[CONF_NOTICE_PATTERNS] == [GOOD_PATTERN]
+    assert entry.options[CONF_NOTICE_TEXT_FIELD] == "message"
+    assert entry.options[CONF_NOTICE_ATTRIBUTE] == "android.text"
+    # The other groups' options are kept.
+    assert entry.options[CONF_USAGE_SENSORS] == ["sensor.router_download"]
+    assert entry.options["low_data_threshold"] == 1.0
+
+
+async def test_options_usage_sensors_can_be_cleared(hass: HomeAssistant) -> None:
+    entry = _tracker_entry()
+    result = await _options(hass, entry, "usage")
+    assert result["step_id"] == "usage"
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert CONF_USAGE_SENSORS not in entry.options
+    assert entry.options["low_data_threshold"] == 1.0
+
+
+async def test_options_change_the_plan(hass: HomeAssistant) -> None:
+    entry = _tracker_entry()
+    result = await _options(hass, entry, "plan")
+    assert result["step_id"] == "plan"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {CONF_TRACKED_CARRIER: "ahamo", CONF_ALLOWANCE: 20, CONF_PLAN_SHAPE: "monthly"},
+    )
+    assert result["step_id"] == "plan_monthly"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_RESET_DAY: 15}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.data[CONF_TRACKED_CARRIER] == "ahamo"
+    assert entry.data[CONF_ALLOWANCE] == 20.0
+    assert entry.data[CONF_RESET_DAY] == 15
+    assert entry.options[CONF_USAGE_SENSORS] == ["sensor.router_download"]
+
+    # To a fixed validity, with a mistake first; an allowance left empty is removed.
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "plan"}
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_TRACKED_CARRIER: "travel", CONF_PLAN_SHAPE: "validity"}
+    )
+    assert result["step_id"] == "plan_validity"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_START_DATE: "2025-12-01"}
+    )
+    assert result["errors"] == {"base": "days_or_end_date"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_START_DATE: "2025-12-01", CONF_VALIDITY_DAYS: 30}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.data == {
+        CONF_CARRIER: "tracker",
+        CONF_TRACKED_CARRIER: "travel",
+        CONF_PLAN_SHAPE: "validity",
+        CONF_START_DATE: "2025-12-01",
+        CONF_END_DATE: "2025-12-30",
+    }
+
+
+async def test_reconfigure_points_to_the_options(hass: HomeAssistant) -> None:
+    entry = _tracker_entry()
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "tracker_use_options"
