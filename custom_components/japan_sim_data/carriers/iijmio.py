@@ -71,6 +71,7 @@ class IijmioAdapter(CarrierAdapter):
         self._base_url = (base_url or BASE_URL).rstrip("/")
         self._clock = clock or (lambda: datetime.now(TOKYO))
         self._logged_in = False
+        self._waf_passed = False
 
     @property
     def account_id(self) -> str:
@@ -80,11 +81,18 @@ class IijmioAdapter(CarrierAdapter):
     async def async_login(self) -> None:
         """Open a member-site session, raising CarrierAuthError when IIJmio rejects the password."""
         self._logged_in = False
-        # Without the WAF cookies this page sets, the login is refused.
-        await self._request("GET", "/auth/login/")
-        reply = await self._request(
-            "POST", "/api/member/login", json={"mioId": self._mio_id, "password": self._password}
-        )
+        reply = None
+        if self._waf_passed:
+            # The WAF cookies outlive the member session: a re-login skips their page, so an
+            # expired session costs two requests (login, retry), not three.
+            reply = await self._post_login()
+            if reply.status == HTTPStatus.FORBIDDEN:
+                reply = None  # The WAF forgot us: its refusal is no verdict on the password.
+        if reply is None:
+            # Without the WAF cookies this page sets, the login is refused.
+            await self._request("GET", "/auth/login/")
+            self._waf_passed = True
+            reply = await self._post_login()
         error = _error_code(reply.json())
         if error == ERROR_WRONG_CREDENTIALS:
             raise CarrierAuthError("IIJmio rejected the mioID or password")
@@ -107,6 +115,11 @@ class IijmioAdapter(CarrierAdapter):
             await self.async_login()
             payload = await self._member_top()
         return parse_member_top(payload, self._clock())
+
+    async def _post_login(self) -> HttpReply:
+        return await self._request(
+            "POST", "/api/member/login", json={"mioId": self._mio_id, "password": self._password}
+        )
 
     async def _member_top(self) -> Any:
         reply = await self._request("POST", "/api/member/top", json={})

@@ -110,6 +110,9 @@ AUTH_ERROR_MARKERS: Final = (
 # Assumed: a maintenance or "too busy" page says so in one of these words. Only checked when the
 # expected fields or figures are missing, so a footer link to maintenance news does no harm.
 MAINTENANCE_MARKERS: Final = ("メンテナンス", "maintenance", "混み合って", "混雑")
+# Assumed: every usage page ends with </html>. A page without it was cut short on the way: the
+# slices after the cut would be missing, and what is left would read as less data than there is.
+PAGE_END: Final = "</html>"
 # Documented: the billing period closes on the 10th, the 20th or the month's end, so the
 # allowance arrives on the 11th, the 21st or the 1st (a user setting: the page does not say).
 # Assumed: the base slice is usable through the day before the next reset; carried-over and
@@ -468,7 +471,7 @@ class _MySoftBankAdapter(CarrierAdapter):
 
     def _parse_usage(self, usage: HttpReply) -> ParsedUsage:
         try:
-            return self._parse(usage.text)
+            return self._parse(_whole_page(usage.text))
         except CarrierParseError as err:
             problem = _page_problem(usage)
             if problem is not None:
@@ -545,6 +548,13 @@ class LinemoAdapter(_MySoftBankAdapter):
     @override
     def _parse(self, html: str) -> ParsedUsage:
         return parse_softbank_usage(html)
+
+
+def _whole_page(html: str) -> str:
+    """Return the page, or raise CarrierParseError when it was cut short (see PAGE_END)."""
+    if PAGE_END not in html.lower():
+        raise CarrierParseError("The carrier's usage page was cut short")
+    return html
 
 
 def _page_problem(reply: HttpReply) -> CarrierError | None:

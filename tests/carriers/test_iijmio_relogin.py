@@ -1,0 +1,58 @@
+"""What an expired IIJmio session costs: two requests, and the WAF page only when needed."""
+
+from __future__ import annotations
+
+import aiohttp
+from aiohttp import web
+
+from custom_components.japan_sim_data.carriers.iijmio import IijmioAdapter
+from tests.carriers.iijmio_replay import MIO_ID, PASSWORD, IijmioReplay
+from tests.conftest import ServeApp
+
+
+async def _adapter(
+    replay: IijmioReplay, serve: ServeApp, session: aiohttp.ClientSession
+) -> IijmioAdapter:
+    return IijmioAdapter(
+        session, mio_id=MIO_ID, password=PASSWORD, base_url=await serve(replay.app())
+    )
+
+
+async def test_relogin_skips_the_waf_page(
+    serve: ServeApp, http_session: aiohttp.ClientSession
+) -> None:
+    replay = IijmioReplay()
+    adapter = await _adapter(replay, serve, http_session)
+    await adapter.async_fetch()
+    replay.expire_sessions_with = lambda: web.json_response({"error": "ERROR_CODE_032"})
+    replay.requests.clear()
+
+    await adapter.async_fetch()
+
+    assert replay.requests == [
+        "POST /api/member/top",
+        "POST /api/member/login",
+        "POST /api/member/top",
+    ]
+
+
+async def test_relogin_fetches_the_waf_page_again_when_the_waf_forgot_us(
+    serve: ServeApp, http_session: aiohttp.ClientSession
+) -> None:
+    replay = IijmioReplay()
+    adapter = await _adapter(replay, serve, http_session)
+    await adapter.async_fetch()
+    # Both the member session and the WAF cookies are gone.
+    http_session.cookie_jar.clear()
+    replay.requests.clear()
+
+    usage = await adapter.async_fetch()
+
+    assert len(usage.sims) == 3
+    assert replay.requests == [
+        "POST /api/member/top",
+        "POST /api/member/login",
+        "GET /auth/login/",
+        "POST /api/member/login",
+        "POST /api/member/top",
+    ]
