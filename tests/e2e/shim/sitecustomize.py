@@ -1,0 +1,56 @@
+"""Test-only start-up hooks of the ``hass`` processes that the e2e tests and scripts/develop run.
+
+They put this directory on PYTHONPATH; Python imports ``sitecustomize`` at start-up. Never
+shipped with the integration, never configured by a user.
+
+- With JSD_E2E_IIJMIO_URL set, the IIJmio adapter talks to a local replay: this waits for Home
+  Assistant to import the adapter module and then sets its module-level ``BASE_URL``, which
+  the adapter reads when it is built. Nothing is added to the integration or its config flow,
+  so no user can point it elsewhere by mistake.
+- ``stubs/`` goes at the end of sys.path: stand-ins for two voice packages that cannot be built
+  here, so that Home Assistant can import its base components (see stubs/pymicro_vad.py).
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+
+TARGET = "custom_components.japan_sim_data.carriers.iijmio"
+URL = os.environ.get("JSD_E2E_IIJMIO_URL")
+
+
+class _PatchIijmioBaseUrl(importlib.abc.MetaPathFinder):
+    """Find the adapter module as usual, then set BASE_URL right after it runs."""
+
+    def find_spec(
+        self,
+        fullname: str,
+        path: Sequence[str] | None,
+        target: ModuleType | None = None,
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname != TARGET or URL is None:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        if spec is None or spec.loader is None:
+            return spec
+        loader = spec.loader
+        exec_module = loader.exec_module
+
+        def exec_and_patch(module: ModuleType) -> None:
+            exec_module(module)
+            module.BASE_URL = URL  # type: ignore[attr-defined]
+            print(f"e2e shim: IIJmio BASE_URL -> {URL}", file=sys.stderr)  # noqa: T201
+
+        loader.exec_module = exec_and_patch  # type: ignore[method-assign]
+        return spec
+
+
+if URL is not None:
+    sys.meta_path.insert(0, _PatchIijmioBaseUrl())
+sys.path.append(str(Path(__file__).with_name("stubs")))
