@@ -65,6 +65,16 @@ async def test_binary_sensors(
     assert hass.states.get(f"binary_sensor.{SIM}_throttled") is None
 
 
+@pytest.mark.parametrize("platforms", [[Platform.BUTTON]])
+async def test_refresh_button_entity(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    init_integration: MockConfigEntry,
+) -> None:
+    await snapshot_platform(hass, entity_registry, snapshot, init_integration.entry_id)
+
+
 async def test_low_data_follows_the_threshold_option(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:

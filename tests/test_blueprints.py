@@ -216,7 +216,7 @@ async def test_low_data_notifies_with_the_remaining_amount(
     assert setup.notify_calls[0].data == {
         "target": "phone-webhook",
         "title": "Data running low",
-        "message": "povo2.0 (1234) has 0.98 GiB of data left.",
+        "message": "povo2.0 (1234): 0.98 GiB of data left.",
     }
     assert len(test_calls) == 1
 
@@ -246,7 +246,7 @@ async def test_low_data_uses_the_chosen_sensor_and_a_custom_message(
             "remaining_sensor": [remaining],
             "notify_device": setup.phone_id,
             "title": "{{ sim }}",
-            "message": "Only {{ remaining }}",
+            "message": "残りわずか: {{ remaining }}",
         },
     )
     await _set(hass, low, "on", friendly_name="My SIM low data")
@@ -255,7 +255,7 @@ async def test_low_data_uses_the_chosen_sensor_and_a_custom_message(
         {
             "target": "phone-webhook",
             "title": "My SIM low data",
-            "message": "Only 512.00 MiB of data",
+            "message": "残りわずか: 512.00 MiB",
         }
     ]
 
@@ -270,7 +270,7 @@ async def test_low_data_without_a_known_amount(hass: HomeAssistant, setup: Setup
     )
     await _set(hass, LOW_DATA, "on")
 
-    assert setup.notify_calls[0].data["message"] == "povo2.0 (1234) has little data left."
+    assert setup.notify_calls[0].data["message"] == "povo2.0 (1234): ? of data left."
 
 
 async def test_expiry_notifies_when_days_left_falls_to_the_chosen_number(
