@@ -11,7 +11,7 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntityDescription,
 )
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
@@ -26,7 +26,7 @@ from .const import (
     LowDataUnit,
 )
 from .coordinator import JapanSimDataConfigEntry, SimDataCoordinator
-from .entity import JapanSimDataEntity
+from .entity import JapanSimDataEntity, async_add_sim_entities
 
 PARALLEL_UPDATES = 0
 
@@ -86,20 +86,14 @@ async def async_setup_entry(
     """Add binary sensors for every SIM, and for SIMs that appear later."""
     coordinator = entry.runtime_data.coordinator
     descriptions = [d for d in BINARY_SENSORS if coordinator.carrier in d.carriers]
-    known: set[str] = set()
-
-    @callback
-    def add_new_sims() -> None:
-        new = [sim_id for sim_id in coordinator.data.sims if sim_id not in known]
-        known.update(new)
-        async_add_entities(
+    async_add_sim_entities(
+        entry,
+        async_add_entities,
+        lambda sim_id: (
             JapanSimDataBinarySensor(coordinator, sim_id, description)
-            for sim_id in new
             for description in descriptions
-        )
-
-    add_new_sims()
-    entry.async_on_unload(coordinator.async_add_listener(add_new_sims))
+        ),
+    )
 
 
 class JapanSimDataBinarySensor(JapanSimDataEntity, BinarySensorEntity):

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
+from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .carriers.models import SimUsage
 from .const import DOMAIN
-from .coordinator import SimDataCoordinator
+from .coordinator import JapanSimDataConfigEntry, SimDataCoordinator
 
 
 def sim_device_identifier(entry_unique_id: str, sim_id: str) -> tuple[str, str]:
@@ -19,6 +24,26 @@ def sim_device_name(carrier_name: str, sim: SimUsage) -> str:
     """Name a SIM after its plan and the last digits of its number, never the whole number."""
     name = f"{carrier_name} {sim.plan_name}" if sim.plan_name else carrier_name
     return f"{name} ({sim.number_suffix})" if sim.number_suffix else name
+
+
+@callback
+def async_add_sim_entities(
+    entry: JapanSimDataConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    entities_for: Callable[[str], Iterable[Entity]],
+) -> None:
+    """Add each SIM's entities now, and those of SIMs that appear on the account later."""
+    coordinator = entry.runtime_data.coordinator
+    known: set[str] = set()
+
+    @callback
+    def add_new_sims() -> None:
+        new = [sim_id for sim_id in coordinator.data.sims if sim_id not in known]
+        known.update(new)
+        async_add_entities(entity for sim_id in new for entity in entities_for(sim_id))
+
+    add_new_sims()
+    entry.async_on_unload(coordinator.async_add_listener(add_new_sims))
 
 
 class JapanSimDataEntity(CoordinatorEntity[SimDataCoordinator]):

@@ -22,7 +22,7 @@ from .carriers.dates import TOKYO, days_left
 from .carriers.insights import daily_budget
 from .carriers.models import BucketKind, Carrier, SimUsage
 from .coordinator import JapanSimDataConfigEntry, SimDataCoordinator
-from .entity import JapanSimDataEntity
+from .entity import JapanSimDataEntity, async_add_sim_entities
 from .tracker import TrackedSimUsage
 
 # Read-only entities fed by the coordinator: no limit on parallel updates.
@@ -179,19 +179,6 @@ async def async_setup_entry(
     """Add sensors for every SIM, and for SIMs that appear on the account later."""
     coordinator = entry.runtime_data.coordinator
     descriptions = [d for d in SENSORS if coordinator.carrier in d.carriers]
-    known: set[str] = set()
-
-    @callback
-    def add_new_sims() -> None:
-        new = [sim_id for sim_id in coordinator.data.sims if sim_id not in known]
-        known.update(new)
-        entities: list[SensorEntity] = [
-            JapanSimDataSensor(coordinator, sim_id, description)
-            for sim_id in new
-            for description in descriptions
-        ]
-        entities += [RunsOutOnSensor(coordinator, sim_id) for sim_id in new]
-        async_add_entities(entities)
 
     @callback
     def record_readings() -> None:
@@ -200,9 +187,15 @@ async def async_setup_entry(
     await coordinator.history.async_load()
     entry.async_on_unload(coordinator.history.async_save)
     record_readings()
-    add_new_sims()
     entry.async_on_unload(coordinator.async_add_listener(record_readings))
-    entry.async_on_unload(coordinator.async_add_listener(add_new_sims))
+
+    def entities_for(sim_id: str) -> list[SensorEntity]:
+        entities: list[SensorEntity] = [
+            JapanSimDataSensor(coordinator, sim_id, description) for description in descriptions
+        ]
+        return [*entities, RunsOutOnSensor(coordinator, sim_id)]
+
+    async_add_sim_entities(entry, async_add_entities, entities_for)
 
 
 class JapanSimDataSensor(JapanSimDataEntity, SensorEntity):
