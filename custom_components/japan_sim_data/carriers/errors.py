@@ -6,6 +6,8 @@ logged or shown to the user as they are.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class CarrierError(Exception):
     """Base class of every error the carrier library raises."""
@@ -17,6 +19,11 @@ class CarrierConnectionError(CarrierError):
 
 class CarrierMaintenanceError(CarrierConnectionError):
     """The carrier answered with a maintenance or error page instead of data."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        """Keep how long the carrier said the maintenance lasts, in seconds, when it said so."""
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class CarrierRateLimitError(CarrierError):
@@ -38,6 +45,12 @@ class CarrierSessionExpiredError(CarrierError):
 
 class CarrierParseError(CarrierError):
     """The carrier answered, but not in a shape this library understands."""
+
+    def __init__(self, message: str, skeleton: Any = None) -> None:
+        """Keep, when known, the redacted shape of the answer that could not be read."""
+        super().__init__(message)
+        self.skeleton = skeleton
+        """Keys, types and lengths of the answer (skeleton.describe); never its values."""
 
 
 class CarrierAppVersionError(CarrierError):

@@ -1,9 +1,18 @@
-"""One HTTP round trip to a carrier, with every transport failure mapped to the library's errors."""
+"""One HTTP round trip to a carrier, under one policy that treats every answer as hostile.
+
+- Requests, redirects and so credentials go only to the hosts an adapter names (HostPolicy);
+  a redirect never goes from https to http.
+- An answer is read up to a size cap and within a time budget.
+- Transport failures map to the library's errors, whose messages carry no URL or header.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import codecs
 import json
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -12,6 +21,7 @@ from typing import Any, Final
 
 import aiohttp
 from multidict import CIMultiDictProxy
+from yarl import URL
 
 from .errors import (
     CarrierConnectionError,
@@ -21,7 +31,19 @@ from .errors import (
 )
 
 REQUEST_TIMEOUT: Final = 30.0
-"""Seconds one request may take before we give up on the carrier."""
+"""Seconds one request (with its redirects) may take before we give up on the carrier."""
+
+MAX_BODY_BYTES: Final = 2 * 1024 * 1024
+"""The largest answer read. Carriers' JSON answers are a few kB and their pages a few hundred;
+anything bigger is broken or hostile, and reading it would cost memory and event-loop time."""
+
+MAX_REDIRECTS: Final = 5
+
+MAX_RETRY_AFTER: Final = 24 * 60 * 60.0
+"""The longest wait a carrier's Retry-After is taken at: a day. A bigger figure is a mistake
+(or hostile) and would stop polling for good."""
+
+MAX_TOKEN_LENGTH: Final = 4096
 
 # Mobile browsers are what carriers' member pages are built for; some refuse anything else.
 MOBILE_BROWSER_USER_AGENT: Final = (
@@ -29,14 +51,35 @@ MOBILE_BROWSER_USER_AGENT: Final = (
     "(KHTML, like Gecko) Chrome/130.0.0.0 Mobile Safari/537.36"
 )
 
+_REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
+_KEEP_METHOD_REDIRECTS: Final = frozenset({307, 308})
+
+
+@dataclass(frozen=True, slots=True)
+class HostPolicy:
+    """The hosts one adapter may send requests (and with them, credentials) to."""
+
+    hosts: frozenset[str]
+
+    @classmethod
+    def of(cls, *urls: str) -> HostPolicy:
+        """The policy that allows exactly the hosts of these URLs."""
+        return cls(frozenset(host for url in urls if (host := URL(url).host)))
+
+    def allows(self, url: URL) -> bool:
+        """True when ``url`` is on one of the policy's hosts, over http(s)."""
+        return url.scheme in ("http", "https") and (url.host or "").lower() in self.hosts
+
 
 @dataclass(frozen=True, slots=True)
 class HttpReply:
-    """What a carrier answered: status, headers and the decoded body."""
+    """What a carrier answered: status, headers, the decoded body and the final URL."""
 
     status: int
     headers: CIMultiDictProxy[str]
     text: str
+    url: str = ""
+    """Where the answer came from, after redirects. May carry secrets in its query: never log it."""
 
     @property
     def looks_like_html(self) -> bool:
@@ -53,7 +96,8 @@ class HttpReply:
             )
         try:
             return json.loads(self.text)
-        except ValueError as err:
+        # Nesting deep enough to exhaust the parser's stack is an attack, not data.
+        except (ValueError, RecursionError) as err:
             raise CarrierParseError(
                 f"The carrier's answer is not valid JSON (HTTP {self.status})"
             ) from err
@@ -64,30 +108,124 @@ async def request(
     method: str,
     url: str,
     *,
+    policy: HostPolicy | None = None,
+    headers: Mapping[str, str] | None = None,
+    params: Mapping[str, str] | None = None,
+    json: Any = None,
+    data: Any = None,
     timeout: float = REQUEST_TIMEOUT,
-    **kwargs: Any,
+    max_bytes: int = MAX_BODY_BYTES,
 ) -> HttpReply:
-    """Send one request and read the whole answer.
+    """Send one request, follow its redirects within ``policy`` and read the answer.
 
-    Raises CarrierConnectionError for network failures, timeouts and 5xx answers, and
-    CarrierRateLimitError for 429. Other statuses are returned for the adapter to judge.
-    Error messages name the failure's kind only: URLs and bodies may carry secrets.
+    ``policy`` None allows only ``url``'s own host. Raises CarrierConnectionError for network
+    failures, timeouts, 5xx answers and redirects the policy refuses, CarrierRateLimitError
+    for 429 and CarrierParseError for an answer over ``max_bytes``. Other statuses are
+    returned for the adapter to judge. Messages name the failure's kind only: URLs and
+    bodies may carry secrets.
     """
+    target = URL(url)
+    if params:
+        target = target.update_query(params)
+    policy = policy or HostPolicy.of(url)
     try:
         async with asyncio.timeout(timeout):
-            async with session.request(method, url, allow_redirects=True, **kwargs) as response:
-                reply = HttpReply(
-                    status=response.status,
-                    headers=response.headers,
-                    text=await response.text(errors="replace"),
-                )
+            reply = await _follow(
+                session,
+                method,
+                target,
+                policy=policy,
+                headers=headers,
+                json_body=json,
+                data=data,
+                max_bytes=max_bytes,
+            )
     # "from None": aiohttp's errors carry the request's URL and headers (tokens, cookies).
     except TimeoutError:
         raise CarrierConnectionError("The carrier did not answer in time") from None
     except aiohttp.ClientError as err:
         kind = type(err).__name__
         raise CarrierConnectionError(f"Could not reach the carrier ({kind})") from None
+    return _judge(reply)
 
+
+async def _follow(
+    session: aiohttp.ClientSession,
+    method: str,
+    target: URL,
+    *,
+    policy: HostPolicy,
+    headers: Mapping[str, str] | None,
+    json_body: Any,
+    data: Any,
+    max_bytes: int,
+) -> HttpReply:
+    """Send the request and walk its redirects one by one, checking each hop."""
+    for _ in range(MAX_REDIRECTS + 1):
+        if not policy.allows(target):
+            raise CarrierConnectionError(
+                "The carrier sent us to a host outside its own; nothing was sent there"
+            )
+        async with session.request(
+            method,
+            target,
+            headers=headers,
+            json=json_body,
+            data=data,
+            allow_redirects=False,
+        ) as response:
+            if response.status not in _REDIRECTS or "Location" not in response.headers:
+                return HttpReply(
+                    status=response.status,
+                    headers=response.headers,
+                    text=await _read_text(response, max_bytes),
+                    url=str(response.url),
+                )
+            location = response.headers["Location"]
+            status = response.status
+        following = target.join(URL(location))
+        if target.scheme == "https" and following.scheme != "https":
+            raise CarrierConnectionError(
+                "The carrier redirected to an unencrypted address; nothing was sent there"
+            )
+        target = following
+        if status not in _KEEP_METHOD_REDIRECTS and method.upper() != "HEAD":
+            # As browsers do: after 301/302/303 the next hop is a plain GET with no body.
+            method, json_body, data = "GET", None, None
+    raise CarrierConnectionError("The carrier redirected us too many times")
+
+
+async def _read_text(response: aiohttp.ClientResponse, max_bytes: int) -> str:
+    """Read at most ``max_bytes`` of the body and decode it; a bigger body is refused."""
+    declared = response.content_length
+    if declared is not None and declared > max_bytes:
+        raise _too_big(max_bytes)
+    body = bytearray()
+    while chunk := await response.content.readany():
+        body += chunk
+        if len(body) > max_bytes:
+            raise _too_big(max_bytes)
+    return bytes(body).decode(_charset(response), errors="replace")
+
+
+def _too_big(max_bytes: int) -> CarrierParseError:
+    return CarrierParseError(
+        f"The carrier's answer is larger than {max_bytes // 1024} kB; it was not read"
+    )
+
+
+def _charset(response: aiohttp.ClientResponse) -> str:
+    """The body's declared character set when Python knows it, else UTF-8."""
+    if charset := response.charset:
+        try:
+            return codecs.lookup(charset).name
+        except LookupError:
+            pass
+    return "utf-8"
+
+
+def _judge(reply: HttpReply) -> HttpReply:
+    """Raise for the statuses every adapter treats alike; return the rest."""
     if reply.status == HTTPStatus.TOO_MANY_REQUESTS:
         raise CarrierRateLimitError(
             "The carrier asked us to slow down (HTTP 429)",
@@ -97,7 +235,8 @@ async def request(
         if reply.status == HTTPStatus.SERVICE_UNAVAILABLE or reply.looks_like_html:
             raise CarrierMaintenanceError(
                 f"The carrier's site is unavailable (HTTP {reply.status}); "
-                "it may be under maintenance"
+                "it may be under maintenance",
+                retry_after=retry_after_seconds(reply.headers.get("Retry-After")),
             )
         raise CarrierConnectionError(
             f"The carrier answered with a server error (HTTP {reply.status})"
@@ -105,17 +244,39 @@ async def request(
     return reply
 
 
-def retry_after_seconds(header: str | None) -> float | None:
-    """Read a Retry-After header: delay seconds or an HTTP date. None when absent or unreadable."""
-    if not header:
+def retry_after_seconds(header: str | None, now: datetime | None = None) -> float | None:
+    """Read a Retry-After header: delay seconds or an HTTP date, at most a day.
+
+    None when absent or unreadable: a malformed header is ignored, not obeyed.
+    """
+    if not header or len(header) > 64:  # noqa: PLR2004 - no valid header is longer
         return None
     header = header.strip()
-    if header.isdigit():
-        return float(header)
+    if header.isascii() and header.isdigit():
+        return min(float(header), MAX_RETRY_AFTER)
     try:
         when = parsedate_to_datetime(header)
-    except TypeError, ValueError:
+    except TypeError, ValueError, IndexError, OverflowError:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    if not math.isfinite(seconds):
+        return None
+    return min(max(0.0, seconds), MAX_RETRY_AFTER)
+
+
+def check_token(value: Any, what: str, *, max_length: int = MAX_TOKEN_LENGTH) -> str:
+    """Return ``value`` when it is safe to store and send back in a header, else refuse it.
+
+    A token is 1 to ``max_length`` visible ASCII characters: anything else (line breaks that
+    would split a header, spaces, control or non-ASCII characters, an absurd length) is a
+    hostile or broken answer. ``what`` names the value in the error, never its content.
+    """
+    if (
+        not isinstance(value, str)
+        or not 0 < len(value) <= max_length
+        or not all("!" <= character <= "~" for character in value)
+    ):
+        raise CarrierParseError(f"The carrier sent an unusable {what}")
+    return value

@@ -53,6 +53,15 @@ class DataBucket:
 
 
 @dataclass(frozen=True, slots=True)
+class DailyUsage:
+    """Data used on one calendar day in Tokyo, as the carrier's history reports it."""
+
+    day: date
+    used: int
+    """Bytes used that day."""
+
+
+@dataclass(frozen=True, slots=True)
 class SimUsage:
     """What a carrier reports for one SIM line."""
 
@@ -72,6 +81,16 @@ class SimUsage:
     """The day the next period's allowance arrives, for carriers that reset monthly."""
     shared_pool: bool = False
     """True when the line draws from a data-share group's pool."""
+    unlimited: bool = False
+    """True when the plan's data is unlimited with no end (remaining figures then say little)."""
+    unlimited_until: datetime | None = None
+    """Unlimited data (e.g. a 24-hour topping) lasts until this moment; None when none runs."""
+    daily_usage: tuple[DailyUsage, ...] = ()
+    """Bytes used per day, oldest first, when the carrier publishes its history."""
+
+    def is_unlimited(self, now: datetime) -> bool:
+        """True while the line's data is unlimited, so low-data alerts have nothing to say."""
+        return self.unlimited or (self.unlimited_until is not None and now < self.unlimited_until)
 
     @property
     def remaining(self) -> int | None:
