@@ -1,0 +1,107 @@
+"""Skeletons of unreadable answers keep their shape and lose every personal value."""
+
+from __future__ import annotations
+
+import pytest
+
+from custom_components.japan_sim_data.carriers.errors import CarrierParseError
+from custom_components.japan_sim_data.carriers.skeleton import (
+    MAX_ITEMS,
+    describe,
+    outline,
+    reading,
+)
+
+PERSONAL = (
+    "090-1234-5678",
+    "09012345678",
+    "someone@example.com",
+    "hdc12345678",
+    "eyJhbGciOiJIUzI1NiJ9",
+    "山田太郎",
+    "4.56",
+)
+
+
+def test_json_keeps_keys_types_and_lengths_only() -> None:
+    payload = {
+        "serviceInfoList": [
+            {
+                "serviceCode": "hdc12345678",
+                "phoneNo": "090-1234-5678",
+                "couponValue": 4.56,
+                "dataShareExistence": True,
+                "planName": "山田太郎",
+                "hdc12345678": {"mail": "someone@example.com"},
+                "someone@example.com": None,
+                "token": "eyJhbGciOiJIUzI1NiJ9",
+            }
+        ],
+        "count": 3,
+    }
+    skeleton = describe(payload)
+    assert skeleton == {
+        "serviceInfoList": [
+            {
+                "serviceCode": "str(11)",
+                "phoneNo": "str(13)",
+                "couponValue": "float",
+                "dataShareExistence": "bool",
+                "planName": "str(4)",
+                "<key str(11)>": {"mail": "str(19)"},
+                "<key str(19)>": "null",
+                "token": "str(20)",
+            }
+        ],
+        "count": "int",
+    }
+    assert not any(value in repr(skeleton) for value in PERSONAL)
+
+
+def test_big_and_deep_answers_stay_small() -> None:
+    deep: object = "leaf"
+    for _ in range(100):
+        deep = [deep]
+    wide = {f"key{chr(97 + i % 26)}{i % 7}": i for i in range(200)}
+    skeleton = describe({"deep": deep, "wide": wide, "list": list(range(500))})
+    assert len(repr(skeleton)) < 5000
+    assert skeleton["list"][-1] == f"… {500 - MAX_ITEMS} more items"
+    assert "… " in repr(skeleton["deep"]) or "…" in repr(skeleton["deep"])
+
+
+def test_a_page_becomes_its_tag_outline() -> None:
+    page = (
+        "<!DOCTYPE html><html><body><div class='list-toggle-content m-top-20' id='usage'>"
+        "<table><tr><th>くりこし分</th><td>1.23GB</td></tr></table>"
+        "<input type='hidden' name='mfiv' value='eyJhbGciOiJIUzI1NiJ9'>"
+        "<span class='tel-09012345678'>090-1234-5678</span>"
+        "<a href='mailto:someone@example.com'>someone@example.com</a></div></body></html>"
+    )
+    skeleton = describe(page)
+    lines = skeleton["html"]
+    assert '<div class="list-toggle-content m-top-20" id="usage">' in [
+        line.strip() for line in lines
+    ]
+    assert any('<input type="hidden" name="mfiv">' in line for line in lines)
+    assert any(line.strip() == "text(5)" for line in lines)
+    assert not any(value in repr(skeleton) for value in PERSONAL)
+    assert "1.23GB" not in repr(skeleton)
+
+
+def test_outline_is_bounded() -> None:
+    lines = outline("<p>x</p>" * 10_000)
+    assert len(lines) <= 401
+    assert lines[-1] == "…"
+
+
+def test_reading_attaches_the_skeleton_once() -> None:
+    with pytest.raises(CarrierParseError) as caught, reading({"a": "secret-value"}):
+        raise CarrierParseError("unreadable")
+    assert caught.value.skeleton == {"a": "str(12)"}
+
+    with pytest.raises(CarrierParseError) as kept, reading({"outer": 1}):
+        raise CarrierParseError("inner", skeleton={"inner": "int"})
+    assert kept.value.skeleton == {"inner": "int"}
+
+    with pytest.raises(ValueError, match="other"), reading({"a": 1}):
+        raise ValueError("other")
