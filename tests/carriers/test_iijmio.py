@@ -1,4 +1,8 @@
-"""The IIJmio adapter over real HTTP against a local replay of the member-site API."""
+"""The IIJmio member-site route over real HTTP, and its parser fed the references' samples.
+
+The app API is switched off in the replay (it answers 404), so every update falls back to the
+member site, as it does when the app API has moved.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ from custom_components.japan_sim_data.carriers.iijmio import IijmioAdapter, pars
 from custom_components.japan_sim_data.carriers.models import BucketKind
 from custom_components.japan_sim_data.carriers.units import GIB
 from tests.conftest import ServeApp
+from tests.helpers import load_json_fixture
 
 from .iijmio_replay import MIO_ID, PASSWORD, IijmioReplay
 
@@ -33,23 +38,33 @@ NOW = datetime(2025, 11, 25, 12, 0, tzinfo=TOKYO)
 
 @pytest.fixture
 def replay() -> IijmioReplay:
-    return IijmioReplay()
+    return IijmioReplay(app_api=False)
 
 
 @pytest.fixture
 async def adapter(
     replay: IijmioReplay, serve: ServeApp, http_session: aiohttp.ClientSession
 ) -> IijmioAdapter:
-    base_url = await serve(replay.app())
+    return _build(http_session, await serve(replay.app()), clock=lambda: NOW)
+
+
+def _build(session: aiohttp.ClientSession, url: str, **kwargs: Any) -> IijmioAdapter:
+    """An adapter whose two routes both point at ``url``."""
     return IijmioAdapter(
-        http_session, mio_id=MIO_ID, password=PASSWORD, base_url=base_url, clock=lambda: NOW
+        session, mio_id=MIO_ID, password=PASSWORD, base_url=url, app_base_url=url, **kwargs
     )
 
 
 async def test_fetch_reads_every_line(adapter: IijmioAdapter, replay: IijmioReplay) -> None:
     usage = await adapter.async_fetch()
 
-    assert replay.requests == ["GET /auth/login/", "POST /api/member/login", "POST /api/member/top"]
+    assert replay.requests == [
+        "GET /auth/login/",
+        "POST /api/member/login",
+        "POST /api/front/loginInfo",
+        "POST /api/member/top",
+    ]
+    assert adapter.active_route == "member"
     assert list(usage.sims) == ["hdc11111111", "hdc22222222", "hdc33333333"]
 
     first = usage.sims["hdc11111111"]
@@ -86,7 +101,7 @@ async def test_session_is_reused_across_polls(adapter: IijmioAdapter, replay: Ii
     await adapter.async_fetch()
     assert replay.logins == 1
     assert replay.requests[-1] == "POST /api/member/top"
-    assert len(replay.requests) == 4
+    assert len(replay.requests) == 5
 
 
 @pytest.mark.parametrize(
@@ -142,6 +157,19 @@ async def test_wrong_password_is_an_auth_error(
     assert replay.logins == 1
 
 
+@pytest.mark.parametrize("code", ["ERROR_CODE_008", "WARNING_CODE_008"])
+async def test_both_wrong_password_codes_are_auth_errors(
+    serve: ServeApp, http_session: aiohttp.ClientSession, code: str
+) -> None:
+    """WARNING_CODE_008 is a wrong password too (IIJWidget ThirtyDayUsageClient.swift)."""
+    app = web.Application()
+    app.router.add_get("/auth/login/", _handler(lambda: web.Response(text="ok")))
+    app.router.add_post("/api/member/login", _handler(lambda: web.json_response({"error": code})))
+    adapter = _build(http_session, await serve(app))
+    with pytest.raises(CarrierAuthError):
+        await adapter.async_login()
+
+
 async def test_unknown_login_error_is_not_a_credential_rejection(
     serve: ServeApp, http_session: aiohttp.ClientSession
 ) -> None:
@@ -150,9 +178,7 @@ async def test_unknown_login_error_is_not_a_credential_rejection(
     app.router.add_post(
         "/api/member/login", _handler(lambda: web.json_response({"error": "ERROR_CODE_999"}))
     )
-    adapter = IijmioAdapter(
-        http_session, mio_id=MIO_ID, password=PASSWORD, base_url=await serve(app)
-    )
+    adapter = _build(http_session, await serve(app))
     with pytest.raises(CarrierParseError, match="ERROR_CODE_999"):
         await adapter.async_login()
 
@@ -163,9 +189,7 @@ async def test_login_refused_without_error_code(
     app = web.Application()
     app.router.add_get("/auth/login/", _handler(lambda: web.Response(text="ok")))
     app.router.add_post("/api/member/login", _handler(lambda: web.json_response({}, status=400)))
-    adapter = IijmioAdapter(
-        http_session, mio_id=MIO_ID, password=PASSWORD, base_url=await serve(app)
-    )
+    adapter = _build(http_session, await serve(app))
     with pytest.raises(CarrierParseError, match="HTTP 400"):
         await adapter.async_login()
 
@@ -179,9 +203,7 @@ async def test_login_page_blocked_by_the_waf_is_not_a_credential_rejection(
         "/api/member/login",
         _handler(lambda: web.Response(status=403, text="<html>Forbidden</html>")),
     )
-    adapter = IijmioAdapter(
-        http_session, mio_id=MIO_ID, password=PASSWORD, base_url=await serve(app)
-    )
+    adapter = _build(http_session, await serve(app))
     with pytest.raises(CarrierMaintenanceError):
         await adapter.async_login()
 
@@ -245,9 +267,7 @@ async def test_connection_refused(
     socket_enabled: None, http_session: aiohttp.ClientSession
 ) -> None:
     # Port 9 (discard) is closed on the loopback interface of a test machine.
-    adapter = IijmioAdapter(
-        http_session, mio_id=MIO_ID, password=PASSWORD, base_url="http://127.0.0.1:9"
-    )
+    adapter = _build(http_session, "http://127.0.0.1:9")
     with pytest.raises(CarrierConnectionError) as raised:
         await adapter.async_fetch()
     assert "127.0.0.1" not in str(raised.value)
@@ -311,9 +331,95 @@ def test_share_group_without_any_coupons_stays_unknown() -> None:
     assert sim.remaining is None
 
 
-def test_account_id_is_stable_and_anonymous(http_session: aiohttp.ClientSession) -> None:
-    first = IijmioAdapter(http_session, mio_id=MIO_ID, password="a")
-    again = IijmioAdapter(http_session, mio_id=f" {MIO_ID.upper()} ", password="b")
-    assert first.account_id == again.account_id
-    assert MIO_ID not in first.account_id
-    assert first.refreshed_secrets() == {}
+# --- The references' own samples --------------------------------------------------------------
+
+
+def test_yananob_share_group_sample() -> None:
+    """yananob/iijmio-usage-check tests/data/usage_data.json: one pool of 18.56 GB.
+
+    The first line holds the group's coupons (4.56 + 14.00 + two zero placeholders) and says
+    `dataShareExistence: true`; the other two come with `couponData: []` and no such key. The
+    tool reports the first line's coupons as the account's "Left".
+    """
+    payload = load_json_fixture("iijmio/yananob_usage_data.json")
+    usage = parse_member_top(payload, datetime(2025, 2, 15, 12, 0, tzinfo=TOKYO))
+
+    pool = round(4.56 * GIB) + 14 * GIB
+    assert list(usage.sims) == ["hdc12345678", "hdc22345678", "hdc32345678"]
+    for sim in usage.sims.values():
+        assert sim.remaining == pool
+        assert sim.shared_pool is True
+        assert sim.remaining_of(BucketKind.CARRIED_OVER) == round(4.56 * GIB)
+        assert sim.next_expiry == datetime(2025, 2, 28, 23, 59, 59, tzinfo=TOKYO)
+    assert [sim.allowance for sim in usage.sims.values()] == [2 * GIB, 2 * GIB, 5 * GIB]
+    # One pool, however many lines show it.
+    assert len({sim.buckets for sim in usage.sims.values()}) == 1
+
+
+def test_iijwidget_mock_member_top_sample() -> None:
+    """IIJWidget docs/mock_aggregate_payload.json (top), fetched 2025-12-19: 1.8 GB left.
+
+    The December coupon (carried over, expiring this month) is used up; January's holds 1.8 GB;
+    February and March are zero placeholders.
+    """
+    payload = load_json_fixture("iijmio/iijwidget_member_top.json")
+    usage = parse_member_top(payload, datetime(2025, 12, 19, 21, 8, tzinfo=TOKYO))
+
+    (sim,) = usage.sims.values()
+    assert sim.sim_id == "hdc90000001"
+    assert sim.remaining == round(1.8 * GIB)
+    assert sim.remaining_of(BucketKind.CARRIED_OVER) == 0
+    assert sim.allowance == 10 * GIB
+    assert sim.next_expiry == datetime(2026, 1, 31, 23, 59, 59, tzinfo=TOKYO)
+    assert sim.number_suffix == "7491"
+    assert sim.shared_pool is False
+
+
+def test_identical_coupon_lists_are_one_pool() -> None:
+    coupons = [{"month": "202511", "couponValue": 1.5}, {"month": "202512", "couponValue": 3}]
+    payload = {
+        "serviceInfoList": [
+            {"serviceCode": "hdc1", "couponData": coupons},
+            {"serviceCode": "hdc2", "couponData": copy.deepcopy(coupons)},
+            {"serviceCode": "hdc3", "couponData": [{"month": "202512", "couponValue": 2}]},
+        ]
+    }
+    sims = parse_member_top(payload, NOW).sims
+    assert sims["hdc1"].shared_pool is True
+    assert sims["hdc2"].shared_pool is True
+    assert sims["hdc1"].remaining == sims["hdc2"].remaining == round(4.5 * GIB)
+    assert sims["hdc3"].shared_pool is False
+
+
+def test_line_that_says_it_does_not_share_keeps_no_data() -> None:
+    payload = {
+        "serviceInfoList": [
+            {"serviceCode": "hdc1", "dataShareExistence": True, "couponData": _COUPONS},
+            {"serviceCode": "hdc2", "dataShareExistence": False, "couponData": []},
+        ]
+    }
+    sim = parse_member_top(payload, NOW).sims["hdc2"]
+    assert sim.remaining is None
+    assert sim.shared_pool is False
+
+
+def test_two_pools_leave_a_member_line_unknown() -> None:
+    other = [{"month": "202512", "couponValue": 9}]
+    payload = {
+        "serviceInfoList": [
+            {"serviceCode": "hdc1", "dataShareExistence": True, "couponData": _COUPONS},
+            {"serviceCode": "hdc2", "dataShareExistence": True, "couponData": other},
+            {"serviceCode": "hdc3", "couponData": []},
+        ]
+    }
+    assert parse_member_top(payload, NOW).sims["hdc3"].remaining is None
+
+
+def test_member_line_without_a_pool_on_the_account_stays_unknown() -> None:
+    payload = {"serviceInfoList": [{"serviceCode": "hdc1", "couponData": []}]}
+    sim = parse_member_top(payload, NOW).sims["hdc1"]
+    assert sim.remaining is None
+    assert sim.shared_pool is False
+
+
+_COUPONS = [{"month": "202511", "couponValue": 1}, {"month": "202512", "couponValue": 2}]

@@ -1,4 +1,7 @@
-"""What an expired IIJmio session costs: two requests, and the WAF page only when needed."""
+"""What an expired member-site session costs: two requests, and the WAF page only when needed.
+
+The replay's app API is off, so the adapter reads the member site (its fallback route).
+"""
 
 from __future__ import annotations
 
@@ -13,15 +16,14 @@ from tests.conftest import ServeApp
 async def _adapter(
     replay: IijmioReplay, serve: ServeApp, session: aiohttp.ClientSession
 ) -> IijmioAdapter:
-    return IijmioAdapter(
-        session, mio_id=MIO_ID, password=PASSWORD, base_url=await serve(replay.app())
-    )
+    url = await serve(replay.app())
+    return IijmioAdapter(session, mio_id=MIO_ID, password=PASSWORD, base_url=url, app_base_url=url)
 
 
 async def test_relogin_skips_the_waf_page(
     serve: ServeApp, http_session: aiohttp.ClientSession
 ) -> None:
-    replay = IijmioReplay()
+    replay = IijmioReplay(app_api=False)
     adapter = await _adapter(replay, serve, http_session)
     await adapter.async_fetch()
     replay.expire_sessions_with = lambda: web.json_response({"error": "ERROR_CODE_032"})
@@ -39,7 +41,7 @@ async def test_relogin_skips_the_waf_page(
 async def test_relogin_fetches_the_waf_page_again_when_the_waf_forgot_us(
     serve: ServeApp, http_session: aiohttp.ClientSession
 ) -> None:
-    replay = IijmioReplay()
+    replay = IijmioReplay(app_api=False)
     adapter = await _adapter(replay, serve, http_session)
     await adapter.async_fetch()
     # Both the member session and the WAF cookies are gone.
