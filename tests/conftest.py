@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime
+from typing import Any
 from unittest.mock import MagicMock, patch
 
 import aiohttp
@@ -23,6 +24,7 @@ from custom_components.japan_sim_data import PLATFORMS
 from custom_components.japan_sim_data.carriers.iijmio import parse_member_top
 from custom_components.japan_sim_data.carriers.models import AccountUsage, Carrier
 from custom_components.japan_sim_data.const import CONF_CARRIER, DOMAIN
+from custom_components.japan_sim_data.identifiers import STORAGE_KEY, InstallationKey
 from tests.helpers import load_json_fixture
 
 type ServeApp = Callable[[web.Application], Awaitable[str]]
@@ -32,6 +34,27 @@ type ServeApp = Callable[[web.Application], Awaitable[str]]
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> Iterator[None]:
     """Let Home Assistant load integrations from custom_components in every test."""
     yield  # noqa: PT022
+
+
+INSTALLATION_SECRET = "0f" * 32
+"""A fixed installation key, so keyed unique ids are the same from run to run."""
+
+
+@pytest.fixture(autouse=True)
+def installation_key(hass_storage: dict[str, Any]) -> InstallationKey:
+    """Store a known installation key before Home Assistant reads it."""
+    hass_storage[STORAGE_KEY] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": STORAGE_KEY,
+        "data": {"secret": INSTALLATION_SECRET},
+    }
+    return InstallationKey(bytes.fromhex(INSTALLATION_SECRET))
+
+
+def sim_identifier(carrier: str, sim_id: str) -> tuple[str, str]:
+    """A SIM device's identifier under the test installation's key."""
+    return (DOMAIN, InstallationKey(bytes.fromhex(INSTALLATION_SECRET)).sim_id(carrier, sim_id))
 
 
 @pytest.fixture
@@ -66,7 +89,11 @@ async def http_session() -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
+ENTRY_ID = "01JSDATAENTRY00000000000000"
 ACCOUNT_ID = "0123456789abcdef"
+"""What the adapter calls the account."""
+ENTRY_UNIQUE_ID = InstallationKey(bytes.fromhex(INSTALLATION_SECRET)).account_id(ACCOUNT_ID)
+"""The account's entry unique id: its id keyed with the test installation's secret."""
 MIO_ID = "mio-sentinel-user@example.com"
 PASSWORD = "sentinel-password-42"
 # The fixtures' months are written for November 2025; the clock is frozen in Tokyo then.
@@ -86,7 +113,9 @@ def mock_config_entry() -> MockConfigEntry:
     return MockConfigEntry(
         domain=DOMAIN,
         title="IIJmio mi***",
-        unique_id=ACCOUNT_ID,
+        entry_id=ENTRY_ID,
+        unique_id=ENTRY_UNIQUE_ID,
+        minor_version=2,
         data={CONF_CARRIER: "iijmio", CONF_USERNAME: MIO_ID, CONF_PASSWORD: PASSWORD},
     )
 

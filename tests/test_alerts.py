@@ -28,7 +28,7 @@ from custom_components.japan_sim_data.carriers.models import AccountUsage, SimUs
 from custom_components.japan_sim_data.carriers.units import GIB
 from custom_components.japan_sim_data.const import DOMAIN
 
-from .conftest import ACCOUNT_ID
+from .conftest import sim_identifier
 
 SIM = "iijmio_kikahuran_5678"
 
@@ -214,15 +214,15 @@ async def test_user_may_delete_only_devices_of_departed_sims(
     init_integration: MockConfigEntry,
 ) -> None:
     entry_id = init_integration.entry_id
-    account = device_registry.async_get_device_by_identifier((DOMAIN, ACCOUNT_ID), entry_id)
+    account = device_registry.async_get_device_by_identifier((DOMAIN, entry_id), entry_id)
     current = device_registry.async_get_device_by_identifier(
-        (DOMAIN, f"{ACCOUNT_ID}_hdc11111111"), entry_id
+        sim_identifier("iijmio", "hdc11111111"), entry_id
     )
     assert account is not None
     assert current is not None
     assert not await async_remove_config_entry_device(hass, init_integration, account)
     assert not await async_remove_config_entry_device(hass, init_integration, current)
     departed = device_registry.async_get_or_create(
-        config_entry_id=entry_id, identifiers={(DOMAIN, f"{ACCOUNT_ID}_hdc99999999")}
+        config_entry_id=entry_id, identifiers={sim_identifier("iijmio", "hdc99999999")}
     )
     assert await async_remove_config_entry_device(hass, init_integration, departed)

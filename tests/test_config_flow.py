@@ -21,7 +21,7 @@ from custom_components.japan_sim_data.carriers.errors import (
 )
 from custom_components.japan_sim_data.const import CONF_CARRIER, DOMAIN
 
-from .conftest import ACCOUNT_ID, MIO_ID, PASSWORD
+from .conftest import ENTRY_UNIQUE_ID, MIO_ID, PASSWORD
 
 
 async def _start_iijmio_login(hass: HomeAssistant) -> str:
@@ -50,7 +50,7 @@ async def test_user_flow_creates_the_account(hass: HomeAssistant, mock_iijmio: M
         CONF_USERNAME: MIO_ID,
         CONF_PASSWORD: PASSWORD,
     }
-    assert result["result"].unique_id == ACCOUNT_ID
+    assert result["result"].unique_id == ENTRY_UNIQUE_ID
     mock_iijmio.async_login.assert_awaited_once()
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from unittest.mock import MagicMock
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import STATE_UNKNOWN, Platform
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
@@ -21,7 +21,7 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.japan_sim_data.carriers.errors import CarrierConnectionError
 from custom_components.japan_sim_data.carriers.models import AccountUsage, SimUsage
 
-from .conftest import ACCOUNT_ID
+from .conftest import FROZEN_NOW
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ async def test_one_device_per_sim_under_the_account(
 ) -> None:
     devices = dr.async_entries_for_config_entry(device_registry, mock_config_entry.entry_id)
     account = device_registry.async_get_device_by_identifier(
-        ("japan_sim_data", ACCOUNT_ID), mock_config_entry.entry_id
+        ("japan_sim_data", mock_config_entry.entry_id), mock_config_entry.entry_id
     )
     assert account is not None
     sims = sorted(
@@ -138,6 +138,7 @@ async def test_new_sim_appears_without_restart(
 
 async def test_sim_that_leaves_the_account_is_removed(
     hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
     device_registry: dr.DeviceRegistry,
     entity_registry: er.EntityRegistry,
     mock_iijmio: MagicMock,
@@ -161,6 +162,16 @@ async def test_sim_that_leaves_the_account_is_removed(
     mock_iijmio.async_fetch.return_value = AccountUsage(
         sims={k: v for k, v in usage.sims.items() if k != "hdc11111111"}
     )
+    # One answer without the SIM is not enough: it may be a glitch on the carrier's side.
+    for hours in (0, 12, 23):
+        freezer.move_to(datetime.fromisoformat(FROZEN_NOW) + timedelta(hours=hours))
+        await coordinator.async_refresh()
+        await hass.async_block_till_done()
+        assert device_registry.async_get(device_id) is not None
+        assert hass.states.get(entity_id).state == STATE_UNAVAILABLE  # type: ignore[union-attr]
+
+    # A day of successful answers without it: the line is gone.
+    freezer.move_to(datetime.fromisoformat(FROZEN_NOW) + timedelta(hours=24, minutes=1))
     await coordinator.async_refresh()
     await hass.async_block_till_done()
     assert device_registry.async_get(device_id) is None
@@ -168,6 +179,14 @@ async def test_sim_that_leaves_the_account_is_removed(
     assert hass.states.get(entity_id) is None
     # The other SIMs and the account stay.
     assert hass.states.get("sensor.iijmio_kikahuran_4321_remaining_data") is not None
+
+    # The SIM comes back: its entities return without a reload.
+    mock_iijmio.async_fetch.return_value = usage
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.state != STATE_UNAVAILABLE
 
 
 async def test_expiry_falls_back_to_the_reset_day(

@@ -11,6 +11,7 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntityDescription,
 )
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
@@ -93,6 +94,7 @@ async def async_setup_entry(
             JapanSimDataBinarySensor(coordinator, sim_id, description)
             for description in descriptions
         ),
+        Platform.BINARY_SENSOR,
     )
 
 

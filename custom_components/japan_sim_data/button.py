@@ -41,9 +41,8 @@ class RefreshButton(CoordinatorEntity[SimDataCoordinator], ButtonEntity):
         """Attach the button to the account's device."""
         super().__init__(coordinator)
         entry = coordinator.config_entry
-        assert entry.unique_id is not None
-        self._attr_unique_id = f"{entry.unique_id}_{REFRESH.key}"
-        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, entry.unique_id)})
+        self._attr_unique_id = f"{entry.entry_id}_{REFRESH.key}"
+        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, entry.entry_id)})
 
     @property
     def available(self) -> bool:
@@ -52,4 +51,4 @@ class RefreshButton(CoordinatorEntity[SimDataCoordinator], ButtonEntity):
 
     async def async_press(self) -> None:
         """Ask for a refresh; the coordinator's debouncer spares the carrier double presses."""
-        await self.coordinator.async_request_refresh()
+        await self.coordinator.async_user_refresh()

@@ -46,7 +46,9 @@ from .const import (
     LOGGER,
     PlanShape,
 )
+from .coordinator import short_error_text
 from .error_keys import error_key
+from .identifiers import async_get_installation_key
 from .options_flow import JapanSimDataOptionsFlow
 
 _PASSWORD_SELECTOR = TextSelector(
@@ -93,11 +95,14 @@ class JapanSimDataConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add a carrier account."""
 
     VERSION = 1
+    MINOR_VERSION = 2
+    """1.2: unique ids and device identifiers keyed with the installation's secret."""
 
     def __init__(self) -> None:
         """Start with no carrier chosen."""
         self._carrier: Carrier | None = None
         self._povo: PovoAdapter | None = None
+        self._povo_session: aiohttp.ClientSession | None = None
         self._povo_data: dict[str, Any] = {}
         self._tracker_title = ""
         self._tracker_data: dict[str, Any] = {}
@@ -109,6 +114,22 @@ class JapanSimDataConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> JapanSimDataOptionsFlow:
         """Options: alert thresholds, and the billing cycle where the user picks it."""
         return JapanSimDataOptionsFlow()
+
+    @callback
+    def async_remove(self) -> None:
+        """Close the HTTP session a povo login kept open across the flow's steps."""
+        self._close_povo_session()
+
+    @callback
+    def _close_povo_session(self) -> None:
+        if self._povo_session is not None:
+            # Home Assistant's sessions share its connector: detach, never close.
+            self._povo_session.detach()
+            self._povo_session = None
+
+    async def _async_account_unique_id(self, adapter: CarrierAdapter) -> str:
+        """The entry's unique id: the account's id, keyed so it reveals nothing."""
+        return (await async_get_installation_key(self.hass)).account_id(adapter.account_id)
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Let the user pick the carrier."""
@@ -171,7 +192,7 @@ class JapanSimDataConfigFlow(ConfigFlow, domain=DOMAIN):
                 CONF_DEVICE_ID: new_device_id(),
             }
             adapter = self._povo_adapter(data)
-            await self.async_set_unique_id(adapter.account_id)
+            await self.async_set_unique_id(await self._async_account_unique_id(adapter))
             self._abort_if_unique_id_configured()
             if (error := await self._async_request_povo_code(adapter, data)) is None:
                 return await self.async_step_povo_code()
@@ -235,8 +256,14 @@ class JapanSimDataConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     def _povo_adapter(self, data: Mapping[str, Any]) -> PovoAdapter:
-        session = async_create_clientsession(self.hass, cookie_jar=aiohttp.CookieJar())
-        return PovoAdapter(session, email=data[CONF_EMAIL], device_id=data[CONF_DEVICE_ID])
+        # The code request and the code submission must share cookies: one session per flow.
+        self._close_povo_session()
+        self._povo_session = async_create_clientsession(
+            self.hass, auto_cleanup=False, cookie_jar=aiohttp.CookieJar()
+        )
+        return PovoAdapter(
+            self._povo_session, email=data[CONF_EMAIL], device_id=data[CONF_DEVICE_ID]
+        )
 
     async def _async_request_povo_code(
         self, adapter: PovoAdapter, data: dict[str, Any] | None
@@ -413,9 +440,18 @@ class JapanSimDataConfigFlow(ConfigFlow, domain=DOMAIN):
             sum(ch.isdigit() for ch in data[CONF_PHONE_NUMBER]) < _MIN_PHONE_DIGITS
         ):
             return None, "invalid_phone_number"
-        session = async_create_clientsession(self.hass, cookie_jar=aiohttp.CookieJar())
-        adapter: CarrierAdapter = profile.build(session, data, {})
-        return adapter.account_id, await _async_guarded(adapter.async_login(), profile.name)
+        session = async_create_clientsession(
+            self.hass, auto_cleanup=False, cookie_jar=aiohttp.CookieJar()
+        )
+        try:
+            adapter: CarrierAdapter = profile.build(session, data, {})
+            if (error := await _async_guarded(adapter.async_login(), profile.name)) is not None:
+                return None, error
+            return await self._async_account_unique_id(adapter), None
+        finally:
+            # The entry opens its own session: this one only checked the login. Home
+            # Assistant's sessions share its connector: detach, never close.
+            session.detach()
 
 
 async def _async_guarded(call: Any, carrier_name: str) -> str | None:
@@ -423,7 +459,7 @@ async def _async_guarded(call: Any, carrier_name: str) -> str | None:
     try:
         await call
     except CarrierError as err:
-        LOGGER.debug("%s login failed: %s", carrier_name, err)
+        LOGGER.debug("%s login failed: %s", carrier_name, short_error_text(err))
         return error_key(err, "unexpected_answer")
     except Exception:  # noqa: BLE001 - a form error beats a crashed flow
         LOGGER.exception("Unexpected error while logging in to %s", carrier_name)

@@ -6,12 +6,14 @@ maps its errors for Home Assistant; the plan tracker pushes its own figures.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_point_in_time
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -22,7 +24,9 @@ from .carriers.dates import TOKYO
 from .carriers.errors import (
     CarrierAppVersionError,
     CarrierAuthError,
+    CarrierConnectionError,
     CarrierError,
+    CarrierMaintenanceError,
     CarrierParseError,
     CarrierRateLimitError,
 )
@@ -36,6 +40,28 @@ from .const import (
 )
 from .error_keys import error_key
 from .history import SimHistories
+from .identifiers import InstallationKey
+
+FETCH_BUDGET: Final = 180.0
+"""Seconds one whole update (logins, hops, every request) may take."""
+
+MAX_ERROR_TEXT: Final = 160
+"""Error texts shown to the user are cut here: a carrier's answer never reaches them whole."""
+
+STALE_SIM_AFTER: Final = timedelta(days=1)
+"""A SIM missing from the account's answers for this long (of successful polls) is removed."""
+
+# Exceptions a parser can hit on an answer it did not expect; they are carrier changes, not bugs
+# to log with a traceback on every poll.
+_UNEXPECTED_ANSWER: Final = (
+    AttributeError,
+    IndexError,
+    KeyError,
+    OverflowError,
+    RecursionError,
+    TypeError,
+    ValueError,
+)
 
 REPAIR_ISSUES = ("carrier_changed", "app_version")
 """Repair issues an account can raise; each one's id is ``repair_issue_id(kind, entry_id)``."""
@@ -55,6 +81,8 @@ class JapanSimDataRuntimeData:
     """Entry data that must never reach logs or diagnostics."""
     account_device_id: str
     """The device registry id of the account's device, which each SIM's device hangs off."""
+    key: InstallationKey
+    """Keys the SIMs' identifiers, so unique ids reveal no carrier identifier."""
 
 
 type JapanSimDataConfigEntry = ConfigEntry[JapanSimDataRuntimeData]
@@ -87,7 +115,31 @@ class SimDataCoordinator(DataUpdateCoordinator[AccountUsage]):
         self.carrier_name = carrier_name
         self.history = SimHistories(hass, entry.entry_id)
         """Readings of every SIM for the forecast; loaded by the sensor platform."""
+        self.added_sims: dict[str, set[str]] = {}
+        """Per platform, the SIMs whose entities it added (see entity.async_add_sim_entities)."""
+        self.device_last_seen: dict[str, datetime] = {}
+        """When each SIM device's SIM was last listed by a successful update."""
+        self.last_unreadable_answer: Any = None
+        """The redacted skeleton of the last answer that could not be read, for diagnostics."""
         self._unsub_midnight: CALLBACK_TYPE | None = None
+
+    @property
+    def credentials_rejected(self) -> bool:
+        """True after the carrier rejected the credentials, until the user re-authenticates."""
+        return False
+
+    async def async_user_refresh(self) -> None:
+        """A refresh the user asked for (button, action); refused while credentials are rejected.
+
+        Sending a rejected password again is how carriers lock accounts.
+        """
+        if self.credentials_rejected:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="reauth_required",
+                translation_placeholders={"entry_title": self.config_entry.title},
+            )
+        await self.async_request_refresh()
 
     @callback
     def async_start_midnight_updates(self) -> None:
@@ -122,52 +174,106 @@ class JapanSimDataCoordinator(SimDataCoordinator):
         entry: JapanSimDataConfigEntry,
         adapter: CarrierAdapter,
         carrier_name: str,
+        key: InstallationKey,
     ) -> None:
         """Poll ``adapter`` every UPDATE_INTERVAL, backing off after failures."""
         super().__init__(hass, entry, adapter.carrier, carrier_name, UPDATE_INTERVAL)
         self.adapter = adapter
+        self._key = key
         self._consecutive_failures = 0
         self._consecutive_parse_failures = 0
+        self._credentials_rejected = False
+
+    @property
+    def credentials_rejected(self) -> bool:
+        """True after the carrier rejected the credentials, until the user re-authenticates."""
+        return self._credentials_rejected
 
     async def _async_update_data(self) -> AccountUsage:
+        if self._credentials_rejected:
+            # Nothing is sent with credentials the carrier already refused.
+            raise self._translate(CarrierAuthError("The carrier rejected the credentials"))
         try:
-            usage = await self.adapter.async_fetch()
+            usage = await self._async_fetch()
         except CarrierAuthError as err:
             # A rejected password is not retried: that is how accounts get locked. Polling
             # resumes when the user re-authenticates and the entry reloads.
+            self._credentials_rejected = True
             self.update_interval = None
             raise self._translate(err) from err
         except CarrierError as err:
             self._track_carrier_change(err)
             self._consecutive_failures += 1
-            # Double the wait after each failure in a row: carriers ban clients that hammer.
-            self.update_interval = min(
+            # Double the wait after each failure in a row: carriers ban clients that hammer;
+            # wait longer still when the carrier said how long (bounded by the library).
+            backoff = min(
                 UPDATE_INTERVAL * 2 ** (self._consecutive_failures - 1), MAX_BACKOFF_INTERVAL
             )
+            self.update_interval = max(backoff, timedelta(seconds=_retry_after(err) or 0))
             raise self._translate(err) from err
         finally:
             self._store_refreshed_secrets()
         self._consecutive_failures = 0
         self.update_interval = UPDATE_INTERVAL
         self._track_carrier_change(None)
+        self._sync_unique_id()
         return usage
+
+    async def _async_fetch(self) -> AccountUsage:
+        """Fetch within the time budget; an answer a parser chokes on is a carrier change."""
+        try:
+            async with asyncio.timeout(FETCH_BUDGET):
+                return await self.adapter.async_fetch()
+        except TimeoutError:
+            raise CarrierConnectionError("The carrier did not answer in time") from None
+        except _UNEXPECTED_ANSWER as err:
+            LOGGER.debug("%s answered in an unexpected way", self.carrier_name, exc_info=True)
+            raise CarrierParseError(
+                f"The carrier's answer could not be read ({type(err).__name__})"
+            ) from None
+
+    @property
+    def waits_for_carrier(self) -> bool:
+        """True when the last failure was the carrier asking us to wait (429, maintenance).
+
+        Setup then goes ahead without figures and the next poll waits: retrying setup at
+        Home Assistant's pace (seconds apart) would hammer a carrier that said "later".
+        """
+        cause = self.last_exception.__cause__ if self.last_exception else None
+        return isinstance(cause, CarrierRateLimitError | CarrierMaintenanceError)
 
     def _translate(self, err: CarrierError) -> ConfigEntryAuthFailed | UpdateFailed:
         """Turn a library error into what Home Assistant expects, with a translated message."""
-        placeholders = {"carrier": self.carrier_name, "error": str(err)}
+        placeholders = {"carrier": self.carrier_name, "error": short_error_text(err)}
         if isinstance(err, CarrierAuthError):
             return ConfigEntryAuthFailed(
                 translation_domain=DOMAIN,
                 translation_key="invalid_auth",
                 translation_placeholders=placeholders,
             )
-        retry_after = err.retry_after if isinstance(err, CarrierRateLimitError) else None
+        if isinstance(err, CarrierParseError):
+            self.last_unreadable_answer = err.skeleton
         return UpdateFailed(
-            retry_after=retry_after,
             translation_domain=DOMAIN,
             translation_key=error_key(err, "update_failed"),
             translation_placeholders=placeholders,
         )
+
+    @callback
+    def _sync_unique_id(self) -> None:
+        """Key the entry by the account id the carrier itself gave, once it is known.
+
+        Some carriers accept several logins for one account (IIJmio: mioID or e-mail); their
+        adapters learn the account's own id at login, so one account stays one entry.
+        """
+        unique_id = self._key.account_id(self.adapter.account_id)
+        entry = self.config_entry
+        if entry.unique_id == unique_id:
+            return
+        others = self.hass.config_entries.async_entries(DOMAIN, include_ignore=False)
+        if any(other.unique_id == unique_id for other in others if other is not entry):
+            return
+        self.hass.config_entries.async_update_entry(entry, unique_id=unique_id)
 
     @callback
     def _track_carrier_change(self, err: CarrierError | None) -> None:
@@ -209,6 +315,18 @@ class JapanSimDataCoordinator(SimDataCoordinator):
             self.hass.config_entries.async_update_entry(
                 self.config_entry, data={**self.config_entry.data, **refreshed}
             )
+
+
+def short_error_text(err: Exception) -> str:
+    """The error's text on one line and cut short: never a carrier's whole answer."""
+    text = " ".join(str(err).split())
+    return text if len(text) <= MAX_ERROR_TEXT else f"{text[: MAX_ERROR_TEXT - 1]}…"
+
+
+def _retry_after(err: CarrierError) -> float | None:
+    if isinstance(err, CarrierRateLimitError | CarrierMaintenanceError):
+        return err.retry_after
+    return None
 
 
 def _next_tokyo_midnight(now: datetime) -> datetime:

@@ -34,6 +34,8 @@ async def async_get_config_entry_diagnostics(
             **asdict(sim),
             "sim_id": "**REDACTED**",
             "number_suffix": "**REDACTED**" if sim.number_suffix else None,
+            # Bytes per day are the user's own pattern of life: counted, not listed.
+            "daily_usage": len(sim.daily_usage),
             "remaining": sim.remaining,
             "resets_on": sim.resets_on.isoformat() if sim.resets_on else None,
         }
@@ -46,4 +48,7 @@ async def async_get_config_entry_diagnostics(
             coordinator.update_interval.total_seconds() if coordinator.update_interval else None
         ),
         "sims": sims,
+        # The shape (keys, types, lengths) of the last answer the adapter could not read: enough
+        # to fix the adapter from one report, with no value that could be personal.
+        "last_unreadable_answer": coordinator.last_unreadable_answer,
     }

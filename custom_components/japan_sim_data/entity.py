@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from homeassistant.const import Platform
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity
@@ -13,11 +14,12 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from .carriers.models import SimUsage
 from .const import DOMAIN
 from .coordinator import JapanSimDataConfigEntry, SimDataCoordinator
+from .identifiers import InstallationKey
 
 
-def sim_device_identifier(entry_unique_id: str, sim_id: str) -> tuple[str, str]:
-    """Identify a SIM's device by its account and its carrier identifier."""
-    return (DOMAIN, f"{entry_unique_id}_{sim_id}")
+def sim_device_identifier(key: InstallationKey, carrier: str, sim_id: str) -> tuple[str, str]:
+    """Identify a SIM's device by its carrier identifier, keyed so it reveals nothing."""
+    return (DOMAIN, key.sim_id(carrier, sim_id))
 
 
 def sim_device_name(carrier_name: str, sim: SimUsage) -> str:
@@ -31,10 +33,15 @@ def async_add_sim_entities(
     entry: JapanSimDataConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
     entities_for: Callable[[str], Iterable[Entity]],
+    platform: Platform,
 ) -> None:
-    """Add each SIM's entities now, and those of SIMs that appear on the account later."""
+    """Add each SIM's entities now, and those of SIMs that appear on the account later.
+
+    A SIM whose device was removed (it left the account) is forgotten by the removal, so its
+    entities come back if the SIM does.
+    """
     coordinator = entry.runtime_data.coordinator
-    known: set[str] = set()
+    known = coordinator.added_sims.setdefault(platform, set())
 
     @callback
     def add_new_sims() -> None:
@@ -56,11 +63,11 @@ class JapanSimDataEntity(CoordinatorEntity[SimDataCoordinator]):
         super().__init__(coordinator)
         self.sim_id = sim_id
         entry = coordinator.config_entry
-        assert entry.unique_id is not None
-        self._attr_unique_id = f"{entry.unique_id}_{sim_id}_{key}"
+        identifier = sim_device_identifier(entry.runtime_data.key, coordinator.carrier, sim_id)
+        self._attr_unique_id = f"{identifier[1]}_{key}"
         sim = coordinator.data.sims[sim_id]
         self._attr_device_info = DeviceInfo(
-            identifiers={sim_device_identifier(entry.unique_id, sim_id)},
+            identifiers={identifier},
             name=sim_device_name(coordinator.carrier_name, sim),
             manufacturer=coordinator.carrier_name,
             model=sim.plan_name,

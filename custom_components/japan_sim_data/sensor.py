@@ -13,7 +13,7 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import EntityCategory, UnitOfInformation, UnitOfTime
+from homeassistant.const import EntityCategory, Platform, UnitOfInformation, UnitOfTime
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
@@ -195,7 +195,7 @@ async def async_setup_entry(
         ]
         return [*entities, RunsOutOnSensor(coordinator, sim_id)]
 
-    async_add_sim_entities(entry, async_add_entities, entities_for)
+    async_add_sim_entities(entry, async_add_entities, entities_for, Platform.SENSOR)
 
 
 class JapanSimDataSensor(JapanSimDataEntity, SensorEntity):

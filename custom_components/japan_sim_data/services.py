@@ -61,7 +61,7 @@ def loaded_entry(hass: HomeAssistant, call: ServiceCall) -> JapanSimDataConfigEn
 async def _async_refresh(call: ServiceCall) -> None:
     """Fetch an account's figures now instead of at the next poll."""
     entry = loaded_entry(call.hass, call)
-    await entry.runtime_data.coordinator.async_request_refresh()
+    await entry.runtime_data.coordinator.async_user_refresh()
 
 
 def _tracker(call: ServiceCall) -> TrackerCoordinator:
