@@ -33,6 +33,8 @@ class IijmioReplay:
     """Serves the member site's and the app API's routes like IIJmio does."""
 
     password: str = PASSWORD
+    login_id: str = MIO_ID
+    """The login the account was opened with (an e-mail address here)."""
     top_payload: Any = field(default_factory=lambda: load_json_fixture("iijmio/member_top.json"))
     top_answer: Answer | None = None
     """When set, /api/member/top answers with this instead of the payload."""
@@ -64,7 +66,8 @@ class IijmioReplay:
     app_logins: int = 0
     authorizations: list[str] = field(default_factory=list)
     """The Authorization header of every app API request, in order."""
-    history_queries: list[dict[str, str]] = field(default_factory=list)
+    app_queries: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    """(path, query) of every app API GET, in order."""
 
     def app(self) -> web.Application:
         """Build the aiohttp application."""
@@ -94,7 +97,7 @@ class IijmioReplay:
         if request.cookies.get("waf") != "passed":
             return web.Response(status=403, text="<html>Forbidden</html>", content_type="text/html")
         body = await request.json()
-        if body != {"mioId": MIO_ID, "password": self.password}:
+        if body != {"mioId": self.login_id, "password": self.password}:
             return web.json_response({"error": "ERROR_CODE_008"})
         token = secrets.token_hex(8)
         self.sessions.add(token)
@@ -141,9 +144,10 @@ class IijmioReplay:
         if authorization != f"appVersion={self.app_version}":
             return web.json_response({}, status=505)
         body = await request.json()
-        if body.get("loginId") not in {MIO_ID, self.account_mio_id} or body.get(
-            "password"
-        ) != self.password:
+        if (
+            body.get("loginId") not in {self.login_id, self.account_mio_id}
+            or body.get("password") != self.password
+        ):
             return web.json_response({}, status=401)
         token = secrets.token_hex(16)
         self.sessions.add(token)
@@ -153,6 +157,7 @@ class IijmioReplay:
 
     async def _app_get(self, request: web.Request) -> web.StreamResponse:
         self.requests.append(f"GET {request.path}")
+        self.app_queries.append((request.path, dict(request.query)))
         authorization = request.headers.get("Authorization", "")
         self.authorizations.append(authorization)
         match = _BEARER.match(authorization)
@@ -162,16 +167,16 @@ class IijmioReplay:
             return web.json_response({}, status=505)
         if (answer := self.app_answers.get(request.path)) is not None:
             return answer()
+        if request.path == "/dataTraffic" and self.expire_tokens_with is not None:
+            self.sessions.discard(match["token"])
+            answer, self.expire_tokens_with = self.expire_tokens_with, None
+            return answer()
+        # Every answer names the account it is for, as IIJmio's do.
+        return web.json_response({**self._app_payload(request), "mioId": self.account_mio_id})
+
+    def _app_payload(self, request: web.Request) -> Any:
         if request.path == "/lineInfo":
-            return web.json_response(self.line_info)
+            return self.line_info
         if request.path == "/dataTraffic":
-            if self.expire_tokens_with is not None:
-                self.sessions.discard(match["token"])
-                answer = self.expire_tokens_with
-                self.expire_tokens_with = None
-                return answer()
-            return web.json_response(self.data_traffic)
-        self.history_queries.append(dict(request.query))
-        return web.json_response(
-            {**self.past_traffic, "serviceCode": request.query.get("serviceCode")}
-        )
+            return self.data_traffic
+        return {**self.past_traffic, "serviceCode": request.query.get("serviceCode")}
