@@ -7,7 +7,6 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
 from .coordinator import JapanSimDataConfigEntry, SimDataCoordinator
@@ -31,23 +30,21 @@ async def async_setup_entry(
     async_add_entities([RefreshButton(entry.runtime_data.coordinator)])
 
 
-class RefreshButton(CoordinatorEntity[SimDataCoordinator], ButtonEntity):
-    """Fetch the account's figures now rather than at the next poll."""
+class RefreshButton(ButtonEntity):
+    """Fetch the account's figures now rather than at the next poll.
+
+    Not a coordinator entity: it shows nothing that a poll changes, so polls never rewrite it.
+    """
 
     _attr_has_entity_name = True
     entity_description = REFRESH
 
     def __init__(self, coordinator: SimDataCoordinator) -> None:
         """Attach the button to the account's device."""
-        super().__init__(coordinator)
+        self.coordinator = coordinator
         entry = coordinator.config_entry
         self._attr_unique_id = f"{entry.entry_id}_{REFRESH.key}"
         self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, entry.entry_id)})
-
-    @property
-    def available(self) -> bool:
-        """A refresh can be asked for even while the last one failed."""
-        return True
 
     async def async_press(self) -> None:
         """Ask for a refresh; the coordinator's debouncer spares the carrier double presses."""

@@ -62,6 +62,7 @@ class JapanSimDataEntity(CoordinatorEntity[SimDataCoordinator]):
         """Attach the entity to the SIM's device."""
         super().__init__(coordinator)
         self.sim_id = sim_id
+        self._last_shown: tuple[object, ...] | None = None
         entry = coordinator.config_entry
         identifier = sim_device_identifier(entry.runtime_data.key, coordinator.carrier, sim_id)
         self._attr_unique_id = f"{identifier[1]}_{key}"
@@ -74,6 +75,31 @@ class JapanSimDataEntity(CoordinatorEntity[SimDataCoordinator]):
             entry_type=DeviceEntryType.SERVICE,
             via_device_id=entry.runtime_data.account_device_id,
         )
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Write the state only when what the entity shows has changed.
+
+        The coordinator notifies every entity of an account whenever any figure moves; most
+        figures (days left, the plan, the allowance) stay as they were, and rewriting them
+        costs every state listener, the recorder and the frontend a wasted event.
+        """
+        shown = self._shown()
+        if shown == self._last_shown:
+            return
+        self._last_shown = shown
+        self.async_write_ha_state()
+
+    async def async_added_to_hass(self) -> None:
+        """Remember what the first write showed, so an unchanged update writes nothing."""
+        await super().async_added_to_hass()
+        self._last_shown = self._shown()
+
+    def _shown(self) -> tuple[object, ...]:
+        """What the frontend and automations see: availability, state and attributes."""
+        if not self.available:
+            return (False,)
+        return (True, self.state, self.extra_state_attributes)
 
     @property
     def sim(self) -> SimUsage | None:

@@ -1,0 +1,93 @@
+"""A poll writes only the entities whose shown state changed (issue #15)."""
+
+from __future__ import annotations
+
+import dataclasses
+from unittest.mock import MagicMock
+
+from homeassistant.const import EVENT_STATE_CHANGED, EVENT_STATE_REPORTED
+from homeassistant.core import Event, HomeAssistant, callback
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.japan_sim_data.carriers.errors import CarrierConnectionError
+from custom_components.japan_sim_data.carriers.models import AccountUsage
+from custom_components.japan_sim_data.carriers.units import GIB
+
+
+class Writes:
+    """Counts state writes: changes, and writes that changed nothing."""
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        self.changed: list[str] = []
+        self.reported: list[str] = []
+        hass.bus.async_listen(EVENT_STATE_CHANGED, self._changed)
+        # Home Assistant only delivers state_reported to listeners with a filter.
+        hass.bus.async_listen(EVENT_STATE_REPORTED, self._reported, event_filter=_every_event)
+
+    @callback
+    def _changed(self, event: Event) -> None:
+        self.changed.append(event.data["entity_id"])
+
+    @callback
+    def _reported(self, event: Event) -> None:
+        self.reported.append(event.data["entity_id"])
+
+
+@callback
+def _every_event(_event_data: object) -> bool:
+    return True
+
+
+def _less_data(usage: AccountUsage, sim_id: str) -> AccountUsage:
+    """The same account with a quarter GiB less in one SIM's first bucket."""
+    sim = usage.sims[sim_id]
+    first, *rest = sim.buckets
+    assert first.remaining is not None
+    drained = dataclasses.replace(first, remaining=first.remaining - GIB // 4)
+    return AccountUsage(
+        sims={**usage.sims, sim_id: dataclasses.replace(sim, buckets=(drained, *rest))}
+    )
+
+
+async def test_a_changing_figure_writes_only_what_it_changes(
+    hass: HomeAssistant, mock_iijmio: MagicMock, init_integration: MockConfigEntry
+) -> None:
+    coordinator = init_integration.runtime_data.coordinator
+    writes = Writes(hass)
+    usage = mock_iijmio.async_fetch.return_value
+    for step in range(1, 4):
+        usage = _less_data(usage, "hdc11111111")
+        mock_iijmio.async_fetch.return_value = usage
+        await coordinator.async_refresh()
+        await hass.async_block_till_done()
+        assert writes.reported == [], f"unchanged writes at poll {step}"
+    # Only that SIM's figures that depend on the amount moved: remaining data, this
+    # period's or carried-over data (whichever bucket drained), the daily budget and the
+    # forecast; never the plan, the allowance, the dates or another SIM.
+    assert writes.changed
+    assert all("5678" in entity_id for entity_id in writes.changed)
+    assert not any(
+        entity_id.endswith(("_plan", "_allowance", "_days_left", "_resets_on", "_expires"))
+        for entity_id in writes.changed
+    )
+    assert "sensor.iijmio_kikahuran_5678_remaining_data" in writes.changed
+
+
+async def test_unchanged_figures_write_nothing_and_outages_write_once(
+    hass: HomeAssistant, mock_iijmio: MagicMock, init_integration: MockConfigEntry
+) -> None:
+    coordinator = init_integration.runtime_data.coordinator
+    writes = Writes(hass)
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert (writes.changed, writes.reported) == ([], [])
+
+    mock_iijmio.async_fetch.side_effect = CarrierConnectionError("offline")
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    entities = len(writes.changed)
+    assert entities > 0  # every entity went unavailable, once
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert len(writes.changed) == entities
+    assert writes.reported == []
