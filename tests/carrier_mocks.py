@@ -35,7 +35,7 @@ def povo_usage() -> AccountUsage:
     """A topped-up povo line: tests/fixtures/povo/usage_partial.json and plan_details.json."""
     usage = load_json_fixture("povo/usage_partial.json")
     expires = parse_plan_details(load_json_fixture("povo/plan_details.json"))
-    assert expires == datetime(2099, 12, 31, 23, 59, 59, tzinfo=TOKYO)
+    assert expires == datetime(2099, 12, 31, 23, 59, tzinfo=TOKYO)
     buckets = tuple(dataclasses.replace(bucket, expires=expires) for bucket in parse_usage(usage))
     sim = SimUsage(
         sim_id="povo-line",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from unittest.mock import MagicMock
 
@@ -59,7 +59,7 @@ from custom_components.japan_sim_data.carriers.softbank import (
 from custom_components.japan_sim_data.config_flow import _title
 from custom_components.japan_sim_data.const import DOMAIN
 from tests.carriers.iijmio_replay import IijmioReplay
-from tests.carriers.test_povo import FakePovo, reply
+from tests.carriers.test_povo import FakePovo, make_jwt, reply
 from tests.conftest import MIO_ID, PASSWORD, ServeApp
 from tests.helpers import load_json_fixture, load_text_fixture
 
@@ -279,26 +279,39 @@ async def test_iijmio_secrets_stay_secret(
 # --- povo -------------------------------------------------------------------------------------
 
 
+S_EXTERNAL_ID = "SENTINEL-EXTERNAL-ID-2c7e"
+S_LINE = "LW-SENTINEL-SIN-6a83"
+
+
+def _sentinel_jwt(header: str, expires: datetime) -> str:
+    """A povo JWT whose first segment is a sentinel, so any leak of it is caught."""
+    return make_jwt({"external_id": S_EXTERNAL_ID, "exp": int(expires.timestamp())}, header)
+
+
+S_POVO_TOKEN = _sentinel_jwt(S_TOKEN, datetime(2024, 1, 1, tzinfo=TOKYO))
+S_POVO_TOKEN_FROM_CODE = _sentinel_jwt(S_TOKEN_FROM_CODE, NOW + timedelta(minutes=20))
+
+
 class SentinelPovo(FakePovo):
     """FakePovo that hands out sentinel tokens, challenges and line identifiers."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self.valid_tokens = {S_TOKEN}
+        super().__init__(
+            now=lambda: NOW,
+            device_id=S_DEVICE_ID,
+            external_id=S_EXTERNAL_ID,
+            stored_token=S_POVO_TOKEN,
+        )
         self.answers[PROFILE_PATH] = {
-            "success": True,
             "result": {
-                "uuid": S_UUID,
+                "external_id": S_EXTERNAL_ID,
                 "email": S_EMAIL,
-                "telco_info": {"sin": S_SIN, "msisdn": S_PHONE_DIGITS},
+                "telco_info": {"service_instance_no": S_LINE, "phone_no": S_PHONE_DIGITS},
             },
         }
 
-    def _new_token(self) -> str:
-        self.issued += 1
-        token = f"{S_TOKEN_RENEWED}-{self.issued}"
-        self.valid_tokens.add(token)
-        return token
+    def token_header(self, label: str) -> str:
+        return f"{S_TOKEN_RENEWED}-{label}"
 
     async def _otp(self, request: web.Request) -> web.Response:
         return web.json_response({"success": True, "result": {"auth_id": S_CHALLENGE}})
@@ -306,9 +319,10 @@ class SentinelPovo(FakePovo):
     async def _auth(self, request: web.Request) -> web.Response:
         body = self.bodies[AUTH_PATH]
         if body["email_auth"]["otp_code"] != S_CODE:
-            return web.json_response({"success": False, "result": {"message": ECHO}}, status=400)
-        self.valid_tokens.add(S_TOKEN_FROM_CODE)
-        return web.json_response({"success": True, "result": {"auth_token": S_TOKEN_FROM_CODE}})
+            return web.json_response({"success": False, "result": {"message": ECHO}}, status=401)
+        self.valid_tokens.add(S_POVO_TOKEN_FROM_CODE)
+        answer = {"auth_token": S_POVO_TOKEN_FROM_CODE, "next_step": "dashboard"}
+        return web.json_response({"success": True, "result": answer})
 
 
 async def _run_povo(
@@ -317,11 +331,11 @@ async def _run_povo(
     povo = SentinelPovo()
     base_url = await serve(povo.app())
 
-    def build(token: str | None) -> PovoAdapter:
+    def build(token: str | None, device_id: str = S_DEVICE_ID) -> PovoAdapter:
         return PovoAdapter(
             session,
             email=S_EMAIL,
-            device_id=S_DEVICE_ID,
+            device_id=device_id,
             auth_token=token,
             base_url=base_url,
             clock=lambda: NOW,
@@ -334,11 +348,11 @@ async def _run_povo(
     await fresh.async_request_code()
     await attempts.expect(fresh.async_submit_code("000000"), PovoCodeRejectedError)
     await fresh.async_submit_code(S_CODE)
-    assert fresh.refreshed_secrets() == {"auth_token": S_TOKEN_FROM_CODE}
+    assert fresh.refreshed_secrets() == {"auth_token": S_POVO_TOKEN_FROM_CODE}
     assert (await fresh.async_fetch()).sims
 
     # A stored token, renewed before use, refused mid-update and renewed once more.
-    stored = build(S_TOKEN)
+    stored = build(S_POVO_TOKEN)
     await stored.async_login()
     assert (await stored.async_fetch()).sims
     povo.expire_all_tokens()
@@ -366,12 +380,15 @@ async def _run_povo(
     # Twice refused: the renewed token does not help either.
     povo.once[USAGE_PATH] = [reply(401, {"message": ECHO})] * 2
     await attempts.expect(stored.async_fetch(), CarrierAuthError)
+    # The token belongs to another device (403001).
+    povo.once[USAGE_PATH] = [reply(403, {"result": {"code": 403001, "message": ECHO}})]
+    await attempts.expect(stored.async_fetch(), CarrierAuthError)
     povo.refuse_refresh = True
     await attempts.expect(stored.async_login(), CarrierAuthError)
     povo.refuse_refresh = False
 
     # A profile that names no line.
-    unreadable = build(S_TOKEN_FROM_CODE)
+    unreadable = build(S_POVO_TOKEN_FROM_CODE)
     povo.once[PROFILE_PATH] = [reply(200, {"result": {"email": S_EMAIL, "telco_info": {}}})]
     await attempts.expect(unreadable.async_fetch(), CarrierParseError)
 
@@ -382,7 +399,12 @@ async def _run_povo(
     povo.once[OTP_PATH] = [reply(200, {"success": True, "result": {"message": ECHO}})]
     await attempts.expect(asking.async_request_code(), CarrierParseError)
     povo.once[TOKEN_PATH] = [reply(200, {"success": True, "result": {"email": S_EMAIL}})]
-    await attempts.expect(build(S_TOKEN).async_login(), CarrierParseError)
+    await attempts.expect(build(S_POVO_TOKEN).async_login(), CarrierParseError)
+    # A renewed token carrying a line break is never kept.
+    povo.once[TOKEN_PATH] = [
+        reply(200, {"success": True, "result": {"auth_token": f"{S_POVO_TOKEN}\r\n{ECHO}"}})
+    ]
+    await attempts.expect(build(S_POVO_TOKEN).async_login(), CarrierParseError)
     return [fresh, stored, unreadable, asking]
 
 
@@ -393,7 +415,7 @@ async def test_povo_secrets_stay_secret(
     attempts = Attempts()
     adapters = await _run_povo(serve, http_session, attempts)
 
-    assert len(attempts.errors) == 17
+    assert len(attempts.errors) == 19
     assert any(r.name.startswith("custom_components.japan_sim_data") for r in caplog.records)
     assert not _leaks(_texts(caplog, attempts.errors, adapters), SENTINELS)
 
@@ -575,7 +597,12 @@ async def test_povo_redirect_loop_keeps_the_line_and_token_secret(
     povo = SentinelPovo()
     base_url = await serve(povo.app())
     adapter = PovoAdapter(
-        http_session, email=S_EMAIL, device_id=S_DEVICE_ID, auth_token=S_TOKEN, base_url=base_url
+        http_session,
+        email=S_EMAIL,
+        device_id=S_DEVICE_ID,
+        auth_token=S_POVO_TOKEN,
+        base_url=base_url,
+        clock=lambda: NOW,
     )
 
     async def loop(request: web.Request) -> web.StreamResponse:

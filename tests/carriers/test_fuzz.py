@@ -11,6 +11,8 @@ OverflowError or ValueError.
 
 from __future__ import annotations
 
+import base64
+import json
 import math
 from collections.abc import Callable
 from datetime import datetime
@@ -28,9 +30,11 @@ from custom_components.japan_sim_data.carriers.povo import (
     BUCKET_NAMES,
     PLAN_DETAIL_TILE,
     PovoLine,
+    PovoToken,
     parse_expiry,
     parse_plan_details,
     parse_profile,
+    parse_token,
     parse_usage,
     parse_used,
 )
@@ -388,17 +392,20 @@ def test_povo_plan_details(payload: Any) -> None:
     assert expires is None or (isinstance(expires, datetime) and expires.tzinfo is TOKYO)
 
 
+telco_infos = st.fixed_dictionaries(
+    {},
+    optional={
+        "service_instance_no": st.one_of(texts, scalars),
+        "circles_info": st.one_of(
+            st.fixed_dictionaries({}, optional={"service_instance_base_plan_name": texts}),
+            scalars,
+        ),
+    },
+)
 profiles = st.one_of(
     wrapped(
         st.fixed_dictionaries(
-            {},
-            optional={
-                "sin": scalars,
-                "service_instance_number": scalars,
-                "uuid": scalars,
-                "email": texts,
-                "telco_info": st.fixed_dictionaries({}, optional={"sin": scalars, "uuid": scalars}),
-            },
+            {}, optional={"external_id": texts, "email": texts, "telco_info": telco_infos}
         )
     ),
     json_values,
@@ -412,9 +419,42 @@ def test_povo_profile(payload: Any) -> None:
     if line is not None:
         assert isinstance(line, PovoLine)
         assert isinstance(line.sin, str)
+        # The line is sent back in a query: visible ASCII only, never a line break.
         assert line.sin
-        assert line.sin == line.sin.strip()
-        assert line.uuid is None or (isinstance(line.uuid, str) and line.uuid)
+        assert all("!" <= character <= "~" for character in line.sin)
+
+
+def _jwt(claims: Any) -> str:
+    body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return f"eyJhbGciOiJIUzI1NiJ9.{body}.c2ln"
+
+
+tokens = st.one_of(
+    texts,
+    st.builds(
+        _jwt,
+        st.one_of(
+            st.fixed_dictionaries(
+                {},
+                optional={"external_id": scalars, "exp": scalars, "expiry_time": scalars},
+            ),
+            json_values,
+        ),
+    ),
+)
+
+
+@FUZZ
+@given(value=tokens)
+def test_povo_token(value: Any) -> None:
+    token = parse_or_refuse(parse_token, value)
+    if token is not None:
+        assert isinstance(token, PovoToken)
+        # Sent back in headers: visible ASCII only, never a line break.
+        for text in (token.value, token.external_id):
+            assert text
+            assert all("!" <= character <= "~" for character in text)
+        assert token.expires is None or token.expires.tzinfo is TOKYO
 
 
 # --- SoftBank and Y!mobile -------------------------------------------------------------------
@@ -623,7 +663,7 @@ def test_povo_plan_details_huge_remaining_is_unknown() -> None:
         },
     }
     # An unreadable remaining text counts as holding data: the expiry still comes through.
-    assert parse_plan_details([tile]) == datetime(2026, 6, 1, 9, 0, 59, tzinfo=TOKYO)
+    assert parse_plan_details([tile]) == datetime(2026, 6, 1, 9, 0, tzinfo=TOKYO)
 
 
 @pytest.mark.parametrize("month", ["000001", "000012", "999912", "０００００６"])

@@ -1,12 +1,19 @@
-"""Tests of the povo 2.0 adapter against a local server replaying the documented answers."""
+"""Tests of the povo 2.0 adapter against a local server replaying the captured answers.
+
+The answers are the fixtures in tests/fixtures/povo (README there names each one's source):
+roflsunriz/esp32-povo-2.0 @ bd9b0d04 ("esp32") and uirooong/povo-android @ 93399762
+("povo-android").
+"""
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import re
+import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +21,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from custom_components.japan_sim_data.carriers.base import anonymous_id
 from custom_components.japan_sim_data.carriers.dates import TOKYO
 from custom_components.japan_sim_data.carriers.errors import (
     CarrierAuthError,
@@ -34,15 +42,22 @@ from custom_components.japan_sim_data.carriers.povo import (
     TOKEN_PATH,
     USAGE_PATH,
     USER_AGENT,
+    PlanTile,
     PovoAdapter,
     PovoCodeRejectedError,
+    PovoDeviceRejectedError,
     PovoLine,
+    PovoMoreAuthNeededError,
     new_device_id,
     parse_expiry,
     parse_plan_details,
+    parse_plan_tiles,
     parse_profile,
+    parse_token,
     parse_usage,
     parse_used,
+    request_uuid,
+    unlimited_until,
 )
 from custom_components.japan_sim_data.carriers.units import GIB, KIB, MIB
 from tests.conftest import ServeApp
@@ -51,15 +66,32 @@ FIXTURES = Path(__file__).parent.parent / "fixtures" / "povo"
 
 EMAIL = "Owner@Example.com"
 DEVICE_ID = "0123456789abcdef0123456789abcdef"
-STORED_TOKEN = "token-stored-0001"
+EXTERNAL_ID = "ext-0000"
 CODE = "482913"
-SIN = "SIN0009876543"
-UUID = "4611686018427387904"
+LINE = "LW000000000"
 CHALLENGE = "challenge-7f3a"
-SECRETS = (EMAIL, EMAIL.lower(), DEVICE_ID, STORED_TOKEN, CODE, SIN, UUID, CHALLENGE, "token-")
+JWT_HEADER = "eyJhbGciOiJIUzI1NiJ9"  # {"alg":"HS256"}
 
 START = datetime(2026, 5, 1, 12, 0, tzinfo=TOKYO)
-EXPIRY = datetime(2099, 12, 31, 23, 59, 59, tzinfo=TOKYO)
+LIFETIME = timedelta(seconds=1200)  # povo-android PHASE1-FINDINGS.md: every token, 1200 s
+EXPIRY = datetime(2099, 12, 31, 23, 59, tzinfo=TOKYO)
+SIGNED_64 = re.compile(r"-?(0|[1-9]\d{0,18})")
+
+
+def make_jwt(claims: dict[str, Any], header: str = JWT_HEADER) -> str:
+    body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return f"{header}.{body}.c2lnbmF0dXJl"
+
+
+def epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+# A stored token is usually stale: it lived 20 minutes, long ago.
+STORED_TOKEN = make_jwt(
+    {"iss": "circles", "external_id": EXTERNAL_ID, "exp": epoch(datetime(2024, 1, 1, tzinfo=UTC))}
+)
+SECRETS = (EMAIL, EMAIL.lower(), DEVICE_ID, EXTERNAL_ID, CODE, LINE, CHALLENGE, JWT_HEADER)
 
 
 def tokyo(text: str) -> datetime:
@@ -77,16 +109,29 @@ def maintenance_page() -> str:
 type Reply = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class FakePovo:
-    """povo's API as carriers.md describes it: tokens expire, renew, and scope every call."""
+def _tokyo_now() -> datetime:
+    return datetime.now(TOKYO)
 
-    def __init__(self) -> None:
-        self.valid_tokens = {STORED_TOKEN}
-        self.issued = 0
+
+class FakePovo:
+    """povo's API as the captures show it: JWTs expire, renew, and are bound to a device."""
+
+    def __init__(
+        self,
+        now: Callable[[], datetime] = _tokyo_now,
+        device_id: str = DEVICE_ID,
+        external_id: str = EXTERNAL_ID,
+        stored_token: str = STORED_TOKEN,
+    ) -> None:
+        self.now = now
+        self.device_id = device_id
+        self.external_id = external_id
+        self.valid_tokens = {stored_token}
+        self.issued: list[str] = []
         self.refuse_refresh = False
         self.answers = {
             PROFILE_PATH: fixture("profile.json"),
-            USAGE_PATH: fixture("usage_boost_only.json"),
+            USAGE_PATH: fixture("usage_plan_account.json"),
             PLAN_DETAILS_PATH: fixture("plan_details.json"),
         }
         # One-shot replies that replace the normal behaviour of a path.
@@ -95,6 +140,8 @@ class FakePovo:
         self.bodies: dict[str, Any] = {}
         self.headers: dict[str, dict[str, str]] = {}
         self.queries: dict[str, dict[str, str]] = {}
+        self.request_ids: list[str] = []
+        self.uuids: list[str] = []
 
     @property
     def refreshes(self) -> int:
@@ -102,6 +149,22 @@ class FakePovo:
 
     def expire_all_tokens(self) -> None:
         self.valid_tokens.clear()
+
+    def token_header(self, label: str) -> str:
+        """The JWT's first segment; the sentinel test puts a marker there."""
+        return JWT_HEADER
+
+    def issue(self, label: str) -> str:
+        claims = {
+            "iss": "circles",
+            "external_id": self.external_id,
+            "exp": epoch(self.now() + LIFETIME),
+            "jti": f"{label}-{len(self.issued)}",
+        }
+        token = make_jwt(claims, self.token_header(label))
+        self.issued.append(token)
+        self.valid_tokens.add(token)
+        return token
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._record])
@@ -119,17 +182,21 @@ class FakePovo:
         self.calls.append((request.method, path))
         self.headers[path] = dict(request.headers)
         self.queries[path] = dict(request.query)
+        self.request_ids.append(request.headers.get("X-REQUEST-ID", ""))
         if request.can_read_body:
             self.bodies[path] = await request.json()
+            self.uuids.append(self.bodies[path].get("uuid"))
+        if "uuid" in request.query:
+            self.uuids.append(request.query["uuid"])
         if self.once.get(path):
             return await self.once[path].pop(0)(request)
         return await handler(request)
 
-    def _new_token(self) -> str:
-        self.issued += 1
-        token = f"token-renewed-{self.issued}"
-        self.valid_tokens.add(token)
-        return token
+    def _bound_to_device(self, request: web.Request) -> bool:
+        return (
+            request.headers.get("X-Deviceid") == self.device_id
+            and request.headers.get("X-USER-ID") == self.external_id
+        )
 
     async def _login_action(self, request: web.Request) -> web.Response:
         return web.json_response(fixture("login_action.json"))
@@ -140,21 +207,26 @@ class FakePovo:
     async def _auth(self, request: web.Request) -> web.Response:
         body = self.bodies[AUTH_PATH]
         if body["email_auth"]["otp_code"] != CODE:
-            return web.json_response(fixture("auth_rejected.json"), status=400)
-        self.valid_tokens.add("token-from-code")
-        return web.json_response(fixture("auth.json"))
+            return web.json_response(fixture("auth_rejected.json"), status=401)
+        answer = fixture("auth.json")
+        answer["result"]["auth_token"] = self.issue("code")
+        return web.json_response(answer)
 
     async def _token(self, request: web.Request) -> web.Response:
-        # Renewal works after expiry (carriers.md); only a refusal stops it.
+        # Renewal works after expiry (povo-android PHASE1); only a refusal stops it.
         if self.refuse_refresh or not request.headers.get("X-AUTH"):
             return web.json_response(fixture("token_expired.json"), status=401)
+        if not self._bound_to_device(request):
+            return web.json_response(fixture("device_rejected.json"), status=403)
         answer = fixture("token.json")
-        answer["result"]["auth_token"] = self._new_token()
+        answer["result"]["auth_token"] = self.issue("renewed")
         return web.json_response(answer)
 
     async def _data(self, request: web.Request) -> web.Response:
         if request.headers.get("X-AUTH") not in self.valid_tokens:
             return web.json_response(fixture("token_expired.json"), status=401)
+        if not self._bound_to_device(request):
+            return web.json_response(fixture("device_rejected.json"), status=403)
         return web.json_response(self.answers[request.path])
 
 
@@ -170,13 +242,13 @@ type MakeAdapter = Callable[..., Awaitable[PovoAdapter]]
 
 
 @pytest.fixture
-def povo() -> FakePovo:
-    return FakePovo()
+def clock() -> Clock:
+    return Clock()
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def povo(clock: Clock) -> FakePovo:
+    return FakePovo(now=clock)
 
 
 @pytest.fixture
@@ -212,17 +284,33 @@ def reply(status: int, body: Any = None, headers: dict[str, str] | None = None) 
     return answer
 
 
+def auth_answer(**result: Any) -> Reply:
+    """A users/auth (or users/token) answer as captured, with these result fields."""
+    return reply(200, {"success": True, "result": result})
+
+
+def good_token(**claims: Any) -> str:
+    base = {"iss": "circles", "external_id": EXTERNAL_ID, "exp": epoch(START + LIFETIME)}
+    return make_jwt(base | claims)
+
+
 # -- login by e-mail one-time code ------------------------------------------------------------
 
 
-def test_new_device_id() -> None:
+def test_new_device_id_and_request_uuid() -> None:
     first, second = new_device_id(), new_device_id()
     assert re.fullmatch(r"[0-9a-f]{32}", first)
     assert first != second
+    uuids = {request_uuid() for _ in range(50)}
+    assert len(uuids) == 50
+    for value in uuids:
+        assert SIGNED_64.fullmatch(value)
+        assert -(2**63) <= int(value) < 2**63
 
 
 async def test_request_and_submit_code(povo: FakePovo, make_adapter: MakeAdapter) -> None:
-    adapter = await make_adapter(auth_token=None, clock=None)
+    """The login as esp32 captured it: v3 login action, v4 otp, v5/public users/auth."""
+    adapter = await make_adapter(auth_token=None)
     assert adapter.carrier is Carrier.POVO
     assert adapter.refreshed_secrets() == {}
 
@@ -231,34 +319,52 @@ async def test_request_and_submit_code(povo: FakePovo, make_adapter: MakeAdapter
     await adapter.async_submit_code(" ４８２９１３ ")
 
     assert povo.calls == [("POST", LOGIN_ACTION_PATH), ("POST", OTP_PATH), ("POST", AUTH_PATH)]
-    assert povo.bodies[LOGIN_ACTION_PATH] == {"email": "Owner@Example.com"}
-    assert povo.bodies[OTP_PATH] == {
+    assert LOGIN_ACTION_PATH == "/api/v3/user-service/v3/jp/ja/mobile/users/login/action"
+    action = povo.bodies[LOGIN_ACTION_PATH]
+    assert action == {"email": "Owner@Example.com", "uuid": action["uuid"]}
+    otp = povo.bodies[OTP_PATH]
+    assert otp == {
+        "device_id": DEVICE_ID,
         "email": "Owner@Example.com",
-        "request_type": "LOGIN_EMAIL_OTP",
-        "auth_mode": "ENHANCED_EMAIL_OTP",
         "otp_duration": 15,
-        "device_id": DEVICE_ID,
+        "auth_mode": "ENHANCED_EMAIL_OTP",
+        "request_type": "LOGIN_EMAIL_OTP",
+        "uuid": otp["uuid"],
     }
-    assert povo.bodies[AUTH_PATH]["email_auth"] == {
-        "auth_id": CHALLENGE,
-        "otp_code": CODE,
-        "device_id": DEVICE_ID,
+    auth = povo.bodies[AUTH_PATH]
+    assert auth == {
+        "email_auth": {"auth_id": CHALLENGE, "otp_code": CODE, "device_id": DEVICE_ID},
+        "device": {"device_id": DEVICE_ID, "device_type": "Mobile", "app_type": "ecosystem"},
+        "uuid": auth["uuid"],
     }
-    assert povo.bodies[AUTH_PATH]["device"]["device_id"] == DEVICE_ID
+    # Each POST carries its own uuid: a signed 64-bit number, as a decimal string.
+    assert len(set(povo.uuids)) == 3
+    assert all(isinstance(value, str) and SIGNED_64.fullmatch(value) for value in povo.uuids)
     for path in (LOGIN_ACTION_PATH, OTP_PATH, AUTH_PATH):
-        assert povo.headers[path]["X-App-Version"] == APP_VERSION == "1.69.0-JP"
-        assert povo.headers[path]["User-Agent"] == USER_AGENT == "okhttp/4.12.0"
-        assert "X-AUTH" not in povo.headers[path]
-    assert adapter.refreshed_secrets() == {"auth_token": "token-from-code"}
+        headers = povo.headers[path]
+        assert headers["X-App-Version"] == APP_VERSION == "1.70.0-JP"
+        assert headers["User-Agent"] == USER_AGENT == "okhttp/4.12.0"
+        assert headers["X-App-Platform"] == "Android"
+        assert headers["X-Deviceid"] == DEVICE_ID
+        assert headers["X-Timezone"] == "Asia/Tokyo"
+        assert "X-AUTH" not in headers
+        assert "X-USER-ID" not in headers
+        assert "X-Captcha" not in headers
+    assert len(set(povo.request_ids)) == 3
+    assert all(uuid.UUID(request_id) for request_id in povo.request_ids)
+    assert adapter.refreshed_secrets() == {"auth_token": povo.issued[-1]}
 
     # The fresh token is used as it is: no renewal right after logging in.
     usage = await adapter.async_fetch()
     assert povo.refreshes == 0
-    assert povo.headers[USAGE_PATH]["X-AUTH"] == "token-from-code"
-    assert only_sim(usage).remaining == 120 * GIB
+    assert povo.headers[USAGE_PATH]["X-AUTH"] == povo.issued[-1]
+    assert povo.headers[USAGE_PATH]["X-USER-ID"] == EXTERNAL_ID
+    assert povo.headers[USAGE_PATH]["X-Deviceid"] == DEVICE_ID
+    assert only_sim(usage).remaining == round(62914560.37109375 * KIB)
 
 
 async def test_wrong_code(povo: FakePovo, make_adapter: MakeAdapter) -> None:
+    """esp32 independent-flows.jsonl: a late code answers 401; the resent one 200."""
     adapter = await make_adapter(auth_token=None)
     await adapter.async_request_code()
     with pytest.raises(PovoCodeRejectedError):
@@ -266,7 +372,7 @@ async def test_wrong_code(povo: FakePovo, make_adapter: MakeAdapter) -> None:
     assert adapter.refreshed_secrets() == {}
     # The challenge survives a typo: the right code still works.
     await adapter.async_submit_code(CODE)
-    assert adapter.refreshed_secrets() == {"auth_token": "token-from-code"}
+    assert adapter.refreshed_secrets() == {"auth_token": povo.issued[-1]}
 
 
 async def test_code_refused_with_success_false(povo: FakePovo, make_adapter: MakeAdapter) -> None:
@@ -277,25 +383,38 @@ async def test_code_refused_with_success_false(povo: FakePovo, make_adapter: Mak
         await adapter.async_submit_code(CODE)
 
 
-async def test_submit_before_request_or_empty(make_adapter: MakeAdapter) -> None:
+@pytest.mark.parametrize("code", ["  ", "12a456", "１２３-456", "1" * 17])
+async def test_code_that_is_not_digits_is_not_sent(
+    povo: FakePovo, make_adapter: MakeAdapter, code: str
+) -> None:
+    adapter = await make_adapter(auth_token=None)
+    await adapter.async_request_code()
+    with pytest.raises(PovoCodeRejectedError):
+        await adapter.async_submit_code(code)
+    assert ("POST", AUTH_PATH) not in povo.calls
+
+
+async def test_submit_before_request(make_adapter: MakeAdapter) -> None:
     adapter = await make_adapter(auth_token=None)
     with pytest.raises(CarrierAuthError) as err:
         await adapter.async_submit_code(CODE)
     assert not isinstance(err.value, PovoCodeRejectedError)
-    await adapter.async_request_code()
-    with pytest.raises(PovoCodeRejectedError):
-        await adapter.async_submit_code("  ")
 
 
 @pytest.mark.parametrize(
     ("path", "answer", "error"),
     [
         (LOGIN_ACTION_PATH, reply(404, {"success": False}), CarrierAuthError),
+        (LOGIN_ACTION_PATH, reply(200, {"success": False}), CarrierAuthError),
+        (LOGIN_ACTION_PATH, auth_answer(actions=[]), CarrierParseError),
+        (LOGIN_ACTION_PATH, auth_answer(actions=[{"action": None}]), CarrierParseError),
+        (LOGIN_ACTION_PATH, reply(200, {"actions": [{"action": "EMAIL_OTP"}]}), CarrierParseError),
+        (LOGIN_ACTION_PATH, reply(200, maintenance_page()), CarrierMaintenanceError),
         (OTP_PATH, reply(400, {"success": False}), CarrierAuthError),
         (OTP_PATH, reply(200, {"success": False}), CarrierAuthError),
-        (OTP_PATH, reply(200, {"success": True, "result": {}}), CarrierParseError),
-        (OTP_PATH, reply(200, {"result": {"auth_id": ""}}), CarrierParseError),
-        (LOGIN_ACTION_PATH, reply(200, maintenance_page()), CarrierMaintenanceError),
+        (OTP_PATH, auth_answer(), CarrierParseError),
+        (OTP_PATH, auth_answer(auth_id=""), CarrierParseError),
+        (OTP_PATH, auth_answer(auth_id="challenge\r\nX-Evil: 1"), CarrierParseError),
     ],
 )
 async def test_request_code_failures(
@@ -303,16 +422,100 @@ async def test_request_code_failures(
 ) -> None:
     povo.once[path] = [answer]
     adapter = await make_adapter(auth_token=None)
-    with pytest.raises(error):
+    with pytest.raises(error) as err:
         await adapter.async_request_code()
+    assert not isinstance(err.value, PovoMoreAuthNeededError)
 
 
-async def test_auth_answer_without_token(povo: FakePovo, make_adapter: MakeAdapter) -> None:
-    povo.once[AUTH_PATH] = [reply(200, {"success": True, "result": {"first_login": True}})]
+@pytest.mark.parametrize(
+    "actions",
+    [
+        [{"action": "MOBILE_OTP"}],
+        [{"action": "EMAIL_OTP"}, {"action": "EMAIL_OTP"}],
+        [{"action": "EMAIL_OTP"}, {"action": "PIN"}],
+    ],
+)
+async def test_login_action_asks_for_another_step(
+    povo: FakePovo, make_adapter: MakeAdapter, actions: list[dict[str, str]]
+) -> None:
+    """esp32 auth-protocol.h: only a single EMAIL_OTP action is a code we can answer."""
+    povo.once[LOGIN_ACTION_PATH] = [auth_answer(actions=actions, message="")]
+    adapter = await make_adapter(auth_token=None)
+    with pytest.raises(PovoMoreAuthNeededError) as err:
+        await adapter.async_request_code()
+    assert not isinstance(err.value, PovoCodeRejectedError)
+    assert ("POST", OTP_PATH) not in povo.calls
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"pin_token": "pin-challenge"},
+        {"next_step": "pin"},
+        {"next_step": "dashboard", "pin_token": "pin-challenge"},
+    ],
+)
+async def test_login_answer_asks_for_another_step(
+    povo: FakePovo, make_adapter: MakeAdapter, extra: dict[str, str]
+) -> None:
+    """esp32 auth-protocol.h / README: a PIN or a next_step other than dashboard is no success."""
+    povo.once[AUTH_PATH] = [auth_answer(auth_token=good_token(), first_login=False, **extra)]
+    adapter = await make_adapter(auth_token=None)
+    await adapter.async_request_code()
+    with pytest.raises(PovoMoreAuthNeededError) as err:
+        await adapter.async_submit_code(CODE)
+    assert not isinstance(err.value, PovoCodeRejectedError)
+    assert adapter.refreshed_secrets() == {}
+
+
+@pytest.mark.parametrize(
+    ("result", "expires"),
+    [
+        ({"next_step": None}, START + LIFETIME),
+        ({"next_step": "", "pin_token": ""}, START + LIFETIME),
+        # The sooner of exp and expiry_time counts; digits as a string are epoch seconds too.
+        ({"auth_token": good_token(expiry_time=str(epoch(START) + 600))}, START + LIFETIME / 2),
+    ],
+)
+async def test_login_answers_that_succeed(
+    povo: FakePovo, make_adapter: MakeAdapter, result: dict[str, Any], expires: datetime
+) -> None:
+    token = result.pop("auth_token", good_token())
+    povo.once[AUTH_PATH] = [auth_answer(auth_token=token, **result)]
+    adapter = await make_adapter(auth_token=None)
+    await adapter.async_request_code()
+    await adapter.async_submit_code(CODE)
+    assert adapter.refreshed_secrets() == {"auth_token": token}
+    assert parse_token(token).expires == expires
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        {"first_login": True},
+        {"auth_token": good_token() + "\r\nX-Evil: 1"},
+        {"auth_token": "token with spaces"},
+        {"auth_token": "not-a-jwt"},
+        {"auth_token": good_token(external_id=None)},
+        {"auth_token": good_token(external_id="")},
+        {"auth_token": good_token(exp=epoch(START) - 1)},
+        {"auth_token": good_token(exp=True)},
+        {"auth_token": good_token(exp=3000.5)},
+        {"auth_token": good_token(exp="3e3")},
+        {"auth_token": good_token(exp=253402300800)},
+        {"auth_token": good_token(exp=253402268400)},  # year 10000 in Tokyo
+        {"auth_token": good_token(), "pin_token": True},
+    ],
+)
+async def test_unusable_login_answer_is_never_kept(
+    povo: FakePovo, make_adapter: MakeAdapter, result: dict[str, Any]
+) -> None:
+    povo.once[AUTH_PATH] = [auth_answer(**result)]
     adapter = await make_adapter(auth_token=None)
     await adapter.async_request_code()
     with pytest.raises(CarrierParseError):
         await adapter.async_submit_code(CODE)
+    assert adapter.refreshed_secrets() == {}
 
 
 async def test_no_token_stored(make_adapter: MakeAdapter) -> None:
@@ -321,6 +524,16 @@ async def test_no_token_stored(make_adapter: MakeAdapter) -> None:
         await adapter.async_login()
     with pytest.raises(CarrierAuthError):
         await adapter.async_fetch()
+
+
+@pytest.mark.parametrize("stored", ["not-a-jwt", good_token(external_id=None), "a\r\nb"])
+async def test_unusable_stored_token(
+    povo: FakePovo, make_adapter: MakeAdapter, stored: str
+) -> None:
+    adapter = await make_adapter(auth_token=stored)
+    with pytest.raises(CarrierAuthError):
+        await adapter.async_fetch()
+    assert povo.calls == []
 
 
 def test_account_id_hides_the_email(http_session: aiohttp.ClientSession) -> None:
@@ -338,19 +551,36 @@ async def test_login_renews_the_stored_token(povo: FakePovo, make_adapter: MakeA
     adapter = await make_adapter()
     await adapter.async_login()
     assert povo.refreshes == 1
-    assert povo.headers[TOKEN_PATH]["X-AUTH"] == STORED_TOKEN
-    assert adapter.refreshed_secrets() == {"auth_token": "token-renewed-1"}
+    headers = povo.headers[TOKEN_PATH]
+    assert headers["X-AUTH"] == STORED_TOKEN
+    assert headers["X-USER-ID"] == EXTERNAL_ID
+    assert headers["X-Deviceid"] == DEVICE_ID
+    assert povo.queries[TOKEN_PATH] == {}
+    assert adapter.refreshed_secrets() == {"auth_token": povo.issued[-1]}
     await adapter.async_fetch()
     assert povo.refreshes == 1
 
 
-async def test_stored_token_of_unknown_age_is_renewed_before_use(
+async def test_expired_stored_token_is_renewed_before_use(
     povo: FakePovo, make_adapter: MakeAdapter
 ) -> None:
     adapter = await make_adapter()
     await adapter.async_fetch()
     assert povo.calls[0] == ("GET", TOKEN_PATH)
     assert povo.refreshes == 1
+
+
+async def test_fresh_stored_token_is_used_as_it_is(
+    povo: FakePovo, make_adapter: MakeAdapter
+) -> None:
+    """The token's own expiry decides; renewing early only hands back the same JWT."""
+    token = good_token(exp=epoch(START + timedelta(minutes=10)))
+    povo.valid_tokens.add(token)
+    adapter = await make_adapter(auth_token=token)
+    await adapter.async_fetch()
+    assert povo.refreshes == 0
+    assert povo.headers[USAGE_PATH]["X-AUTH"] == token
+    assert adapter.refreshed_secrets() == {}
 
 
 async def test_token_expired_mid_update(povo: FakePovo, make_adapter: MakeAdapter) -> None:
@@ -369,9 +599,9 @@ async def test_token_expired_mid_update(povo: FakePovo, make_adapter: MakeAdapte
         ("GET", USAGE_PATH),
         ("GET", PLAN_DETAILS_PATH),
     ]
-    assert povo.headers[USAGE_PATH]["X-AUTH"] == "token-renewed-2"
-    assert sim.remaining == 120 * GIB
-    assert adapter.refreshed_secrets() == {"auth_token": "token-renewed-2"}
+    assert povo.headers[USAGE_PATH]["X-AUTH"] == povo.issued[-1]
+    assert sim.remaining == round(62914560.37109375 * KIB)
+    assert adapter.refreshed_secrets() == {"auth_token": povo.issued[-1]}
 
 
 async def test_refused_refresh(povo: FakePovo, make_adapter: MakeAdapter) -> None:
@@ -394,7 +624,8 @@ async def test_refresh_answered_success_false(povo: FakePovo, make_adapter: Make
 @pytest.mark.parametrize(
     ("answer", "error"),
     [
-        (reply(200, {"success": True, "result": {}}), CarrierParseError),
+        (auth_answer(), CarrierParseError),
+        (auth_answer(auth_token="token\nsplit"), CarrierParseError),
         (reply(404, {"message": "Not Found"}), CarrierParseError),
         (reply(403, maintenance_page()), CarrierMaintenanceError),
     ],
@@ -407,6 +638,26 @@ async def test_refresh_not_understood(
     with pytest.raises(error) as err:
         await adapter.async_login()
     assert not isinstance(err.value, CarrierAuthError)
+    assert adapter.refreshed_secrets() == {}
+
+
+async def test_refresh_asking_for_a_pin(povo: FakePovo, make_adapter: MakeAdapter) -> None:
+    povo.once[TOKEN_PATH] = [auth_answer(auth_token=good_token(), pin_token="pin")]
+    adapter = await make_adapter()
+    with pytest.raises(PovoMoreAuthNeededError):
+        await adapter.async_login()
+    assert adapter.refreshed_secrets() == {}
+
+
+async def test_refresh_for_another_user_is_refused(
+    povo: FakePovo, make_adapter: MakeAdapter
+) -> None:
+    """esp32 povo-client.cpp: a renewal naming another external_id is not taken."""
+    povo.once[TOKEN_PATH] = [auth_answer(auth_token=good_token(external_id="ext-9999"))]
+    adapter = await make_adapter()
+    with pytest.raises(CarrierAuthError):
+        await adapter.async_login()
+    assert adapter.refreshed_secrets() == {}
 
 
 async def test_renewed_token_still_refused(povo: FakePovo, make_adapter: MakeAdapter) -> None:
@@ -420,20 +671,21 @@ async def test_renewed_token_still_refused(povo: FakePovo, make_adapter: MakeAda
 
 
 async def test_proactive_refresh(povo: FakePovo, make_adapter: MakeAdapter, clock: Clock) -> None:
+    """Renewed when 60 s or less are left (esp32 povo-client.cpp), not before."""
     adapter = await make_adapter()
     await adapter.async_login()
     assert povo.refreshes == 1
 
-    clock.now += timedelta(seconds=1099)
+    clock.now += LIFETIME - timedelta(seconds=61)
     await adapter.async_fetch()
     assert povo.refreshes == 1
 
-    clock.now += timedelta(seconds=1)  # 1100 s old: renew before povo's 1200 s are up
+    clock.now += timedelta(seconds=1)
     povo.calls.clear()
     await adapter.async_fetch()
     assert povo.calls[0] == ("GET", TOKEN_PATH)
     assert povo.refreshes == 1  # counted since clear(): exactly one renewal
-    assert adapter.refreshed_secrets() == {"auth_token": "token-renewed-2"}
+    assert adapter.refreshed_secrets() == {"auth_token": povo.issued[-1]}
 
     clock.now += timedelta(seconds=600)
     povo.calls.clear()
@@ -441,20 +693,86 @@ async def test_proactive_refresh(povo: FakePovo, make_adapter: MakeAdapter, cloc
     assert povo.refreshes == 0
 
 
+async def test_token_without_expiry_lives_1200_seconds(
+    povo: FakePovo, make_adapter: MakeAdapter, clock: Clock
+) -> None:
+    """Assumed lifetime when a token names no expiry: povo-android measured 1200 s."""
+    token = make_jwt({"external_id": EXTERNAL_ID})
+    povo.once[TOKEN_PATH] = [auth_answer(auth_token=token)]
+    povo.valid_tokens.add(token)
+    adapter = await make_adapter()
+    await adapter.async_login()
+    assert adapter.refreshed_secrets() == {"auth_token": token}
+    clock.now += LIFETIME - timedelta(seconds=61)
+    await adapter.async_fetch()
+    assert povo.refreshes == 1
+    clock.now += timedelta(seconds=1)
+    await adapter.async_fetch()
+    assert povo.refreshes == 2
+
+
+# -- 403 and 403001 ----------------------------------------------------------------------------
+
+
+async def test_device_mismatch_needs_a_new_login(povo: FakePovo, make_adapter: MakeAdapter) -> None:
+    """povo-android AccountRepository.kt: a token presented with another device id answers
+    403001, and renewing does not re-pair them."""
+    token = good_token()
+    povo.valid_tokens.add(token)
+    adapter = await make_adapter(auth_token=token, device_id=new_device_id())
+    with pytest.raises(PovoDeviceRejectedError):
+        await adapter.async_fetch()
+    assert povo.refreshes == 0
+    assert povo.calls == [("GET", PROFILE_PATH)]
+
+
+async def test_renewal_refused_for_the_device(povo: FakePovo, make_adapter: MakeAdapter) -> None:
+    adapter = await make_adapter(device_id=new_device_id())
+    with pytest.raises(PovoDeviceRejectedError):
+        await adapter.async_login()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"code": "403001"}, {"error": {"code": 403001}}, {"result": {"code": 403001}}],
+)
+async def test_device_mismatch_code_wherever_it_is(
+    povo: FakePovo, make_adapter: MakeAdapter, body: dict[str, Any]
+) -> None:
+    povo.once[USAGE_PATH] = [reply(403, body)]
+    adapter = await make_adapter()
+    with pytest.raises(PovoDeviceRejectedError):
+        await adapter.async_fetch()
+    assert povo.refreshes == 1  # only the renewal of the stale stored token
+
+
+async def test_other_403_needs_a_new_login_too(povo: FakePovo, make_adapter: MakeAdapter) -> None:
+    povo.once[USAGE_PATH] = [reply(403, {"success": False, "result": {"code": 400101}})]
+    adapter = await make_adapter()
+    with pytest.raises(CarrierAuthError) as err:
+        await adapter.async_fetch()
+    assert not isinstance(err.value, PovoDeviceRejectedError)
+    assert povo.refreshes == 1
+
+
 # -- usage -------------------------------------------------------------------------------------
 
 
-async def test_fetch_topped_up_line(povo: FakePovo, make_adapter: MakeAdapter) -> None:
+async def test_fetch_povo_android_plan_account(povo: FakePovo, make_adapter: MakeAdapter) -> None:
+    """povo-android samples: account-usage-plan-get.plan-account.json with
+    quilt-user-plan-details-v2.json. UsageParserTest: boost left 62914560.37109375 KB and used
+    62914560.62890625 KB, 125,829,121 KB in all, "120.00 GB"; basic 0; only boost active.
+    QuiltParserTest: "60.00GB / 120.00GB", expiring 2099年 12月 31日 午後11:59."""
     adapter = await make_adapter()
     await adapter.async_login()
     sim = only_sim(await adapter.async_fetch())
 
-    # Toppings land in boost: a line with nothing in basic is not empty.
-    assert sim.remaining == 125829120 * KIB == 120 * GIB
-    assert sim.remaining_of(BucketKind.TOPPING) == 120 * GIB
+    assert sim.remaining == round(62914560.37109375 * KIB)
+    assert sim.used == round(62914560.62890625 * KIB)
+    assert sim.allowance == 125829121 * KIB
+    assert f"{sim.allowance / GIB:.2f}" == "120.00"
+    assert sim.remaining_of(BucketKind.TOPPING) == sim.remaining
     assert sim.remaining_of(BucketKind.MONTHLY) == 0
-    assert sim.used == 0
-    assert sim.allowance == 0
     assert [bucket.kind for bucket in sim.buckets] == [
         BucketKind.MONTHLY,
         BucketKind.TOPPING,
@@ -462,14 +780,25 @@ async def test_fetch_topped_up_line(povo: FakePovo, make_adapter: MakeAdapter) -
         BucketKind.GIFT,
         BucketKind.GIFT,
     ]
-    # The drained 1 GB topping expires sooner, but the data left expires in 2099.
+    active = [bucket for bucket in sim.buckets if bucket.remaining]
+    assert [bucket.kind for bucket in active] == [BucketKind.TOPPING]
     assert sim.next_expiry == EXPIRY
     assert all(bucket.expires == EXPIRY for bucket in sim.buckets)
-    assert sim.sim_id not in {SIN, UUID}
-    assert re.fullmatch(r"[0-9a-f]{16}", sim.sim_id)
-    assert povo.queries[USAGE_PATH] == {"sin": SIN, "uuid": UUID}
-    assert povo.queries[PLAN_DETAILS_PATH] == {"sin": SIN, "uuid": UUID}
+    assert sim.unlimited_until is None
+    # The line's id, hashed: the id entities were created with.
+    assert sim.sim_id == anonymous_id(Carrier.POVO, LINE)
+    assert LINE not in sim.sim_id
+
     assert povo.queries[PROFILE_PATH] == {"include_telco": "true"}
+    usage_query = povo.queries[USAGE_PATH]
+    assert usage_query == {"sin": LINE, "uuid": usage_query["uuid"]}
+    assert SIGNED_64.fullmatch(usage_query["uuid"])
+    # Both clients ask the quilt page with no query.
+    assert povo.queries[PLAN_DETAILS_PATH] == {}
+    for path in (PROFILE_PATH, USAGE_PATH, PLAN_DETAILS_PATH):
+        assert povo.headers[path]["X-USER-ID"] == EXTERNAL_ID
+        assert povo.headers[path]["X-Deviceid"] == DEVICE_ID
+        assert povo.headers[path]["X-App-Platform"] == "Android"
 
     # The profile is read once: the line does not change.
     povo.calls.clear()
@@ -478,27 +807,54 @@ async def test_fetch_topped_up_line(povo: FakePovo, make_adapter: MakeAdapter) -
     assert again == sim
 
 
-async def test_fetch_all_zero(povo: FakePovo, make_adapter: MakeAdapter) -> None:
+async def test_fetch_povo_android_empty_account(povo: FakePovo, make_adapter: MakeAdapter) -> None:
+    """povo-android account-usage-plan-get.json: 5 buckets, 0 KB left, none active."""
     povo.answers[USAGE_PATH] = fixture("usage_all_zero.json")
     adapter = await make_adapter()
     sim = only_sim(await adapter.async_fetch())
     # Every bucket said 0: a real zero, not unknown.
+    assert len(sim.buckets) == 5
     assert sim.remaining == 0
     assert sim.used == 0
-    assert len(sim.buckets) == 5
-    assert sim.next_expiry == EXPIRY
+    assert not [bucket for bucket in sim.buckets if bucket.remaining]
 
 
 async def test_fetch_absent_buckets(povo: FakePovo, make_adapter: MakeAdapter) -> None:
     povo.answers[USAGE_PATH] = fixture("usage_partial.json")
     adapter = await make_adapter()
     sim = only_sim(await adapter.async_fetch())
-    # extra and plus are missing and bonus is null: not created, not zero.
+    # extra and plus are missing and bonus is null: not created, not zero. "other" is calls
+    # and SMS: its counters never become data.
     assert [bucket.kind for bucket in sim.buckets] == [BucketKind.MONTHLY, BucketKind.TOPPING]
     assert sim.remaining == round(58147676.87109375 * KIB)
     assert sim.used == 1024 * KIB + 1024 * MIB
-    assert sim.allowance == 3 * GIB
+    assert sim.buckets[0].total == 3 * GIB  # plan_kb above 0
+    assert sim.buckets[1].total == round((1048576 + 58147676.87109375) * KIB)
+    assert sim.allowance == 3 * GIB + round((1048576 + 58147676.87109375) * KIB)
     assert sim.remaining_of(BucketKind.GIFT) is None
+
+
+async def test_allowance_from_the_plan_page_when_buckets_do_not_say(
+    povo: FakePovo, make_adapter: MakeAdapter
+) -> None:
+    povo.answers[USAGE_PATH] = {"data": {"boost": {"left": 1024, "unit": "kilobytes"}}}
+    adapter = await make_adapter()
+    sim = only_sim(await adapter.async_fetch())
+    assert sim.buckets[0].total is None
+    assert sim.allowance == 120 * GIB  # "60.00GB / 120.00GB"
+
+
+async def test_fetch_running_unlimited_topping(povo: FakePovo, make_adapter: MakeAdapter) -> None:
+    """A running 使い放題 tile (esp32 README, direct-status.h) gives its end; its expiry is not
+    the data's, and the drained 1 GB tile does not date the data left."""
+    povo.answers[PLAN_DETAILS_PATH] = fixture("plan_details_toppings.json")
+    adapter = await make_adapter()
+    sim = only_sim(await adapter.async_fetch())
+    assert sim.unlimited_until == tokyo("2026-05-02 11:30")
+    assert sim.is_unlimited(START)
+    assert not sim.is_unlimited(tokyo("2026-05-02 11:30"))
+    assert sim.next_expiry == tokyo("2026-12-31 23:59")
+    assert not sim.unlimited
 
 
 async def test_fetch_unreadable_expiry(povo: FakePovo, make_adapter: MakeAdapter) -> None:
@@ -507,14 +863,29 @@ async def test_fetch_unreadable_expiry(povo: FakePovo, make_adapter: MakeAdapter
     sim = only_sim(await adapter.async_fetch())
     assert sim.next_expiry is None
     assert all(bucket.expires is None for bucket in sim.buckets)
-    assert sim.remaining == 120 * GIB
+    assert sim.remaining == round(62914560.37109375 * KIB)
 
 
-async def test_profile_without_uuid(povo: FakePovo, make_adapter: MakeAdapter) -> None:
-    povo.answers[PROFILE_PATH] = {"result": {"telco_info": {"service_instance_number": 12345}}}
+async def test_plan_page_refused_leaves_expiry_unknown(
+    povo: FakePovo, make_adapter: MakeAdapter
+) -> None:
+    """povo-android PHASE1 once saw this page answer 404; the usage still counts."""
+    povo.once[PLAN_DETAILS_PATH] = [reply(404, {"message": "no Route matched with those values"})]
+    adapter = await make_adapter()
+    sim = only_sim(await adapter.async_fetch())
+    assert sim.next_expiry is None
+    assert sim.unlimited_until is None
+    assert sim.remaining == round(62914560.37109375 * KIB)
+
+
+@pytest.mark.parametrize("name", ["profile.json", "profile_bare.json"])
+async def test_profile_bare_or_wrapped(
+    povo: FakePovo, make_adapter: MakeAdapter, name: str
+) -> None:
+    povo.answers[PROFILE_PATH] = fixture(name)
     adapter = await make_adapter()
     await adapter.async_fetch()
-    assert povo.queries[USAGE_PATH] == {"sin": "12345"}
+    assert povo.queries[USAGE_PATH]["sin"].startswith("LW")
 
 
 # -- failures ----------------------------------------------------------------------------------
@@ -538,9 +909,12 @@ async def test_rate_limited(povo: FakePovo, make_adapter: MakeAdapter) -> None:
         (reply(200, maintenance_page()), CarrierMaintenanceError),
         (reply(403, maintenance_page()), CarrierMaintenanceError),
         (reply(404, {"message": "Not Found"}), CarrierParseError),
+        (reply(491, {"message": "error_not_found_message"}), CarrierParseError),
         (reply(200, {"success": False, "result": {"message": "error"}}), CarrierParseError),
         (reply(200, {"data": {"promotion_text": {}}}), CarrierParseError),
         (reply(200, {"data": {"boost": [1, 2]}}), CarrierParseError),
+        # Calls and SMS only: "other" is never read as data.
+        (reply(200, {"other": fixture("usage_plan_account.json")["other"]}), CarrierParseError),
     ],
 )
 async def test_usage_failures(
@@ -554,6 +928,34 @@ async def test_usage_failures(
     assert povo.refreshes == 1
 
 
+async def test_unreadable_usage_keeps_its_shape(povo: FakePovo, make_adapter: MakeAdapter) -> None:
+    povo.once[USAGE_PATH] = [reply(200, {"data": {"boost": {"left": "lots"}}, "sms": None})]
+    adapter = await make_adapter()
+    with pytest.raises(CarrierParseError) as err:
+        await adapter.async_fetch()
+    assert err.value.skeleton == {"data": {"boost": {"left": "str(4)"}}, "sms": "null"}
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        {"result": {"telco_info": {}}},
+        {"result": {"telco_info": {"sin": "SIN0009876543"}}},
+        {"result": {"telco_info": {"service_instance_no": "LW0\r\n"}}},
+        {"result": {"telco_info": {"service_instance_no": 12345}}},
+    ],
+)
+async def test_profile_without_a_usable_line(
+    povo: FakePovo, make_adapter: MakeAdapter, profile: dict[str, Any]
+) -> None:
+    povo.answers[PROFILE_PATH] = profile
+    adapter = await make_adapter()
+    with pytest.raises(CarrierParseError) as err:
+        await adapter.async_fetch()
+    assert err.value.skeleton is not None
+    assert ("GET", USAGE_PATH) not in povo.calls
+
+
 async def test_connection_dropped(povo: FakePovo, make_adapter: MakeAdapter) -> None:
     async def hang_up(request: web.Request) -> web.Response:
         assert request.transport is not None
@@ -564,6 +966,18 @@ async def test_connection_dropped(povo: FakePovo, make_adapter: MakeAdapter) -> 
     adapter = await make_adapter(auth_token=None)
     with pytest.raises(CarrierConnectionError):
         await adapter.async_request_code()
+
+
+async def test_redirect_to_another_host_is_not_followed(
+    povo: FakePovo, make_adapter: MakeAdapter
+) -> None:
+    async def elsewhere(request: web.Request) -> web.StreamResponse:
+        raise web.HTTPFound("https://collector.example.invalid/usage")
+
+    povo.once[USAGE_PATH] = [elsewhere]
+    adapter = await make_adapter()
+    with pytest.raises(CarrierConnectionError):
+        await adapter.async_fetch()
 
 
 async def test_secrets_never_in_errors_or_logs(
@@ -596,32 +1010,107 @@ async def test_secrets_never_in_errors_or_logs(
     povo.once[USAGE_PATH] = [reply(429, {"message": EMAIL}, {"Retry-After": "60"})]
     povo.answers[PROFILE_PATH] = fixture("profile.json")
     await collect(stored.async_fetch())
-    povo.once[USAGE_PATH] = [reply(400, {"success": False, "message": SIN})]
+    povo.once[USAGE_PATH] = [reply(400, {"success": False, "message": LINE})]
+    await collect(stored.async_fetch())
+    povo.once[USAGE_PATH] = [reply(403, fixture("device_rejected.json"))]
     await collect(stored.async_fetch())
 
-    assert len(errors) == 9
+    assert len(errors) == 10
     ours = [r for r in caplog.records if r.name.startswith("custom_components.japan_sim_data")]
     assert ours  # the renewals were logged, without secrets
     texts = [str(err) for err in errors] + [record.getMessage() for record in ours]
+    texts += [repr(stored), repr(parse_token(STORED_TOKEN)), repr(PovoLine(sin=LINE))]
     for text in texts:
-        for secret in SECRETS:
+        for secret in (*SECRETS, STORED_TOKEN, *povo.issued):
             assert secret.lower() not in text.lower()
 
 
 # -- pure parsers ------------------------------------------------------------------------------
 
 
+def test_esp32_expiry_sample() -> None:
+    """esp32 test/direct-status-test.cpp: "2026年 9月 5日 午後4:42\\n残り 7 日間" is
+    1788594120000 ms; 午後12:00 is 12 hours after 午前12:00; 29 Feb 2026, 午後13:42 and 4:62 are
+    not dates."""
+    parsed = parse_expiry("2026年 9月 5日 午後4:42\n残り 7 日間")
+    assert parsed is not None
+    assert parsed.timestamp() * 1000 == 1788594120000
+    noon = parse_expiry("2026年 9月 5日 午後12:00")
+    midnight = parse_expiry("2026年 9月 5日 午前12:00")
+    assert noon is not None
+    assert midnight is not None
+    assert noon - midnight == timedelta(hours=12)
+    for text in ("2026年 2月 29日 午後4:42", "2026年 9月 5日 午後13:42", "2026年 9月 5日 午後4:62"):
+        assert parse_expiry(text) is None
+
+
+def test_esp32_unlimited_sample() -> None:
+    """esp32 direct-status-test.cpp: the running 使い放題 tile ends at 1788594120000 ms."""
+    tiles = parse_plan_tiles(fixture("plan_details_unlimited.json"))
+    assert tiles == (
+        PlanTile(
+            name=None,
+            status="適用中",
+            remaining=None,
+            total=None,
+            unlimited=True,
+            expires=tokyo("2026-09-05 16:42"),
+        ),
+    )
+    end = unlimited_until(tiles)
+    assert end is not None
+    assert end.timestamp() * 1000 == 1788594120000
+    # An unlimited tile is not data: it dates no bucket.
+    assert parse_plan_details(fixture("plan_details_unlimited.json")) is None
+    assert unlimited_until(parse_plan_tiles({"widgets": []})) is None
+
+
+def test_unlimited_tile_that_is_not_running() -> None:
+    tile = json.loads(json.dumps(fixture("plan_details_unlimited.json")))
+    tile["widgets"][0]["components"][0]["data"]["name"]["value"] = "予約中"
+    assert unlimited_until(parse_plan_tiles(tile)) is None
+
+
+def test_povo_android_plan_page_sample() -> None:
+    """povo-android QuiltParserTest: one topping, 【セール】データ追加120GB（365日間）,
+    "60.00GB / 120.00GB", expiry "2099年 12月 31日 午後11:59"; the divider is no topping."""
+    (tile,) = parse_plan_tiles(fixture("plan_details.json"))
+    assert tile.name == "【セール】データ追加120GB（365日間）"
+    assert tile.remaining == 60 * GIB
+    assert tile.total == 120 * GIB
+    assert not tile.unlimited
+    assert tile.expires == EXPIRY
+    assert parse_plan_details(fixture("plan_details.json")) == EXPIRY
+
+
+def test_povo_android_usage_samples() -> None:
+    """povo-android UsageParserTest: the empty account has 5 buckets, 0 KB left; the plan
+    account's boost left/used are 62914560.37109375 / 62914560.62890625 KB, 120.00 GB in all;
+    plan_kb is 0 on basic and absent on boost (which never makes a size of 0)."""
+    empty = parse_usage(fixture("usage_all_zero.json"))
+    assert len(empty) == 5
+    assert sum(bucket.remaining or 0 for bucket in empty) == 0
+    plan = fixture("usage_plan_account.json")
+    basic, extra, boost, bonus, plus = parse_usage(plan)
+    assert boost.remaining == round(62914560.37109375 * KIB)
+    assert boost.total == 125829121 * KIB
+    assert f"{boost.total / GIB:.2f}" == "120.00"
+    assert basic.total == extra.total == bonus.total == plus.total == 0
+    assert parse_used(plan) == round(62914560.62890625 * KIB)
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("2099年 12月 31日 午後11:59\n残り 999 日間", tokyo("2099-12-31 23:59:59")),
-        ("2026年 6月 1日 午前9:05\n残り 31 日間", tokyo("2026-06-01 09:05:59")),
-        ("2026年 6月 1日 午後12:30", tokyo("2026-06-01 12:30:59")),
-        ("2026年 6月 1日 午前12:30", tokyo("2026-06-01 00:30:59")),
-        ("２０２６年　６月　１日　午後１１：５９", tokyo("2026-06-01 23:59:59")),
-        ("2026年6月1日 23:59", tokyo("2026-06-01 23:59:59")),
+        ("2099年 12月 31日 午後11:59\n残り 999 日間", tokyo("2099-12-31 23:59")),
+        ("2026年 6月 1日 午前9:05\n残り 31 日間", tokyo("2026-06-01 09:05")),
+        ("2026年 6月 1日 午後12:30", tokyo("2026-06-01 12:30")),
+        ("2026年 6月 1日 午前12:30", tokyo("2026-06-01 00:30")),
+        ("２０２６年　６月　１日　午後１１：５９", tokyo("2026-06-01 23:59")),
+        ("2026年6月1日 23:59", tokyo("2026-06-01 23:59")),
         ("有効期限 2026年 6月 1日", tokyo("2026-06-01 23:59:59")),
         ("2026年 2月 30日 午後11:59", None),
+        ("2026年 6月 1日 午後0:30", None),
         ("2026年 6月 1日 午後13:00", None),
         ("2026年 6月 1日 25:00", None),
         ("2026年 6月 1日 10:75", None),
@@ -639,11 +1128,16 @@ def test_parse_usage_binary_kilobytes() -> None:
     payload = {"data": {"boost": {"left": 125829120, "used": 0, "unit": "kilobytes"}}}
     (bucket,) = parse_usage(payload)
     assert bucket.remaining == 120 * GIB == 128849018880
-    assert bucket.total is None
-    # A bucket without a unit is in the documented kilobytes.
+    assert bucket.total == 120 * GIB
+    # A bucket without a unit is in kilobytes, as every captured bucket.
     (bucket,) = parse_usage({"data": {"basic": {"left": 1, "used": 2}}})
     assert bucket.remaining == KIB
+    assert bucket.total == 3 * KIB
+    (bucket,) = parse_usage({"data": {"boost": {"left": 1}}})
+    assert bucket.total is None
     assert parse_used({"data": {"basic": {"left": 1}}}) is None
+    # Wrapped in "result" too; "data" inside is the payload, not another wrapper.
+    assert parse_usage({"result": {"data": {"plus": {"left": 0, "used": 0}}}})[0].total == 0
 
 
 @pytest.mark.parametrize(
@@ -653,12 +1147,14 @@ def test_parse_usage_binary_kilobytes() -> None:
         [],
         "data",
         {"data": {}},
+        {"other": {"basic": {"left": 1}, "boost": {"left": 1}}},
         {"data": {"basic": "0"}},
         {"data": {"basic": {"left": -1, "unit": "kilobytes"}}},
         {"data": {"basic": {"left": "lots", "unit": "kilobytes"}}},
         {"data": {"basic": {"left": 1, "unit": "parsecs"}}},
         {"data": {"basic": {"left": 1, "unit": 1024}}},
         {"data": {"basic": {"left": True, "unit": "kilobytes"}}},
+        {"data": {"basic": {"left": 1, "plan_kb": "many"}}},
     ],
 )
 def test_parse_usage_malformed(payload: Any) -> None:
@@ -667,19 +1163,58 @@ def test_parse_usage_malformed(payload: Any) -> None:
 
 
 def test_parse_profile() -> None:
-    assert parse_profile(fixture("profile.json")) == PovoLine(sin=SIN, uuid=UUID)
-    assert parse_profile({"sin": " 42 ", "uuid": True}) == PovoLine(sin="42")
-    assert PovoLine(sin="42").params() == {"sin": "42"}
-    assert SIN not in repr(PovoLine(sin=SIN, uuid=UUID))
-    assert UUID not in repr(PovoLine(sin=SIN, uuid=UUID))
-    unreadable: list[Any] = [{}, {"result": {"sin": ""}}, {"sin": False}, {"sin": {"id": 1}}, []]
-    for payload in [*unreadable, None]:
+    assert parse_profile(fixture("profile.json")) == PovoLine(sin=LINE)
+    assert parse_profile(fixture("profile_bare.json")) == PovoLine(sin="LW000000001")
+    assert parse_profile(
+        {"success": True, "result": {"telco_info": {"service_instance_no": "LW1"}}}
+    )
+    assert LINE not in repr(PovoLine(sin=LINE))
+    unreadable: list[Any] = [
+        {},
+        {"result": {"telco_info": {"service_instance_no": ""}}},
+        {"telco_info": {"service_instance_no": False}},
+        {"telco_info": {"service_instance_no": {"id": 1}}},
+        {"telco_info": {"sin": "LW1"}},
+        {"sin": "LW1"},
+        [],
+        None,
+    ]
+    for payload in unreadable:
         with pytest.raises(CarrierParseError):
             parse_profile(payload)
 
 
+def test_parse_token_reads_the_claims() -> None:
+    """esp32 auth-protocol-test.cpp: expiry_time "2000" and exp 3000 give 2000, with the
+    external_id "test-user"."""
+    token = make_jwt(
+        {"iss": "circles", "external_id": "test-user", "expiry_time": "2000", "exp": 3000}
+    )
+    parsed = parse_token(token)
+    assert parsed.external_id == "test-user"
+    assert parsed.expires == datetime.fromtimestamp(2000, TOKYO)
+    assert "test-user" not in repr(parsed)
+    assert token not in repr(parsed)
+    assert parse_token(make_jwt({"external_id": "u"})).expires is None
+    for bad in (
+        None,
+        "",
+        "a.b",
+        "a.b.c.d",
+        "a.!!!.c",
+        make_jwt({"external_id": "u"})[:-30] + "\n",
+        "x." + base64.urlsafe_b64encode(b"[1]").decode() + ".s",
+        make_jwt({"external_id": "u\u0000x"}),
+        make_jwt({"external_id": "u", "exp": None}),
+        make_jwt({"external_id": "u", "exp": -1}),
+        make_jwt({"external_id": "u", "exp": "3000x"}),
+        make_jwt({"external_id": "u", "exp": 3000, "expiry_time": None}),
+    ):
+        with pytest.raises(CarrierParseError):
+            parse_token(bad)
+
+
 def test_parse_plan_details_tolerates_reshaped_pages() -> None:
-    assert parse_plan_details(fixture("plan_details.json")) == EXPIRY
     assert parse_plan_details(None) is None
     assert parse_plan_details({"widgets": []}) is None
     tile = "povo-tile-plan-detail"
@@ -697,21 +1232,17 @@ def test_parse_plan_details_tolerates_reshaped_pages() -> None:
                         # Remaining texts that cannot be read count as holding data.
                         {
                             "type": tile,
-                            "data": {"expiry": {"value": soon}, "remaining": {"value": "使い放題"}},
+                            "data": {"expiry": {"value": soon}, "remaining": {"value": "1.2.3GB"}},
                         },
                     ]
                 }
             ]
         }
     }
-    assert parse_plan_details(page) == datetime(2026, 6, 1, 9, 0, 59, tzinfo=TOKYO)
-    odd = {"type": tile, "data": {"expiry": {"value": soon}, "remaining": {"value": "1.2.3GB"}}}
-    assert parse_plan_details([odd]) == datetime(2026, 6, 1, 9, 0, 59, tzinfo=TOKYO)
+    assert parse_plan_details(page) == tokyo("2026-06-01 09:00")
     # Only drained toppings: their soonest expiry still says when the line's validity ends.
     drained = [
         {"type": tile, "data": {"expiry": {"value": late}, "remaining": {"value": "0GB / 1GB"}}},
         {"type": tile, "data": {"expiry": {"value": soon}, "remaining": {"value": "０ＭＢ"}}},
     ]
-    assert parse_plan_details({"widgets": [{"components": drained}]}) == datetime(
-        2026, 6, 1, 9, 0, 59, tzinfo=TOKYO
-    )
+    assert parse_plan_details({"widgets": [{"components": drained}]}) == tokyo("2026-06-01 09:00")

@@ -1,17 +1,31 @@
 """povo 2.0 (KDDI): remaining data from the private API behind the povo app.
 
-Paths, headers, the token's lifetime, the usage buckets and the expiry text follow
-shared/carriers.md (povo section), which documents the open-source povo-android client.
-Everything this module needs beyond that is in the ASSUMPTIONS block below, and only there.
+Every request, header and answer shape here follows what two public clients captured from the
+povo app and from their own logins; the ASSUMPTIONS block names the source of each fact and
+marks what no source shows. The references, by commit:
+
+- roflsunriz/esp32-povo-2.0 @ bd9b0d04b694018a9e84870af98036a69eae195b ("esp32"):
+  docs/auth-capture/{README.md, android-flows.jsonl, independent-flows.jsonl,
+  static-analysis.md}, include/auth-protocol.h, include/direct-status.h, src/povo-client.cpp,
+  test/direct-status-test.cpp (@ 6f6f94273bbbea67dcec278fac3cd17eccf4363d).
+- uirooong/povo-android @ 93399762cab3b1a23cfc1dcc5c858158765fa1a9 ("povo-android"):
+  docs/PHASE1-FINDINGS.md, docs/POVO-CORE-CHANGES.md, docs/samples/, core-povo's samples,
+  parsers (ProfileParser, UsageParser, QuiltParser, Jwt) and their tests; the 403001 finding in
+  app/.../AccountRepository.kt (@ 56386ed5162e4c7fbf47c1c84b5fff7efd0fcaa9) and
+  SessionScopedCache.kt (@ d47e5c27ccbd2523a95a298199f1ecbc4f9ac20c).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import logging
 import re
 import secrets
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from http import HTTPStatus
 from typing import Any, Final
@@ -21,111 +35,212 @@ import aiohttp
 from .base import CarrierAdapter, anonymous_id
 from .dates import TOKYO, end_of_day
 from .errors import CarrierAuthError, CarrierError, CarrierParseError
-from .http import HttpReply, request
+from .http import HostPolicy, HttpReply, check_token, request
 from .models import AccountUsage, BucketKind, Carrier, DataBucket, SimUsage
-from .units import normalize_text, to_bytes
+from .skeleton import reading
+from .units import normalize_text, to_bytes, to_number
 
 _LOGGER = logging.getLogger(__name__)
 
 # ==========================================================================================
-# ASSUMPTIONS: what carriers.md does not say. Correct them here when a user reports a change.
-# ==========================================================================================
-
-# Answers may come bare or wrapped ({"success": true, "result": {...}} or {"data": {...}}),
-# so fields are looked up breadth-first through nested objects and lists, shallowest first.
-ASSUMED_SEARCH_DEPTH: Final = 8
-
-# Any 4xx (or "success": false) to the login-action or code request means povo will not send
-# a code to this address. The code request carries the e-mail next to the documented fields.
-ASSUMED_OTP_EMAIL_FIELD: Final = "email"
-
-# The code request answers with a challenge id that the code submission has to echo.
-ASSUMED_CHALLENGE_ID_FIELD: Final = "auth_id"
-
-
-def assumed_code_submission(challenge_id: str, code: str, device_id: str) -> dict[str, Any]:
-    """Body of POST …/users/auth: the e-mail challenge plus the device it was sent for."""
-    return {
-        "email_auth": {"auth_id": challenge_id, "otp_code": code, "device_id": device_id},
-        "device": {"device_id": device_id, "device_type": "Mobile", "app_type": "ecosystem"},
-    }
-
-
-# Where the token is in the answers to the code submission and to a refresh.
-ASSUMED_TOKEN_FIELD: Final = "auth_token"  # noqa: S105 (a field name, not a secret)
-
-# Names of the line's service instance number and user uuid in the profile (either at the
-# top, in a wrapper or in "telco_info"). Without a uuid, usage calls carry the sin only.
-ASSUMED_SIN_FIELDS: Final = ("sin", "service_instance_number")
-ASSUMED_UUID_FIELDS: Final = ("uuid",)
-
-# The plan-details page is asked with the same sin/uuid query as the usage call, and a povo
-# account holds one line: the profile's first sin is the line.
-
-# A bucket without a "unit" is in the documented unit.
-ASSUMED_DEFAULT_UNIT: Final = "kilobytes"
-
-# What each usage bucket holds. basic = the plan's own allowance; boost = toppings (documented);
-# extra (追加) = data bought on top, so a topping too; bonus and plus = granted, not bought.
-ASSUMED_BUCKET_KINDS: Final[Mapping[str, BucketKind]] = {
-    "basic": BucketKind.MONTHLY,
-    "extra": BucketKind.TOPPING,
-    "boost": BucketKind.TOPPING,
-    "bonus": BucketKind.GIFT,
-    "plus": BucketKind.GIFT,
-}
-
-# Data calls answering 401 or 403 (as JSON, not a web page) mean the token is not accepted.
-ASSUMED_TOKEN_REJECTED: Final = frozenset({401, 403})
-
-# povo shows an expiry per topping tile, not per usage bucket. The soonest expiry of a tile
-# that still holds data (else of any tile) is given to every bucket, as povo spends the
-# soonest-expiring data first. A printed minute ("午後11:59") is valid to its last second.
-
+# ASSUMPTIONS: each fact names the reference it follows; "Assumed" marks what none shows.
+# Correct them here when a user reports a change.
 # ==========================================================================================
 
 BASE_URL: Final = "https://app.povo.jp"
-APP_VERSION: Final = "1.69.0-JP"
-USER_AGENT: Final = "okhttp/4.12.0"
+"""esp32 README (the final authority measured: app.povo.jp:443) and src/povo-client.cpp."""
 
-_USER_SERVICE: Final = "/api/v3/user-service/v4/jp/ja/mobile"
-LOGIN_ACTION_PATH: Final = f"{_USER_SERVICE}/users/login/action"
-OTP_PATH: Final = f"{_USER_SERVICE}/otp"
+# -- Paths (esp32 captures; independent-flows.jsonl shows each one answering 200) ----------
+LOGIN_ACTION_PATH: Final = "/api/v3/user-service/v3/jp/ja/mobile/users/login/action"
+"""The captcha-free v3 path: the app's v4 path carries X-Captcha (android-flows.jsonl,
+static-analysis.md); esp32's own client logs in through v3 without one."""
+OTP_PATH: Final = "/api/v3/user-service/v4/jp/ja/mobile/otp"
 AUTH_PATH: Final = "/user-service/v5/public/jp/ja/mobile/users/auth"
-TOKEN_PATH: Final = f"{_USER_SERVICE}/users/token"
-PROFILE_PATH: Final = f"{_USER_SERVICE}/users"
+TOKEN_PATH: Final = "/api/v3/user-service/v4/jp/ja/mobile/users/token"  # noqa: S105 (a path)
+PROFILE_PATH: Final = "/api/v3/user-service/v4/jp/ja/mobile/users"
+"""Asked with ?include_telco=true (esp32 static-analysis.md; povo-android PovoAccountClient)."""
 USAGE_PATH: Final = "/v4/jp/ja/mobile/account/usage/plan/get"
+"""povo-android PHASE1-FINDINGS.md; the /v4/jp/ja/mobile/account prefix as in esp32's capture."""
 PLAN_DETAILS_PATH: Final = "/api/v1/quilt/page/user-plan-details-v2"
+"""Asked with no query: quilt pages get no sin/uuid (esp32 povo-client.cpp; povo-android
+POVO-CORE-CHANGES.md, "quilt では抑制")."""
+
+# -- Headers -------------------------------------------------------------------------------
+APP_VERSION: Final = "1.70.0-JP"
+"""The captured app is 1.70.0-JP (esp32 auth-capture/README.md); povo-android sends its
+"1.69.0-JP" in this form. esp32's client sends "1.70.0" and logs in too. The captures keep
+header names only, so the exact value the app sends is assumed."""
+USER_AGENT: Final = "okhttp/4.12.0"
+"""povo-android PovoProtocol.kt (the User-Agent of the client it saw log in)."""
+APP_PLATFORM: Final = "Android"
+"""esp32 static-analysis.md (C21650i) and povo-client.cpp."""
+TIMEZONE: Final = "Asia/Tokyo"
+ACCEPT_LANGUAGE: Final = "ja-JP"
+"""X-Timezone and Accept-Language as esp32's client sends them (X-Timezone is in the captures).
+Every call carries X-Deviceid (the account's device id) and X-REQUEST-ID (a random UUID per
+call; static-analysis.md C17300a); authenticated calls add X-AUTH (the token) and X-USER-ID
+(the token's `external_id` claim: esp32 auth-protocol.h, povo-android Jwt.kt). Logins carry
+neither, as esp32's independent login. Feature-Type is in the captures with no known value:
+assumed unneeded (esp32 logs in without it)."""
+
+# -- Login ---------------------------------------------------------------------------------
+# Bodies as captured (esp32 *.jsonl, auth-protocol.h): every POST carries "uuid", a random
+# signed 64-bit number sent as a decimal string, new for each request (static-analysis.md
+# C0224k). Login action {email, uuid} -> result.actions [{action: "EMAIL_OTP"}]: anything but
+# one EMAIL_OTP is a step this integration cannot take (auth-protocol.h parseLoginActions).
+EMAIL_OTP_ACTION: Final = "EMAIL_OTP"
+OTP_REQUEST: Final[Mapping[str, Any]] = {
+    "otp_duration": 15,
+    "auth_mode": "ENHANCED_EMAIL_OTP",
+    "request_type": "LOGIN_EMAIL_OTP",
+}
+"""Plus device_id, email and uuid. otp_duration=15 is not a 15-minute validity: the e-mail
+says 2 minutes (esp32 auth-capture/README.md)."""
+DEVICE_META: Final[Mapping[str, str]] = {"device_type": "Mobile", "app_type": "ecosystem"}
+"""The users/auth body: {email_auth: {auth_id, otp_code, device_id}, device: {device_id,
+device_type, app_type}, uuid} (esp32 captures, auth-protocol.h buildAuthRequest)."""
+MAX_CODE_LENGTH: Final = 16
+"""A code is digits only, at most 16 (auth-protocol.h); anything else is not sent."""
+DASHBOARD_STEP: Final = "dashboard"
+"""The login answer {auth_token, first_login, next_step}: next_step "dashboard" (or none) is
+success; a pin_token or any other next_step asks for a step we cannot take (esp32 README,
+auth-protocol.h parseAuthResponse; static-analysis.md: pin_token leads to a PIN challenge)."""
+
+# -- Tokens --------------------------------------------------------------------------------
+# The token is a JWT (issuer "circles") whose claims carry `external_id` and expiry as
+# `exp` and/or `expiry_time`, epoch seconds (esp32 README and auth-protocol.h: the sooner of
+# the two counts; povo-android Jwt.kt reads `exp`). Renewal is GET users/token with the
+# token, also after expiry; early renewal hands back the same JWT (povo-android
+# PHASE1-FINDINGS.md, Jwt.kt). The issuer is not checked: only esp32 insists on it.
+MAX_TOKEN_LENGTH: Final = 8192
+"""esp32 auth-protocol.h kMaxToken."""
+RENEW_BEFORE_EXPIRY: Final = timedelta(seconds=60)
+"""esp32 povo-client.cpp renews when 60 s or less are left."""
+LIFETIME_WITHOUT_EXPIRY: Final = timedelta(seconds=1200)
+"""Assumed for a token that names no expiry: povo-android measured every token at exactly
+1200 s (PHASE1-FINDINGS.md). esp32 refuses such a token; we renew it on that schedule."""
+_LATEST_EPOCH: Final = 253402268399
+"""9999-12-31T23:59:59 in Tokyo: a later expiry is a misread (auth-protocol.h kMaxEpoch, the
+same bound in UTC, would leave the calendar in Tokyo)."""
+
+# -- Refusals ------------------------------------------------------------------------------
+DEVICE_MISMATCH_CODE: Final = 403001
+"""HTTP 403 with code 403001: the token was presented with a device id it is not bound to, and
+renewing does not help; only a new login does (povo-android AccountRepository.kt,
+SessionScopedCache.kt; POVO-CORE-REQUESTS.md measured 403001 for a random X-Deviceid and
+400101 for none). Where the code sits in the body is not shown: assumed `code` at the top, in
+`result` (as the captured 401 of users/auth) or in `error`."""
+# Any 401 to a data call: the token expired; renew once and ask again (esp32 fetchPlan,
+# povo-android PHASE1 401 {"success": false, "result": {"message": "Token Expired"}}). Any 403
+# (as JSON, not a web page): a new login is needed (esp32 clears its session, povo-android
+# marks NEEDS_LOGIN). A 4xx to the plan-details page leaves expiries unknown; povo-android
+# reads that page best-effort and once saw it answer 404.
+
+# -- Profile -------------------------------------------------------------------------------
+# GET users?include_telco=true, bare or wrapped in "result" (povo-android ProfileParser):
+# the line is telco_info.service_instance_no ("LW…", ProfileParserTest). A povo account holds
+# one line. The plan's name (telco_info.circles_info.service_instance_base_plan_name,
+# PHASE1-FINDINGS.md) is not read: it would only repeat "povo" in the device's name.
+
+# -- Usage ---------------------------------------------------------------------------------
+# GET account/usage/plan/get?sin=<line>&uuid=<request uuid>. The app adds sin and (assumed:
+# always) the request uuid to account GETs once it knows the line (static-analysis.md C21650i).
+# The buckets are under "data" (povo-android PHASE1-FINDINGS.md, samples
+# account-usage-plan-get*.json); "other.basic" / "other.boost" hold calls and SMS and
+# "other.pay_as_you_go" pay-as-you-go charges, never data: they are not read.
+# Amounts are binary kilobytes, fractional (unit "kilobytes"; 125829121 KB = 120.00 GiB).
+# plan_kb is 0 on basic/extra/plus and absent on bonus/boost even on a 120 GB contract (sample
+# plan-account): a bucket's size is plan_kb when above 0, else used + left.
+ASSUMED_DEFAULT_UNIT: Final = "kilobytes"
+"""Assumed for a bucket without "unit": every captured bucket says kilobytes."""
+BUCKET_KINDS: Final[Mapping[str, BucketKind]] = {
+    "basic": BucketKind.MONTHLY,  # 基本 (povo-android DataBucketKind); "monthly" is assumed
+    "extra": BucketKind.TOPPING,  # 追加: assumed bought on top
+    "boost": BucketKind.TOPPING,  # トッピング: where a 120 GB topping lands (PHASE1)
+    "bonus": BucketKind.GIFT,  # ボーナス
+    "plus": BucketKind.GIFT,  # プラス: assumed granted, not bought
+}
+
+# -- Plan details (the expiry) ---------------------------------------------------------------
+# widgets[].components[] (or pageWidgets[].items[]) tiles of type povo-tile-plan-detail with
+# data.name {title, value}, data.remaining {title, value}, data.expiry {title, value}
+# (esp32 capture and direct-status.h; povo-android docs/samples/quilt-user-plan-details-v2.json,
+# QuiltParser). remaining.value is "60.00GB / 120.00GB" — what is left, then the topping's
+# size (its title is 残量, "remaining"; binary GB as the usage figures) — or "使い放題" for an
+# unlimited topping, whose name.value is "適用中" while it runs (esp32 direct-status.h).
+# expiry.value is "2026年 9月 5日 午後4:42\n残り 7 日間", a Tokyo time to the minute (esp32 test:
+# 1788594120000 ms, i.e. 16:42:00). Assumed: a date without a time lasts to its end.
+# Assumed: every usage bucket takes the soonest expiry of a data tile that still holds data
+# (else of any data tile), as povo spends the soonest-expiring data first.
 PLAN_DETAIL_TILE: Final = "povo-tile-plan-detail"
+UNLIMITED_TEXT: Final = "使い放題"
+RUNNING_STATUS: Final = "適用中"
+"""An unlimited tile counts only with this status, as esp32 does (others may be reserved)."""
 
-# The token lives 1200 s; renew it with a margin so a slow update never sends a dead one.
-TOKEN_LIFETIME: Final = timedelta(seconds=1200)
-TOKEN_REFRESH_AFTER: Final = timedelta(seconds=1100)
+# ==========================================================================================
 
-BUCKET_NAMES: Final = tuple(ASSUMED_BUCKET_KINDS)
+BUCKET_NAMES: Final = tuple(BUCKET_KINDS)
+_SEARCH_DEPTH: Final = 8
+_UNWRAP_DEPTH: Final = 3
+_MAX_ID_LENGTH: Final = 256
 
 
 class PovoCodeRejectedError(CarrierAuthError):
     """povo refused the one-time code: it was mistyped or has expired."""
 
 
+class PovoMoreAuthNeededError(CarrierAuthError):
+    """povo asks for another login step (a PIN, another challenge) this integration cannot do."""
+
+
+class PovoDeviceRejectedError(CarrierAuthError):
+    """povo refuses this device's login (403001): only logging in again with a code fixes it."""
+
+
+@dataclass(frozen=True, slots=True)
+class PovoToken:
+    """A povo login token and what its claims say. Secret: never log it."""
+
+    value: str = field(repr=False)
+    external_id: str = field(repr=False)
+    """The `external_id` claim, sent back as X-USER-ID."""
+    expires: datetime | None
+    """The sooner of the `exp` and `expiry_time` claims; None when the token names neither."""
+
+
 @dataclass(frozen=True, slots=True)
 class PovoLine:
-    """The identifiers povo scopes usage calls with. Both are secrets: never log them."""
+    """The account's line. Its number is a secret: never log it."""
 
     sin: str = field(repr=False)
-    uuid: str | None = field(default=None, repr=False)
+    """telco_info.service_instance_no, sent back as the usage call's `sin`."""
 
-    def params(self) -> dict[str, str]:
-        """Query parameters for calls about this line."""
-        if self.uuid is None:
-            return {"sin": self.sin}
-        return {"sin": self.sin, "uuid": self.uuid}
+
+@dataclass(frozen=True, slots=True)
+class PlanTile:
+    """One povo-tile-plan-detail tile of the plan-details page."""
+
+    name: str | None
+    """The topping's name (name.title)."""
+    status: str | None
+    """name.value, e.g. 適用中 while an unlimited topping runs."""
+    remaining: int | None
+    total: int | None
+    unlimited: bool
+    expires: datetime | None
 
 
 def new_device_id() -> str:
-    """Mint the 32-hex-character device id povo binds a login to; keep it per account."""
+    """Mint the 32-hex-character device id povo binds a login to; keep it per account.
+
+    povo-android mints this form and logs in with it (PovoProtocol.kt DeviceId).
+    """
     return secrets.token_hex(16)
+
+
+def request_uuid() -> str:
+    """A request's `uuid`: a random signed 64-bit number in decimal (static-analysis.md)."""
+    return str(secrets.randbits(64) - 2**63)
 
 
 def _tokyo_now() -> datetime:
@@ -152,15 +267,16 @@ class PovoAdapter(CarrierAdapter):
         base_url: str | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        """Keep the account's identity; a stored token's age is unknown until it is renewed."""
+        """Keep the account's identity; a stored token is read when it is first needed."""
         super().__init__(session)
         self._email = email.strip()
         self._device_id = device_id
         self._stored_token = auth_token
-        self._token = auth_token
+        self._token: PovoToken | None = None
         self._token_obtained: datetime | None = None
         # Read at construction, not at import: tests and benchmarks point BASE_URL at a replay.
         self._base_url = (base_url or BASE_URL).rstrip("/")
+        self._policy = HostPolicy.of(self._base_url)
         self._clock = clock or _tokyo_now
         self._challenge_id: str | None = None
         self._line: PovoLine | None = None
@@ -172,122 +288,167 @@ class PovoAdapter(CarrierAdapter):
 
     def refreshed_secrets(self) -> dict[str, str]:
         """Return the token when it differs from the one the adapter was built with."""
-        if self._token is not None and self._token != self._stored_token:
-            return {"auth_token": self._token}
+        if self._token is not None and self._token.value != self._stored_token:
+            return {"auth_token": self._token.value}
         return {}
 
+    # -- login ------------------------------------------------------------------------------
+
     async def async_request_code(self) -> None:
-        """Ask povo to e-mail a one-time login code."""
-        reply = await self._send("POST", LOGIN_ACTION_PATH, json_body={"email": self._email})
-        _decode(reply, CarrierAuthError("povo refused a login for this e-mail address"))
-        reply = await self._send(
-            "POST",
-            OTP_PATH,
-            json_body={
-                ASSUMED_OTP_EMAIL_FIELD: self._email,
-                "request_type": "LOGIN_EMAIL_OTP",
-                "auth_mode": "ENHANCED_EMAIL_OTP",
-                "otp_duration": 15,
-                "device_id": self._device_id,
-            },
+        """Ask povo to e-mail a one-time login code.
+
+        Raises PovoMoreAuthNeededError when povo asks for anything but that code.
+        """
+        refused = CarrierAuthError("povo refused a login for this e-mail address")
+        result = _envelope(
+            await self._send("POST", LOGIN_ACTION_PATH, body={"email": self._email}), refused
         )
-        payload = _decode(reply, CarrierAuthError("povo refused to send a login code"))
-        challenge_id = _find(payload, (ASSUMED_CHALLENGE_ID_FIELD,))
-        if not isinstance(challenge_id, str) or not challenge_id:
-            raise CarrierParseError("povo sent a code but no login challenge to answer it with")
-        self._challenge_id = challenge_id
+        with reading(result):
+            check_login_actions(result)
+        body = {"device_id": self._device_id, "email": self._email, **OTP_REQUEST}
+        result = _envelope(
+            await self._send("POST", OTP_PATH, body=body),
+            CarrierAuthError("povo refused to send a login code"),
+        )
+        with reading(result):
+            self._challenge_id = _identifier(result.get("auth_id"), "login challenge")
 
     async def async_submit_code(self, code: str) -> None:
-        """Exchange the e-mailed code for a token (raises PovoCodeRejectedError if refused)."""
+        """Exchange the e-mailed code for a token.
+
+        Raises PovoCodeRejectedError for a wrong or late code, PovoMoreAuthNeededError when
+        povo asks for a further step.
+        """
         if self._challenge_id is None:
             raise CarrierAuthError("No povo login code was requested; request one first")
         # Codes typed with a Japanese input method arrive as full-width digits.
         code = normalize_text(code).strip()
-        if not code:
-            raise PovoCodeRejectedError("The povo login code is empty")
-        reply = await self._send(
-            "POST",
-            AUTH_PATH,
-            json_body=assumed_code_submission(self._challenge_id, code, self._device_id),
-        )
-        payload = _decode(
-            reply, PovoCodeRejectedError("povo rejected the login code; it may have expired")
-        )
-        self._accept_token(payload)
+        if not (code.isascii() and code.isdigit() and len(code) <= MAX_CODE_LENGTH):
+            raise PovoCodeRejectedError("The povo login code must be digits")
+        body = {
+            "email_auth": {
+                "auth_id": self._challenge_id,
+                "otp_code": code,
+                "device_id": self._device_id,
+            },
+            "device": {"device_id": self._device_id, **DEVICE_META},
+        }
+        rejected = PovoCodeRejectedError("povo rejected the login code; it may have expired")
+        result = _envelope(await self._send("POST", AUTH_PATH, body=body), rejected)
+        self._accept_login(result)
         self._challenge_id = None
 
     async def async_login(self) -> None:
         """Check the stored token by renewing it (povo renews even an expired one)."""
-        if self._token is None:
-            raise CarrierAuthError("No povo login is stored; log in with a new code")
-        await self._refresh_token()
+        self._current_token()
+        await self._renew_token()
+
+    # -- data -------------------------------------------------------------------------------
 
     async def async_fetch(self) -> AccountUsage:
-        """Read the line's buckets and the soonest expiry of its data."""
+        """Read the line's buckets, their expiry and any unlimited topping that runs."""
         if self._line is None:
-            self._line = parse_profile(
-                await self._get_json(PROFILE_PATH, {"include_telco": "true"})
-            )
+            profile = await self._get_json(PROFILE_PATH, {"include_telco": "true"})
+            with reading(profile):
+                self._line = parse_profile(profile)
         line = self._line
-        usage = await self._get_json(USAGE_PATH, line.params())
-        buckets = parse_usage(usage)
-        expires = parse_plan_details(await self._get_json(PLAN_DETAILS_PATH, line.params()))
-        if expires is not None:
-            buckets = tuple(
-                DataBucket(kind=b.kind, remaining=b.remaining, total=b.total, expires=expires)
-                for b in buckets
-            )
-        sim = SimUsage(
-            sim_id=anonymous_id(self.carrier, line.sin),
-            buckets=buckets,
-            allowance=_sum_known(bucket.total for bucket in buckets),
-            used=parse_used(usage),
-        )
+        usage = await self._get_json(USAGE_PATH, {"sin": line.sin, "uuid": request_uuid()})
+        with reading(usage):
+            buckets = parse_usage(usage)
+            used = parse_used(usage)
+        tiles = await self._plan_tiles()
+        sim = build_sim(line, buckets, used, tiles)
         return AccountUsage(sims={sim.sim_id: sim})
+
+    async def _plan_tiles(self) -> tuple[PlanTile, ...]:
+        """The plan-details tiles; none when povo refuses the page (it is only display text)."""
+        try:
+            page = await self._get_json(PLAN_DETAILS_PATH, None)
+        except _PageRefusedError:
+            _LOGGER.debug("povo refused the plan-details page; expiries stay unknown")
+            return ()
+        with reading(page):
+            return parse_plan_tiles(page)
 
     # -- plumbing ---------------------------------------------------------------------------
 
-    async def _get_json(self, path: str, params: Mapping[str, str] | None) -> Any:
-        """GET with the token, renewing it first when old and once more if povo refuses it."""
+    def _current_token(self) -> PovoToken:
+        """The token in use, reading the stored one the first time."""
         if self._token is None:
-            raise CarrierAuthError("No povo login is stored; log in with a new code")
-        if self._token_is_old():
-            await self._refresh_token()
-        reply = await self._send("GET", path, params=params, auth=True)
-        if _token_rejected(reply):
-            _LOGGER.debug("povo refused the token; renewing it once")
-            await self._refresh_token()
-            reply = await self._send("GET", path, params=params, auth=True)
-            if _token_rejected(reply):
-                raise CarrierAuthError("povo refused a freshly renewed token; log in again")
-        return _decode(
-            reply,
-            CarrierParseError(f"povo refused a data request (HTTP {reply.status})"),
-            CarrierParseError("povo reported a failure instead of data"),
-        )
+            if self._stored_token is None:
+                raise CarrierAuthError("No povo login is stored; log in with a new code")
+            try:
+                self._token = parse_token(self._stored_token)
+            except CarrierParseError:
+                raise CarrierAuthError(
+                    "The stored povo login cannot be used; log in with a new code"
+                ) from None
+        return self._token
 
     def _token_is_old(self) -> bool:
-        if self._token_obtained is None:
-            return True
-        return self._clock() - self._token_obtained >= TOKEN_REFRESH_AFTER
+        token = self._current_token()
+        expires = token.expires
+        if expires is None and self._token_obtained is not None:
+            expires = self._token_obtained + LIFETIME_WITHOUT_EXPIRY
+        return expires is None or self._clock() >= expires - RENEW_BEFORE_EXPIRY
 
-    async def _refresh_token(self) -> None:
+    async def _get_json(self, path: str, params: Mapping[str, str] | None) -> Any:
+        """GET with the token, renewing it first when old and once more after a 401."""
+        if self._token_is_old():
+            await self._renew_token()
+        reply = await self._send("GET", path, params=params, auth=True)
+        if _is_json_status(reply, HTTPStatus.UNAUTHORIZED):
+            _LOGGER.debug("povo refused the token; renewing it once")
+            await self._renew_token()
+            reply = await self._send("GET", path, params=params, auth=True)
+        _refuse_login(reply, "povo refused the login; log in with a new code")
+        if _is_refusal(reply):
+            raise _PageRefusedError(f"povo refused a data request (HTTP {reply.status})")
+        payload = reply.json()  # a web page raises CarrierMaintenanceError here
+        if isinstance(payload, dict) and payload.get("success") is False:
+            raise CarrierParseError("povo reported a failure instead of data")
+        return payload
+
+    async def _renew_token(self) -> None:
         reply = await self._send("GET", TOKEN_PATH, auth=True)
-        refused = CarrierAuthError("povo refused to renew the login; log in with a new code")
-        if _token_rejected(reply):
-            raise refused
-        payload = _decode(
-            reply, CarrierParseError(f"povo did not renew the login (HTTP {reply.status})"), refused
+        _refuse_login(reply, "povo refused to renew the login; log in with a new code")
+        result = _envelope(
+            reply,
+            CarrierParseError(f"povo did not renew the login (HTTP {reply.status})"),
+            CarrierAuthError("povo refused to renew the login; log in with a new code"),
         )
-        self._accept_token(payload)
+        self._accept_login(result)
         _LOGGER.debug("povo login renewed")
 
-    def _accept_token(self, payload: Any) -> None:
-        token = _find(payload, (ASSUMED_TOKEN_FIELD,))
-        if not isinstance(token, str) or not token:
-            raise CarrierParseError("povo's login answer carries no token")
+    def _accept_login(self, result: dict[str, Any]) -> None:
+        """Take the token of a login or renewal answer, checked before it is kept."""
+        with reading(result):
+            check_next_step(result)
+            token = parse_token(result.get("auth_token"))
+        now = self._clock()
+        if token.expires is not None and token.expires <= now:
+            raise CarrierParseError("povo handed out a login that has already expired")
+        previous = self._token
+        if previous is not None and previous.external_id != token.external_id:
+            raise CarrierAuthError("povo renewed the login of another user; log in again")
         self._token = token
-        self._token_obtained = self._clock()
+        self._token_obtained = now
+
+    def _headers(self, *, auth: bool) -> dict[str, str]:
+        headers = {
+            "User-Agent": USER_AGENT,
+            "X-App-Version": APP_VERSION,
+            "X-App-Platform": APP_PLATFORM,
+            "X-Deviceid": check_token(self._device_id, "device id", max_length=_MAX_ID_LENGTH),
+            "X-Timezone": TIMEZONE,
+            "Accept-Language": ACCEPT_LANGUAGE,
+            "X-REQUEST-ID": str(uuid.uuid4()),
+        }
+        if auth:
+            token = self._current_token()
+            headers["X-AUTH"] = token.value
+            headers["X-USER-ID"] = token.external_id
+        return headers
 
     async def _send(
         self,
@@ -295,97 +456,206 @@ class PovoAdapter(CarrierAdapter):
         path: str,
         *,
         params: Mapping[str, str] | None = None,
-        json_body: Mapping[str, Any] | None = None,
+        body: Mapping[str, Any] | None = None,
         auth: bool = False,
     ) -> HttpReply:
-        headers = {"X-App-Version": APP_VERSION, "User-Agent": USER_AGENT}
-        if auth and self._token is not None:
-            headers["X-AUTH"] = self._token
         return await request(
             self._session,
             method,
             f"{self._base_url}{path}",
-            headers=headers,
+            policy=self._policy,
+            headers=self._headers(auth=auth),
             params=params,
-            json=json_body,
+            json=None if body is None else {**body, "uuid": request_uuid()},
         )
 
 
-def _token_rejected(reply: HttpReply) -> bool:
-    # A web page with 403 is a firewall or maintenance, not a verdict on the token.
-    return reply.status in ASSUMED_TOKEN_REJECTED and not reply.looks_like_html
+class _PageRefusedError(CarrierParseError):
+    """povo answered a data request with a 4xx other than 401/403."""
 
 
-def _decode(reply: HttpReply, refusal: CarrierError, failure: CarrierError | None = None) -> Any:
-    """Decode a JSON answer.
+# -- answers ------------------------------------------------------------------------------------
 
-    Raises ``refusal`` for a 4xx and ``failure`` (default: ``refusal``) for a
-    ``"success": false`` body. 5xx and 429 never get here: http.request raised already.
-    """
-    if (
-        not HTTPStatus.OK <= reply.status < HTTPStatus.MULTIPLE_CHOICES
+
+def _is_json_status(reply: HttpReply, status: int) -> bool:
+    # A web page with 401/403 is a firewall or maintenance, not a verdict on the token.
+    return reply.status == status and not reply.looks_like_html
+
+
+def _is_refusal(reply: HttpReply) -> bool:
+    return (
+        HTTPStatus.BAD_REQUEST <= reply.status < HTTPStatus.INTERNAL_SERVER_ERROR
         and not reply.looks_like_html
+    )
+
+
+def _refuse_login(reply: HttpReply, message: str) -> None:
+    """Raise the auth error a 401 or 403 (as JSON) to an authenticated call means."""
+    if _is_json_status(reply, HTTPStatus.FORBIDDEN) and _error_code(reply) == (
+        DEVICE_MISMATCH_CODE
     ):
-        raise refusal
-    payload = reply.json()  # a web page raises CarrierMaintenanceError here
-    if isinstance(payload, dict) and payload.get("success") is False:
-        raise failure or refusal
-    return payload
+        raise PovoDeviceRejectedError(
+            "povo no longer accepts this device's login (403001); log in with a new code"
+        )
+    if _is_json_status(reply, HTTPStatus.UNAUTHORIZED) or _is_json_status(
+        reply, HTTPStatus.FORBIDDEN
+    ):
+        raise CarrierAuthError(message)
 
 
-def _objects(payload: Any) -> Iterator[dict[str, Any]]:
-    """Every JSON object in the payload, breadth-first, down to ASSUMED_SEARCH_DEPTH."""
-    level: list[Any] = [payload]
-    for _ in range(ASSUMED_SEARCH_DEPTH + 1):
-        deeper: list[Any] = []
-        for node in level:
-            if isinstance(node, dict):
-                yield node
-                deeper.extend(node.values())
-            elif isinstance(node, list):
-                deeper.extend(node)
-        level = deeper
-
-
-def _find(payload: Any, names: tuple[str, ...]) -> Any:
-    """Return the shallowest value stored under one of ``names``, or None."""
-    for node in _objects(payload):
-        for name in names:
-            if node.get(name) is not None:
-                return node[name]
+def _error_code(reply: HttpReply) -> int | None:
+    """The numeric `code` of an error answer, wherever povo put it; None when there is none."""
+    try:
+        payload = json.loads(reply.text)
+    except ValueError, RecursionError:
+        return None
+    if not isinstance(payload, dict):
+        return None
+    for holder in (payload, payload.get("result"), payload.get("error")):
+        if isinstance(holder, dict):
+            code = holder.get("code")
+            if isinstance(code, str) and code.isascii() and code.isdigit():
+                return int(code)
+            if isinstance(code, int) and not isinstance(code, bool):
+                return code
     return None
 
 
-def _sum_known(values: Iterator[int | None]) -> int | None:
-    known = [value for value in values if value is not None]
-    return sum(known) if known else None
+def _envelope(reply: HttpReply, refusal: CarrierError, failure: CarrierError | None = None) -> Any:
+    """Return the `result` of a user-service answer {"success": true, "result": {...}}.
+
+    Raises ``refusal`` for a 4xx and ``failure`` (default: ``refusal``) for "success": false.
+    5xx and 429 never get here: http.request raised already.
+    """
+    if _is_refusal(reply):
+        raise refusal
+    payload = reply.json()  # a web page raises CarrierMaintenanceError here
+    with reading(payload):
+        if not isinstance(payload, dict):
+            raise CarrierParseError("povo's login answer is not an object")
+        if payload.get("success") is False:
+            raise failure or refusal
+        result = payload.get("result")
+        if payload.get("success") is not True or not isinstance(result, dict):
+            raise CarrierParseError("povo's login answer has no result")
+        return result
+
+
+def check_login_actions(result: Mapping[str, Any]) -> None:
+    """Accept a login-action answer that asks for exactly one e-mailed code."""
+    actions = result.get("actions")
+    if not isinstance(actions, list) or not actions:
+        raise CarrierParseError("povo's login answer names no way to log in")
+    names = [action.get("action") if isinstance(action, dict) else None for action in actions]
+    if not all(isinstance(name, str) and name for name in names):
+        raise CarrierParseError("povo's login answer names a step that is not readable")
+    if names != [EMAIL_OTP_ACTION]:
+        raise PovoMoreAuthNeededError(
+            "povo asks for a login step other than an e-mailed code; log in with the povo app"
+        )
+
+
+def check_next_step(result: Mapping[str, Any]) -> None:
+    """Refuse a login answer that asks for a PIN or another step before the dashboard."""
+    for key in ("pin_token", "next_step"):
+        step = result.get(key)
+        if step is None:
+            continue
+        if not isinstance(step, str):
+            raise CarrierParseError("povo's login answer names a step that is not readable")
+        if step and not (key == "next_step" and step == DASHBOARD_STEP):
+            raise PovoMoreAuthNeededError(
+                "povo asks for another login step (a PIN or another check) after the code"
+            )
+
+
+# -- tokens -------------------------------------------------------------------------------------
+
+
+def parse_token(value: Any) -> PovoToken:
+    """Check a token and read its claims; CarrierParseError when it is not a usable login."""
+    token = check_token(value, "login token", max_length=MAX_TOKEN_LENGTH)
+    claims = _jwt_claims(token)
+    external_id = check_token(claims.get("external_id"), "user id", max_length=_MAX_ID_LENGTH)
+    return PovoToken(value=token, external_id=external_id, expires=_claimed_expiry(claims))
+
+
+def _jwt_claims(token: str) -> dict[str, Any]:
+    """The claims of a JWT, unverified: they only tell us when to renew and whom to name."""
+    parts = token.split(".")
+    if len(parts) != 3:  # noqa: PLR2004 - header, claims, signature
+        raise CarrierParseError("povo's login token is not a JWT")
+    segment = parts[1]
+    try:
+        decoded = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        claims = json.loads(decoded)
+    except (binascii.Error, ValueError, RecursionError) as err:
+        raise CarrierParseError("povo's login token has unreadable claims") from err
+    if not isinstance(claims, dict):
+        raise CarrierParseError("povo's login token has unreadable claims")
+    return claims
+
+
+def _claimed_expiry(claims: Mapping[str, Any]) -> datetime | None:
+    """The sooner of `exp` and `expiry_time` (epoch seconds, number or digits), if any."""
+    moments = [_epoch(claims[key]) for key in ("exp", "expiry_time") if key in claims]
+    return datetime.fromtimestamp(min(moments), TOKYO) if moments else None
+
+
+def _epoch(value: Any) -> int:
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 12:  # noqa: PLR2004
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= _LATEST_EPOCH:
+        raise CarrierParseError("povo's login token has an unreadable expiry")
+    return value
+
+
+# -- profile ------------------------------------------------------------------------------------
+
+
+def _unwrap(payload: Any, *stop_at: str) -> Any:
+    """Peel "result" / "data" wrappers until an object holds one of ``stop_at``.
+
+    As povo-android's PovoJson.unwrap: a legitimate "data" field is not taken for a wrapper.
+    """
+    node = payload
+    for _ in range(_UNWRAP_DEPTH):
+        if not isinstance(node, dict) or any(key in node for key in stop_at):
+            return node
+        inner = node.get("result")
+        if not isinstance(inner, dict):
+            inner = node.get("data")
+        if not isinstance(inner, dict):
+            return node
+        node = inner
+    return node
 
 
 def parse_profile(payload: Any) -> PovoLine:
-    """Read the line's sin (and uuid when present) from GET …/users?include_telco=true."""
-    sin = _identifier(_find(payload, ASSUMED_SIN_FIELDS))
-    if sin is None:
-        raise CarrierParseError("povo's profile names no line (service instance number)")
-    return PovoLine(sin=sin, uuid=_identifier(_find(payload, ASSUMED_UUID_FIELDS)))
+    """Read the line from GET users?include_telco=true (bare or wrapped in "result")."""
+    root = _unwrap(payload, "telco_info")
+    telco = root.get("telco_info") if isinstance(root, dict) else None
+    if not isinstance(telco, dict) or telco.get("service_instance_no") is None:
+        raise CarrierParseError("povo's profile names no line (telco_info.service_instance_no)")
+    return PovoLine(
+        sin=check_token(telco["service_instance_no"], "line id", max_length=_MAX_ID_LENGTH)
+    )
 
 
-def _identifier(value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        return None
-    text = str(value).strip()
-    return text or None
+def _identifier(value: Any, what: str) -> str:
+    if value is None:
+        raise CarrierParseError(f"povo's answer carries no {what}")
+    return check_token(value, what, max_length=1024)
 
 
-def _bucket_container(payload: Any) -> dict[str, Any]:
-    for node in _objects(payload):
-        if any(name in node for name in BUCKET_NAMES):
-            return node
-    raise CarrierParseError("povo's usage answer holds no data buckets")
+# -- usage --------------------------------------------------------------------------------------
 
 
 def _bucket_nodes(payload: Any) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(name, bucket) pairs; a bucket that is missing or null is skipped, not zero."""
-    container = _bucket_container(payload)
+    """(name, bucket) pairs of the usage answer's "data"; a null bucket is skipped, not zero."""
+    container = _unwrap(payload, *BUCKET_NAMES)
+    if not isinstance(container, dict) or not any(name in container for name in BUCKET_NAMES):
+        raise CarrierParseError("povo's usage answer holds no data buckets")
     for name in BUCKET_NAMES:
         node = container.get(name)
         if node is None:
@@ -395,29 +665,40 @@ def _bucket_nodes(payload: Any) -> Iterator[tuple[str, dict[str, Any]]]:
         yield name, node
 
 
-def _kilobytes(node: dict[str, Any], name: str) -> int | None:
-    """Read an amount of a bucket, in bytes.
-
-    povo sends binary kilobytes (unit "kilobytes", 1 KB = 1024 bytes), fractional:
-    carriers.md, from povo-android (125829120 KB is a 120 GB plan).
-    """
+def _unit(node: Mapping[str, Any]) -> str:
     unit = node.get("unit", ASSUMED_DEFAULT_UNIT)
     if not isinstance(unit, str):
         raise CarrierParseError("povo sent a bucket unit that is not text")
-    return to_bytes(node.get(name), unit)
+    return unit
+
+
+def _amount(node: Mapping[str, Any], name: str) -> int | None:
+    """One amount of a bucket in bytes (povo sends binary kilobytes, fractional)."""
+    return to_bytes(node.get(name), _unit(node))
+
+
+def _bucket_total(node: Mapping[str, Any]) -> int | None:
+    """The bucket's size: plan_kb when above 0, else used + left (plan_kb is 0 or absent)."""
+    unit = _unit(node)
+    plan = to_number(node.get("plan_kb"))
+    if plan:
+        return to_bytes(plan, unit)
+    used, left = to_number(node.get("used")), to_number(node.get("left"))
+    if used is None or left is None:
+        return None
+    return to_bytes(used + left, unit)
 
 
 def parse_usage(payload: Any) -> tuple[DataBucket, ...]:
-    """Read the buckets of GET …/account/usage/plan/get.
+    """Read the buckets of GET account/usage/plan/get.
 
-    Toppings land in ``boost``, not ``basic``: every bucket counts, or a topped-up line
-    would read as empty.
+    Every bucket counts: a 120 GB topping lands in ``boost`` with ``basic`` at 0.
     """
     return tuple(
         DataBucket(
-            kind=ASSUMED_BUCKET_KINDS[name],
-            remaining=_kilobytes(node, "left"),
-            total=_kilobytes(node, "plan_kb"),
+            kind=BUCKET_KINDS[name],
+            remaining=_amount(node, "left"),
+            total=_bucket_total(node),
         )
         for name, node in _bucket_nodes(payload)
     )
@@ -425,8 +706,15 @@ def parse_usage(payload: Any) -> tuple[DataBucket, ...]:
 
 def parse_used(payload: Any) -> int | None:
     """Bytes used over every bucket of the usage answer; None when no bucket says."""
-    return _sum_known(_kilobytes(node, "used") for _, node in _bucket_nodes(payload))
+    return _sum_known(_amount(node, "used") for _, node in _bucket_nodes(payload))
 
+
+def _sum_known(values: Iterable[int | None]) -> int | None:
+    known = [value for value in values if value is not None]
+    return sum(known) if known else None
+
+
+# -- plan details -------------------------------------------------------------------------------
 
 _HALF_DAY: Final = 12
 
@@ -437,10 +725,11 @@ _EXPIRY = re.compile(
 
 
 def parse_expiry(text: str) -> datetime | None:
-    """Read povo's expiry text, e.g. "2099年 12月 31日 午後11:59" + newline + "残り 999 日間".
+    """Read povo's expiry text, e.g. "2026年 9月 5日 午後4:42" + newline + "残り 7 日間".
 
-    午前 is a.m. and 午後 p.m. (午前12:xx is 00:xx, 午後12:xx is 12:xx); digits may be
-    full-width. Without a time the whole day counts. None when the text cannot be read.
+    The time is to the minute (16:42:00 here, as esp32 reads it); 午前12:xx is 00:xx and
+    午後12:xx is 12:xx; digits may be full-width. Without a time the whole day counts.
+    None when the text cannot be read.
     """
     match = _EXPIRY.search(normalize_text(text))
     if match is None:
@@ -453,54 +742,140 @@ def parse_expiry(text: str) -> datetime | None:
         return end_of_day(day)
     hour = int(match["hour"])
     if match["half"] is not None:
-        if hour > _HALF_DAY:
+        if not 1 <= hour <= _HALF_DAY:
             return None
         hour = hour % _HALF_DAY + (_HALF_DAY if match["half"] == "午後" else 0)
     try:
-        return datetime(day.year, day.month, day.day, hour, int(match["minute"]), 59, tzinfo=TOKYO)
+        return datetime(day.year, day.month, day.day, hour, int(match["minute"]), tzinfo=TOKYO)
     except ValueError:
         return None
 
 
-_REMAINING = re.compile(r"^\s*(?P<amount>[\d.,]+)\s*(?P<unit>[KMGT]B)", re.IGNORECASE)
+_AMOUNT = r"(?P<{0}>[\d.,]+)\s*(?P<{0}_unit>[KMGT]B)"
+_REMAINING = re.compile(
+    rf"^\s*{_AMOUNT.format('left')}(?:\s*/\s*{_AMOUNT.format('total')})?", re.IGNORECASE
+)
 
 
-def _tile_left(text: Any) -> int | None:
-    """Bytes left in a tile's "60.00GB / 120.00GB" text; None when unreadable."""
-    if not isinstance(text, str):
-        return None
-    match = _REMAINING.match(normalize_text(text))
-    if match is None:
+def _text_bytes(amount: str | None, unit: str | None) -> int | None:
+    if amount is None or unit is None:
         return None
     try:
-        return to_bytes(match["amount"], match["unit"])
+        return to_bytes(amount, unit)
     except CarrierParseError:
         return None
 
 
-def _tile_value(tile: dict[str, Any], name: str) -> Any:
-    data = tile.get("data")
-    holder = data if isinstance(data, dict) else tile
+def _remaining_text(text: str | None) -> tuple[int | None, int | None]:
+    """(left, total) bytes of "60.00GB / 120.00GB"; None for what cannot be read."""
+    if text is None:
+        return None, None
+    match = _REMAINING.match(normalize_text(text))
+    if match is None:
+        return None, None
+    return (
+        _text_bytes(match["left"], match["left_unit"]),
+        _text_bytes(match["total"], match["total_unit"]),
+    )
+
+
+def _objects(payload: Any) -> Iterator[dict[str, Any]]:
+    """Every JSON object in the payload, breadth-first, down to a fixed depth."""
+    level: list[Any] = [payload]
+    for _ in range(_SEARCH_DEPTH + 1):
+        deeper: list[Any] = []
+        for node in level:
+            if isinstance(node, dict):
+                yield node
+                deeper.extend(node.values())
+            elif isinstance(node, list):
+                deeper.extend(node)
+        level = deeper
+
+
+def _text(holder: Mapping[str, Any], name: str, key: str) -> str | None:
     entry = holder.get(name)
-    return entry.get("value") if isinstance(entry, dict) else None
+    value = entry.get(key) if isinstance(entry, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _tile(node: Mapping[str, Any]) -> PlanTile:
+    data = node.get("data")
+    # Some tiles carry their fields inline instead of under "data" (povo-android QuiltParser).
+    holder = data if isinstance(data, dict) else node
+    remaining_text = _text(holder, "remaining", "value")
+    unlimited = remaining_text is not None and normalize_text(remaining_text).strip() == (
+        UNLIMITED_TEXT
+    )
+    left, total = (None, None) if unlimited else _remaining_text(remaining_text)
+    expiry_text = _text(holder, "expiry", "value")
+    return PlanTile(
+        name=_text(holder, "name", "title"),
+        status=_text(holder, "name", "value"),
+        remaining=left,
+        total=total,
+        unlimited=unlimited,
+        expires=parse_expiry(expiry_text) if expiry_text is not None else None,
+    )
+
+
+def parse_plan_tiles(payload: Any) -> tuple[PlanTile, ...]:
+    """The povo-tile-plan-detail tiles of the plan-details page, in page order.
+
+    The page is display text, so a reshaped page gives fewer tiles, never an error.
+    """
+    return tuple(_tile(node) for node in _objects(payload) if node.get("type") == PLAN_DETAIL_TILE)
+
+
+def soonest_data_expiry(tiles: Iterable[PlanTile]) -> datetime | None:
+    """The soonest expiry of a data tile that still holds data, else of any data tile."""
+    dated = [tile for tile in tiles if not tile.unlimited and tile.expires is not None]
+    holding = [tile.expires for tile in dated if tile.remaining != 0 and tile.expires]
+    if holding:
+        return min(holding)
+    drained = [tile.expires for tile in dated if tile.expires is not None]
+    return min(drained) if drained else None
+
+
+def unlimited_until(tiles: Iterable[PlanTile]) -> datetime | None:
+    """When the soonest running unlimited topping (使い放題, 適用中) ends; None if none runs."""
+    ends = [
+        tile.expires
+        for tile in tiles
+        if tile.unlimited and tile.status == RUNNING_STATUS and tile.expires is not None
+    ]
+    return min(ends) if ends else None
 
 
 def parse_plan_details(payload: Any) -> datetime | None:
-    """Return the soonest expiry of data that is left, from the povo-tile-plan-detail tiles.
+    """The soonest expiry of the data that is left, from the plan-details page."""
+    return soonest_data_expiry(parse_plan_tiles(payload))
 
-    The expiry is only a display string, so a page povo reshaped gives None (unknown)
-    instead of failing the update.
+
+# -- the SIM ------------------------------------------------------------------------------------
+
+
+def build_sim(
+    line: PovoLine,
+    buckets: tuple[DataBucket, ...],
+    used: int | None,
+    tiles: tuple[PlanTile, ...],
+) -> SimUsage:
+    """The line's usage: the buckets, dated by the plan page, and any unlimited topping.
+
+    The allowance is the buckets' sizes; when none says, the data tiles' sizes.
     """
-    holding: list[datetime] = []
-    drained: list[datetime] = []
-    for node in _objects(payload):
-        if node.get("type") != PLAN_DETAIL_TILE:
-            continue
-        text = _tile_value(node, "expiry")
-        expires = parse_expiry(text) if isinstance(text, str) else None
-        if expires is None:
-            continue
-        (drained if _tile_left(_tile_value(node, "remaining")) == 0 else holding).append(expires)
-    if holding:
-        return min(holding)
-    return min(drained) if drained else None
+    expires = soonest_data_expiry(tiles)
+    if expires is not None:
+        buckets = tuple(replace(bucket, expires=expires) for bucket in buckets)
+    allowance = _sum_known(bucket.total for bucket in buckets)
+    if allowance is None:
+        allowance = _sum_known(tile.total for tile in tiles if not tile.unlimited)
+    return SimUsage(
+        # The line's own number, hashed: the id existing entities were created with.
+        sim_id=anonymous_id(Carrier.POVO, line.sin),
+        buckets=buckets,
+        allowance=allowance,
+        used=used,
+        unlimited_until=unlimited_until(tiles),
+    )
