@@ -235,7 +235,9 @@ class IijmioHarness(CarrierHarness):
 
     def __init__(self) -> None:
         super().__init__()
-        self.replay = IijmioReplay()
+        # The app API answers 404, so every update falls back to the member site, whose
+        # figures request the faults hit.
+        self.replay = IijmioReplay(app_api=False)
 
     def replay_app(self) -> web.Application:
         return self.replay.app()
@@ -248,7 +250,10 @@ class IijmioHarness(CarrierHarness):
 
     @contextmanager
     def pointed_at(self, base_url: str) -> Iterator[None]:
-        with patch("custom_components.japan_sim_data.carriers.iijmio.BASE_URL", base_url):
+        with (
+            patch("custom_components.japan_sim_data.carriers.iijmio.BASE_URL", base_url),
+            patch("custom_components.japan_sim_data.carriers.iijmio.APP_BASE_URL", base_url),
+        ):
             yield
 
     def expire_session(self) -> None:

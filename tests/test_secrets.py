@@ -202,12 +202,18 @@ class SentinelIijmio(IijmioReplay):
 async def _run_iijmio(
     serve: ServeApp, session: aiohttp.ClientSession, attempts: Attempts
 ) -> list[CarrierAdapter]:
-    replay = SentinelIijmio()
+    # The app API is off (404): the member site is read, as its fallback route.
+    replay = SentinelIijmio(app_api=False)
     base_url = await serve(replay.app())
 
     def build(password: str = S_PASSWORD) -> IijmioAdapter:
         return IijmioAdapter(
-            session, mio_id=S_MIO_ID, password=password, base_url=base_url, clock=lambda: NOW
+            session,
+            mio_id=S_MIO_ID,
+            password=password,
+            base_url=base_url,
+            app_base_url=base_url,
+            clock=lambda: NOW,
         )
 
     adapter = build()
@@ -267,7 +273,11 @@ async def test_iijmio_secrets_stay_secret(
 
     # Nothing listens on the discard port of the loopback interface.
     refused = IijmioAdapter(
-        http_session, mio_id=S_MIO_ID, password=S_PASSWORD, base_url="http://127.0.0.1:9"
+        http_session,
+        mio_id=S_MIO_ID,
+        password=S_PASSWORD,
+        base_url="http://127.0.0.1:9",
+        app_base_url="http://127.0.0.1:9",
     )
     await attempts.expect(refused.async_fetch(), CarrierConnectionError)
     adapters.append(refused)
