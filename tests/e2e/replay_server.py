@@ -1,6 +1,7 @@
 """The IIJmio replay (tests/carriers/iijmio_replay.py) as a process, for a real Home Assistant.
 
-``python -m tests.e2e.replay_server --port N`` serves IIJmio's member-site routes on 127.0.0.1,
+``python -m tests.e2e.replay_server --port N`` serves IIJmio's member-site routes on 127.0.0.1
+(the app API's paths answer 404, so the adapter falls back to the member site),
 with the fixture's coupon months moved to this month and the next (so the data is current),
 plus control routes the tests use:
 
@@ -59,7 +60,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    replay = IijmioReplay(top_payload=current_member_top(datetime.now(ZoneInfo("Asia/Tokyo"))))
+    # The app API stays off (404): the adapter falls back to the member site these tests drive.
+    replay = IijmioReplay(
+        top_payload=current_member_top(datetime.now(ZoneInfo("Asia/Tokyo"))), app_api=False
+    )
     web.run_app(build_app(replay), host="127.0.0.1", port=args.port, print=None)
 
 

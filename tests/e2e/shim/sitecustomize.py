@@ -4,9 +4,9 @@ They put this directory on PYTHONPATH; Python imports ``sitecustomize`` at start
 shipped with the integration, never configured by a user.
 
 - With JSD_E2E_IIJMIO_URL set, the IIJmio adapter talks to a local replay: this waits for Home
-  Assistant to import the adapter module and then sets its module-level ``BASE_URL``, which
-  the adapter reads when it is built. Nothing is added to the integration or its config flow,
-  so no user can point it elsewhere by mistake.
+  Assistant to import the adapter module and then sets its module-level ``BASE_URL`` and
+  ``APP_BASE_URL``, which the adapter reads when it is built. Nothing is added to the
+  integration or its config flow, so no user can point it elsewhere by mistake.
 - ``stubs/`` goes at the end of sys.path: stand-ins for two voice packages that cannot be built
   here, so that Home Assistant can import its base components (see stubs/pymicro_vad.py).
 """
@@ -45,7 +45,9 @@ class _PatchIijmioBaseUrl(importlib.abc.MetaPathFinder):
         def exec_and_patch(module: ModuleType) -> None:
             exec_module(module)
             module.BASE_URL = URL  # type: ignore[attr-defined]
-            print(f"e2e shim: IIJmio BASE_URL -> {URL}", file=sys.stderr)  # noqa: T201
+            # The app API too, so nothing leaves the machine; the replay answers it with 404.
+            module.APP_BASE_URL = URL  # type: ignore[attr-defined]
+            print(f"e2e shim: IIJmio BASE_URL and APP_BASE_URL -> {URL}", file=sys.stderr)  # noqa: T201
 
         loader.exec_module = exec_and_patch  # type: ignore[method-assign]
         return spec
