@@ -35,6 +35,18 @@ __all__ = ["APP_BASE_URL", "BASE_URL", "IijmioAdapter", "parse_member_top"]
 
 _LOGGER = logging.getLogger(__name__)
 
+# ==========================================================================================
+# ASSUMPTIONS about choosing a route (each route's own facts are in its module).
+# - IIJWidget @ 8a3b6e6 (docs/iij_endpoints.md) falls back from the app API to the member site
+#   on 505 (app too old), network errors and answers it cannot decode, and logs in again on
+#   401/403; so does this adapter, and also on a session the app API ends twice in one update.
+# - A password rejection on either route ends the update (CarrierAuthError): the other route is
+#   not tried with the same password, and no route logs in more than once per update.
+# - A 429 ends the update too: the carrier asked us to slow down, not to go round it.
+# - 505 is remembered while the adapter lives: the app version is fixed in this library.
+# - The token lives in memory only; after a restart the app API is logged in to again.
+# ==========================================================================================
+
 BASE_URL: Final = "https://www.iijmio.jp"
 """The member site (the fallback route)."""
 APP_BASE_URL: Final = "https://gapi.iijmio.jp"
@@ -143,7 +155,10 @@ class IijmioAdapter(CarrierAdapter):
             except CarrierAppVersionError as err:
                 # The version is fixed in this library: no use asking again until it changes.
                 self._app_too_old = err
-                self._fall_back(route, err)
+                _LOGGER.warning(
+                    "IIJmio's app API refuses this integration's app version; reading the "
+                    "member site instead until the integration is updated"
+                )
             except CarrierError as err:
                 if route is not self._member:
                     self._fall_back(route, err)
