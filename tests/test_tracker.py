@@ -105,10 +105,12 @@ def _sim(entry: MockConfigEntry) -> TrackedSimUsage:
 
 
 def _entity_state(hass: HomeAssistant, key: str) -> str:
-    entity_id = er.async_get(hass).async_get_entity_id(
-        "sensor", DOMAIN, f"{TRACKER_ID}_{TRACKER_ID}_{key}"
+    # Found by what it shows, whatever stem its unique id has.
+    (entity_id,) = (
+        entity.entity_id
+        for entity in er.async_get(hass).entities.values()
+        if entity.platform == DOMAIN and entity.domain == "sensor" and entity.translation_key == key
     )
-    assert entity_id is not None
     state = hass.states.get(entity_id)
     assert state is not None
     return state.state
@@ -287,12 +289,13 @@ async def test_state_is_restored_from_storage(
     assert _sim(entry).remaining_of(BucketKind.MONTHLY) == 1436 * MIB
 
 
-async def test_unreadable_storage_starts_afresh(
+async def test_a_state_with_missing_fields_keeps_the_rest(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     hass_storage: dict[str, Any],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    # Only the period is left: the figures of that period are unknown, not a full allowance.
     entry = _entry(options={CONF_USAGE_SENSORS: [DOWNLOAD]})
     hass_storage[storage_key(entry.entry_id)] = {
         "version": 1,
@@ -301,7 +304,9 @@ async def test_unreadable_storage_starts_afresh(
     }
     await _setup(hass, freezer, entry)
     assert "unreadable" in caplog.text
-    assert _sim(entry).remaining == 3 * GIB
+    assert "plan_left" in caplog.text
+    assert _sim(entry).remaining is None
+    assert _entity_state(hass, "remaining_data") == "unknown"
 
 
 async def test_a_changed_allowance_shifts_what_is_left(
@@ -475,7 +480,13 @@ async def test_imap_notice_overrides_the_estimate(
 async def test_sms_notices_throttling_and_used_data(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
-    entry = _entry(options={CONF_NOTICE_EVENTS: ["sms.incoming_sms"]})
+    entry = _entry(
+        options={
+            CONF_NOTICE_EVENTS: ["sms.incoming_sms"],
+            # Written as users write numbers: compared without spaces and hyphens.
+            CONF_NOTICE_SENDERS: ["+81 9000-0151", "151"],
+        }
+    )
     await _setup(hass, freezer, entry)
     assert _sim(entry).remaining is None
 
@@ -513,7 +524,7 @@ async def test_sms_notices_throttling_and_used_data(
     )
     hass.bus.async_fire(
         "sms.incoming_sms",
-        {"phone": "0120", "date": "2025-11-25 14:00:00", "text": "お荷物をお届けにあがりました"},
+        {"phone": "151", "date": "2025-11-25 14:00:00", "text": "お荷物をお届けにあがりました"},
     )
     hass.bus.async_fire("sms.incoming_sms", {"phone": "151", "date": "x"})
     await hass.async_block_till_done()
@@ -528,7 +539,7 @@ async def test_custom_event_with_a_user_pattern(
             CONF_NOTICE_EVENTS: ["esphome.sim800l_sms"],
             CONF_NOTICE_TEXT_FIELD: "message",
             CONF_NOTICE_PATTERNS: [r"BAL:(?P<amount>[\d.]+)(?P<unit>MB)", "(broken"],
-            CONF_NOTICE_SENDERS: ["+81 80"],
+            CONF_NOTICE_SENDERS: ["080-0000-0000"],
         }
     )
     await _setup(hass, freezer, entry)
@@ -538,10 +549,14 @@ async def test_custom_event_with_a_user_pattern(
     )
     await hass.async_block_till_done()
     assert _sim(entry).remaining == 700 * MIB
-    # An event that names no sender cannot be filtered by it, so it is read.
+    # With a sender filter set, an event that names no sender cannot pass it, and a number
+    # that merely starts like the wanted one is another number.
     hass.bus.async_fire("esphome.sim800l_sms", {"message": "BAL:600MB"})
+    hass.bus.async_fire(
+        "esphome.sim800l_sms", {"sender": "+81 80-0000-0000-9", "message": "BAL:1MB"}
+    )
     await hass.async_block_till_done()
-    assert _sim(entry).remaining == 600 * MIB
+    assert _sim(entry).remaining == 700 * MIB
 
 
 async def test_companion_app_notification_attribute(
@@ -560,7 +575,7 @@ async def test_companion_app_notification_attribute(
         options={
             CONF_NOTICE_ENTITIES: [PHONE_NOTICE],
             CONF_NOTICE_ATTRIBUTE: "android.text",
-            CONF_NOTICE_SENDERS: ["Rakuten"],
+            CONF_NOTICE_SENDERS: ["Rakuten Mobile"],
         }
     )
     await _setup(hass, freezer, entry)
@@ -584,7 +599,8 @@ async def test_companion_app_notification_attribute(
 
 async def test_entity_state_source(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
     hass.states.async_set("sensor.modem_sms", "unavailable")
-    entry = _entry(options={CONF_NOTICE_ENTITIES: ["sensor.modem_sms"]})
+    # The modem's entity names no sender: only an emptied filter lets its messages through.
+    entry = _entry(options={CONF_NOTICE_ENTITIES: ["sensor.modem_sms"], CONF_NOTICE_SENDERS: []})
     await _setup(hass, freezer, entry)
     hass.states.async_set("sensor.modem_sms", "残り800MBです")
     await hass.async_block_till_done()

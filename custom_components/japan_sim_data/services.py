@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import date
+from typing import Any, Final
 
 import probatio as vol
 from homeassistant.config_entries import ConfigEntryState
@@ -13,7 +15,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 
 from .carriers.dates import TOKYO, end_of_day
-from .carriers.units import MAX_PLAUSIBLE_BYTES
+from .carriers.plan import EARLIEST_DAY, LATEST_DAY, within_calendar
 from .const import DOMAIN
 from .coordinator import JapanSimDataConfigEntry
 from .tracker import TrackerCoordinator, gb_to_bytes
@@ -22,7 +24,71 @@ ATTR_CONFIG_ENTRY_ID = "config_entry_id"
 
 SERVICE_REFRESH = "refresh"
 
-_ENTRY_SCHEMA = vol.Schema({vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string})
+# The largest amount an action takes, in GB as carriers count them: about 10 TB, as the forms.
+MAX_AMOUNT_GB: Final = 10_000
+# Entry ids are 26 characters; a longer value is not one, and is never echoed whole.
+MAX_ENTRY_ID_CHARS: Final = 64
+_EXCERPT_CHARS: Final = 32
+
+
+def _excerpt(value: Any) -> str:
+    """What the user sent, short enough to show back in an error."""
+    return str(value)[:_EXCERPT_CHARS]
+
+
+def _translated(
+    translation_key: str,
+    validator: Callable[[Any], Any],
+    placeholder: str,
+    **placeholders: str,
+) -> Callable[[Any], Any]:
+    """Run a schema validator; its refusal becomes a translated ServiceValidationError.
+
+    Home Assistant shows a schema's own errors untranslated, so each field's bounds are
+    checked here, in the schema, and explained in the user's language.
+    """
+
+    def validate(value: Any) -> Any:
+        try:
+            return validator(value)
+        except vol.Invalid as err:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key=translation_key,
+                translation_placeholders={placeholder: _excerpt(value), **placeholders},
+            ) from err
+
+    return validate
+
+
+def _finite(value: float) -> float:
+    """Refuse NaN and the infinities, which compare with no bound."""
+    if not math.isfinite(value):
+        raise vol.Invalid("Not a finite number")
+    return value
+
+
+def _in_calendar(day: date) -> date:
+    """Refuse days outside the range plans are kept in (date arithmetic overflows near 9999)."""
+    if not within_calendar(day):
+        raise vol.Invalid("Outside the supported calendar")
+    return day
+
+
+_AMOUNT_LIMITS: Final = {"max": str(MAX_AMOUNT_GB)}
+_DAY_LIMITS: Final = {"first": EARLIEST_DAY.isoformat(), "last": LATEST_DAY.isoformat()}
+_AMOUNT = _translated(
+    "invalid_amount",
+    vol.All(vol.Coerce(float), _finite, vol.Range(min=0, max=MAX_AMOUNT_GB)),
+    "amount",
+    **_AMOUNT_LIMITS,
+)
+_DAY = _translated("invalid_date", vol.All(cv.date, _in_calendar), "value", **_DAY_LIMITS)
+_ENTRY_ID = _translated(
+    "entry_not_found", vol.All(cv.string, vol.Length(min=1, max=MAX_ENTRY_ID_CHARS)), "entry_id"
+)
+
+_ENTRY_SCHEMA = vol.Schema({vol.Required(ATTR_CONFIG_ENTRY_ID): _ENTRY_ID})
 
 # Plan tracker actions.
 SERVICE_SET_REMAINING = "set_remaining"
@@ -32,11 +98,11 @@ ATTR_AMOUNT = "amount"
 ATTR_EXPIRES = "expires"
 ATTR_START = "start"
 
-_SET_REMAINING_SCHEMA = _ENTRY_SCHEMA.extend({vol.Required(ATTR_AMOUNT): vol.Coerce(float)})
+_SET_REMAINING_SCHEMA = _ENTRY_SCHEMA.extend({vol.Required(ATTR_AMOUNT): _AMOUNT})
 _ADD_DATA_SCHEMA = _ENTRY_SCHEMA.extend(
-    {vol.Required(ATTR_AMOUNT): vol.Coerce(float), vol.Optional(ATTR_EXPIRES): cv.date}
+    {vol.Required(ATTR_AMOUNT): _AMOUNT, vol.Optional(ATTR_EXPIRES): _DAY}
 )
-_START_PERIOD_SCHEMA = _ENTRY_SCHEMA.extend({vol.Optional(ATTR_START): cv.date})
+_START_PERIOD_SCHEMA = _ENTRY_SCHEMA.extend({vol.Optional(ATTR_START): _DAY})
 
 
 def loaded_entry(hass: HomeAssistant, call: ServiceCall) -> JapanSimDataConfigEntry:
@@ -78,14 +144,14 @@ def _tracker(call: ServiceCall) -> TrackerCoordinator:
 
 
 def _amount(call: ServiceCall, *, allow_zero: bool) -> int:
-    """Read the action's amount (GB as carriers count them) as bytes, refusing nonsense."""
+    """Read the action's amount (GB as carriers count them, bounded by the schema) as bytes."""
     amount: float = call.data[ATTR_AMOUNT]
-    in_bytes = gb_to_bytes(amount) if math.isfinite(amount) else -1
-    if in_bytes < 0 or (in_bytes == 0 and not allow_zero) or in_bytes > MAX_PLAUSIBLE_BYTES:
+    in_bytes = gb_to_bytes(amount)
+    if in_bytes == 0 and not allow_zero:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="invalid_amount",
-            translation_placeholders={"amount": str(amount)},
+            translation_placeholders={"amount": _excerpt(amount), **_AMOUNT_LIMITS},
         )
     return in_bytes
 
@@ -114,7 +180,15 @@ async def _async_start_period(call: ServiceCall) -> None:
     """Start a tracked SIM's new period (a new SIM or a renewal), today unless told."""
     tracker = _tracker(call)
     start: date = call.data.get(ATTR_START) or dt_util.now().astimezone(TOKYO).date()
-    tracker.async_start_period(start)
+    try:
+        tracker.async_start_period(start)
+    except ValueError as err:
+        # A fixed-validity plan's length from this start would pass the calendar's end.
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="period_out_of_range",
+            translation_placeholders={"start": start.isoformat(), **_DAY_LIMITS},
+        ) from err
 
 
 @callback

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from email.utils import parseaddr
 from typing import Any, Final
 
+import regex
 from homeassistant.const import (
     ATTR_UNIT_OF_MEASUREMENT,
     STATE_UNAVAILABLE,
@@ -27,6 +29,7 @@ from homeassistant.const import (
     UnitOfInformation,
 )
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, State, callback
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
@@ -36,10 +39,22 @@ from .carriers.dates import TOKYO, end_of_day
 from .carriers.models import AccountUsage, BucketKind, Carrier, DataBucket, SimUsage
 from .carriers.notices import (
     InvalidNoticePattern,
+    NoticePatternTimeout,
+    NoticeReading,
     compile_user_pattern,
     parse_notice,
 )
-from .carriers.plan import MonthlyPlan, Plan, UsageCounter, ValidityPlan, current_period
+from .carriers.plan import (
+    LATEST_DAY,
+    MonthlyPlan,
+    Plan,
+    UsageCounter,
+    ValidityPlan,
+    current_period,
+    stored_count,
+    stored_moment,
+    within_calendar,
+)
 from .carriers.units import GIB, MAX_PLAUSIBLE_BYTES
 from .const import (
     CONF_ALLOWANCE,
@@ -64,6 +79,7 @@ from .const import (
     PlanShape,
 )
 from .coordinator import JapanSimDataConfigEntry, SimDataCoordinator
+from .tracker_flow import MAX_PATTERNS, official_senders
 
 STORAGE_VERSION: Final = 1
 SAVE_DELAY_SECONDS: Final = 5
@@ -82,6 +98,10 @@ PRESET_TEXT_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
 EXPIRED_PERIOD: Final = "expired"
 # Options that may hold phone numbers or e-mail addresses, never shown in diagnostics.
 TRACKER_SECRET_KEYS: Final = frozenset({CONF_NOTICE_SENDERS})
+# The repair issue raised when one of the user's notice patterns ran out of time.
+SLOW_PATTERN_ISSUE: Final = "notice_pattern_slow"
+# Top-ups one SIM may hold in storage: more is not a real plan.
+MAX_TOP_UPS: Final = 100
 
 
 def storage_key(entry_id: str) -> str:
@@ -89,9 +109,20 @@ def storage_key(entry_id: str) -> str:
     return f"{DOMAIN}.tracker.{entry_id}"
 
 
+def slow_pattern_issue_id(entry_id: str) -> str:
+    """Name the repair issue of a tracked SIM whose notice pattern ran out of time."""
+    return f"{SLOW_PATTERN_ISSUE}_{entry_id}"
+
+
 async def async_remove_tracker_state(hass: HomeAssistant, entry_id: str) -> None:
-    """Delete what a tracker learnt, with its entry."""
+    """Delete what a tracker learnt, and its repair issue, with its entry."""
+    ir.async_delete_issue(hass, DOMAIN, slow_pattern_issue_id(entry_id))
     await Store[dict[str, Any]](hass, STORAGE_VERSION, storage_key(entry_id)).async_remove()
+
+
+def digest(text: str) -> str:
+    """A short fingerprint of a text, to recognise it again without keeping it."""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def gb_to_bytes(amount: float) -> int:
@@ -131,27 +162,78 @@ def state_to_bytes(state: State | None) -> int | None:
     return round(converted) if converted <= MAX_PLAUSIBLE_BYTES else None
 
 
-def compile_patterns(patterns: list[str]) -> list[re.Pattern[str]]:
-    """Compile the user's notice patterns, skipping any that no longer compile."""
-    compiled = []
-    for pattern in patterns:
-        try:
-            compiled.append(compile_user_pattern(pattern))
-        except InvalidNoticePattern:
-            LOGGER.warning("A stored notice pattern cannot be used and is skipped")
-    return compiled
+# A domain name, as a sender filter entry: labels of letters, digits and hyphens, and a
+# top-level label of letters (so "090.1234.5678" is a number, not a domain).
+_DOMAIN: Final = regex.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+# What a phone number or a name may be written with, and is not compared.
+_NAME_NOISE: Final = regex.compile(r"[\s\-()]+")
 
 
-def _sender_matches(source: Mapping[str, Any], senders: list[str]) -> bool:
-    """Tell whether a message passes the sender filter; a source with no sender passes."""
-    if not senders:
-        return True
+def _fold_name(text: str) -> str:
+    """A sender name or number in one form: no spaces or hyphens, Japan's +81 as a 0."""
+    folded = _NAME_NOISE.sub("", unicodedata.normalize("NFKC", text)).casefold()
+    return "0" + folded[3:] if folded.startswith("+81") else folded
+
+
+@dataclass(frozen=True, slots=True)
+class SenderFilter:
+    """Which senders' messages are read; an empty filter reads every message.
+
+    An entry with an @ is an e-mail address, matched whole. An entry that is a domain name
+    matches addresses at that domain or any of its subdomains (``docomo-bill.ne.jp`` accepts
+    ``DoCoMo@docomo-bill.ne.jp`` and ``x@mail.docomo-bill.ne.jp``, never
+    ``x@docomo-bill.ne.jp.attacker.example``). Any other entry (a phone number, a notification
+    title) matches a sender that is not an e-mail address and is exactly that, ignoring case,
+    spaces and hyphens. A display name never counts: ``docomo <evil@attacker.example>`` is
+    judged by its address alone.
+    """
+
+    addresses: frozenset[str] = frozenset()
+    domains: frozenset[str] = frozenset()
+    names: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, entries: Iterable[str]) -> SenderFilter:
+        """Sort the user's entries into addresses, domains and names."""
+        addresses, domains, names = set(), set(), set()
+        for entry in entries:
+            folded = entry.strip().casefold()
+            if "@" in folded:
+                addresses.add(folded)
+            elif _DOMAIN.fullmatch(folded):
+                domains.add(folded)
+            elif folded:
+                names.add(_fold_name(folded))
+        return cls(frozenset(addresses), frozenset(domains), frozenset(names))
+
+    def __bool__(self) -> bool:
+        """An empty filter filters nothing."""
+        return bool(self.addresses or self.domains or self.names)
+
+    def accepts(self, sender: str | None) -> bool:
+        """Tell whether a message from ``sender`` is read; a message with no sender is not."""
+        if not self:
+            return True
+        if not sender:
+            return False
+        if "@" not in sender:
+            return _fold_name(sender) in self.names
+        _, address = parseaddr(sender)
+        local, at, domain = address.casefold().rpartition("@")
+        if not (local and at and domain):
+            return False
+        return address.casefold() in self.addresses or any(
+            domain == wanted or domain.endswith(f".{wanted}") for wanted in self.domains
+        )
+
+
+def message_sender(source: Mapping[str, Any]) -> str | None:
+    """The sender an event or an entity's attributes name, if any."""
     for key in SENDER_FIELDS:
         sender = source.get(key)
         if isinstance(sender, str) and sender:
-            folded = sender.casefold()
-            return any(wanted.casefold() in folded for wanted in senders)
-    return True
+            return sender
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +271,10 @@ class TrackerState:
     throttled: bool | None = None
     last_notice: datetime | None = None
     seen: list[str] = field(default_factory=list)
+    plan_expires: datetime | None = None
+    """When the plan's own data expires, as a carrier notice stated; None: at the period's end."""
+    slow_patterns: list[str] = field(default_factory=list)
+    """Digests of the user's patterns that ran out of time: skipped until they change."""
 
     def as_dict(self) -> dict[str, Any]:
         """Return plain JSON types for the Store."""
@@ -210,32 +296,111 @@ class TrackerState:
             "throttled": self.throttled,
             "last_notice": self.last_notice.isoformat() if self.last_notice else None,
             "seen": list(self.seen),
+            "plan_expires": self.plan_expires.isoformat() if self.plan_expires else None,
+            "slow_patterns": list(self.slow_patterns),
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> TrackerState:
-        """Rebuild a saved state; ValueError, KeyError or TypeError when it is not one."""
-        return cls(
-            period=data["period"],
-            counter=UsageCounter.from_dict(data["counter"]),
-            charged=int(data["charged"]),
-            plan_left=data["plan_left"],
-            used=data["used"],
-            allowance=data["allowance"],
-            top_ups=[
-                TopUp(
-                    amount=int(item["amount"]),
-                    left=int(item["left"]),
-                    expires=datetime.fromisoformat(item["expires"]) if item["expires"] else None,
-                )
-                for item in data["top_ups"]
-            ],
-            throttled=data["throttled"],
-            last_notice=(
-                datetime.fromisoformat(data["last_notice"]) if data["last_notice"] else None
-            ),
-            seen=[str(digest) for digest in data["seen"]],
+    def restore(cls, data: object) -> tuple[TrackerState, list[str]]:
+        """Rebuild a saved state field by field; also name the fields that were unreadable.
+
+        An unreadable field takes its value for "not known" and the others are kept, so one
+        bad value costs that value alone. Fields added after the first version may be missing.
+        """
+        if not isinstance(data, Mapping):
+            return cls(), ["(all)"]
+        reader = _StoredFields(data)
+        counter, dropped = UsageCounter.salvage(data.get("counter"))
+        reader.dropped += dropped
+        state = cls(
+            period=reader.read("period", _stored_period),
+            counter=counter,
+            charged=reader.read("charged", stored_count) or 0,
+            plan_left=reader.read("plan_left", stored_count),
+            used=reader.read("used", stored_count),
+            allowance=reader.read("allowance", stored_count),
+            top_ups=reader.read_list("top_ups", _stored_top_up)[:MAX_TOP_UPS],
+            throttled=reader.read("throttled", _stored_bool),
+            last_notice=reader.read("last_notice", stored_moment),
+            seen=reader.read_list("seen", _stored_digest)[-MAX_SEEN_NOTICES:],
+            plan_expires=reader.read("plan_expires", stored_moment, optional=True),
+            slow_patterns=reader.read_list("slow_patterns", _stored_digest, optional=True),
         )
+        if {"counter", "counter.used", "charged"} & set(reader.dropped):
+            # What was already charged cannot be told: charge nothing twice.
+            state.charged = state.counter.used
+        return state, reader.dropped
+
+
+class _StoredFields:
+    """Reads the fields of a stored mapping, noting each one that is missing or unreadable."""
+
+    def __init__(self, data: Mapping[Any, Any]) -> None:
+        self._data = data
+        self.dropped: list[str] = []
+
+    def read[T](
+        self, key: str, read: Callable[[object], T | None], *, optional: bool = False
+    ) -> T | None:
+        """The field's value; None when it is null, or missing or unreadable (noted)."""
+        if key not in self._data:
+            if not optional:
+                self.dropped.append(key)
+            return None
+        value = self._data[key]
+        if value is None:
+            return None
+        result = read(value)
+        if result is None:
+            self.dropped.append(key)
+        return result
+
+    def read_list[T](
+        self, key: str, read: Callable[[object], T | None], *, optional: bool = False
+    ) -> list[T]:
+        """The readable items of a list field; an unreadable item is dropped alone (noted)."""
+        items = self._data.get(key)
+        if not isinstance(items, list):
+            if key in self._data or not optional:
+                self.dropped.append(key)
+            return []
+        kept = [result for item in items if (result := read(item)) is not None]
+        if len(kept) < len(items):
+            self.dropped.append(key)
+        return kept
+
+
+def _stored_period(value: object) -> str | None:
+    if value == EXPIRED_PERIOD:
+        return EXPIRED_PERIOD
+    if not isinstance(value, str) or len(value) != len("2000-01-01"):
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return None
+    return value if within_calendar(day) else None
+
+
+def _stored_bool(value: object) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _stored_digest(value: object) -> str | None:
+    if isinstance(value, str) and 0 < len(value) <= 64 and value.isalnum() and value.isascii():  # noqa: PLR2004
+        return value
+    return None
+
+
+def _stored_top_up(value: object) -> TopUp | None:
+    if not isinstance(value, Mapping):
+        return None
+    amount, left = stored_count(value.get("amount")), stored_count(value.get("left"))
+    expires_text = value.get("expires")
+    expires = None if expires_text is None else stored_moment(expires_text)
+    if not amount or left is None or left > amount or (expires_text is not None and not expires):
+        return None
+    return TopUp(amount=amount, left=left, expires=expires)
 
 
 class TrackerCoordinator(SimDataCoordinator):
@@ -258,8 +423,18 @@ class TrackerCoordinator(SimDataCoordinator):
         )
         self._notice_entities: list[str] = list(options.get(CONF_NOTICE_ENTITIES, []))
         self._notice_attribute: str | None = options.get(CONF_NOTICE_ATTRIBUTE) or None
-        self._senders: list[str] = [s for s in options.get(CONF_NOTICE_SENDERS, []) if s]
-        self._patterns = compile_patterns(list(options.get(CONF_NOTICE_PATTERNS, [])))
+        # A filter never set is the carrier's own senders; one the user emptied stays empty.
+        senders = options.get(CONF_NOTICE_SENDERS)
+        if senders is None:
+            senders = official_senders(entry.data.get(CONF_TRACKED_CARRIER))
+        self._senders = SenderFilter.of(sender for sender in senders if isinstance(sender, str))
+        self._pattern_sources: list[str] = [
+            pattern
+            for pattern in options.get(CONF_NOTICE_PATTERNS, [])[:MAX_PATTERNS]
+            if isinstance(pattern, str)
+        ]
+        self._patterns: list[regex.Pattern[str]] = []
+        """The user's patterns in use: compiled in async_load, minus any that ran out of time."""
 
     # -- the plan -----------------------------------------------------------------------------
 
@@ -276,9 +451,34 @@ class TrackerCoordinator(SimDataCoordinator):
 
     def _period_key(self, today: date) -> str:
         plan = self.plan
-        if isinstance(plan, ValidityPlan) and today > plan.end:
-            return EXPIRED_PERIOD
+        if isinstance(plan, ValidityPlan):
+            end = plan.end
+            if (stated := self._state.plan_expires) is not None:
+                # A notice said the data lasts longer than the plan as entered: it does.
+                end = max(end, stated.astimezone(TOKYO).date())
+            if today > end:
+                return EXPIRED_PERIOD
         return current_period(plan, today)[0].isoformat()
+
+    def period_data(self, start: date) -> dict[str, Any]:
+        """The entry data of a new period from ``start``; ValueError when it leaves the calendar.
+
+        A validity plan keeps its length and moves to ``start``; a monthly plan resets on
+        ``start``'s day from now on.
+        """
+        data = dict(self.config_entry.data)
+        plan = self.plan
+        if not within_calendar(start):
+            raise ValueError("The start lies outside the supported calendar")
+        if isinstance(plan, ValidityPlan):
+            length = plan.end - plan.start
+            if length > LATEST_DAY - start:
+                raise ValueError("The period would end outside the supported calendar")
+            data[CONF_START_DATE] = start.isoformat()
+            data[CONF_END_DATE] = (start + length).isoformat()
+        else:
+            data[CONF_RESET_DAY] = start.day
+        return data
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -286,10 +486,18 @@ class TrackerCoordinator(SimDataCoordinator):
         """Restore what was learnt before the restart, then bring it up to date."""
         stored = await self._store.async_load()
         if stored is not None:
-            try:
-                self._state = TrackerState.from_dict(stored)
-            except KeyError, TypeError, ValueError:
-                LOGGER.warning("The saved figures of %s are unreadable; starting afresh", self.name)
+            self._state, dropped = TrackerState.restore(stored)
+            if dropped:
+                # Field names only: values may be anything, including what an attacker wrote.
+                LOGGER.warning(
+                    "Some saved figures of %s were unreadable and were dropped: %s",
+                    self.name,
+                    ", ".join(dropped),
+                )
+            if "allowance" in dropped:
+                # What the figures were computed with is unknown: shift nothing.
+                self._state.allowance = self.allowance
+        self._load_patterns()
         self._follow_allowance()
         self._roll_over()
         for entity_id in self._usage_sensors:
@@ -352,6 +560,7 @@ class TrackerCoordinator(SimDataCoordinator):
         state.charged = 0
         state.seen = []
         state.throttled = None
+        state.plan_expires = None
         if key == EXPIRED_PERIOD:
             # The plan ended: its data is gone, whatever was left.
             state.plan_left = 0
@@ -366,16 +575,21 @@ class TrackerCoordinator(SimDataCoordinator):
 
     def _drop_expired_top_ups(self) -> None:
         now = dt_util.now()
-        self._state.top_ups = [
-            top_up
-            for top_up in self._state.top_ups
-            if top_up.expires is None or top_up.expires >= now
+        state = self._state
+        state.top_ups = [
+            top_up for top_up in state.top_ups if top_up.expires is None or top_up.expires >= now
         ]
+        if state.plan_expires is not None and state.plan_expires < now:
+            # The plan's data expired as the carrier said it would: none of it is left.
+            state.plan_left = 0
+
+    def _plan_expires(self) -> datetime:
+        """When the plan's own data expires: as a notice stated, else at the period's end."""
+        return self._state.plan_expires or self._period_end()
 
     def _buckets_in_order(self) -> list[TopUp | None]:
         """The buckets data is taken from, first first; None stands for the plan's own data."""
-        period_end = self._period_end()
-        order: list[tuple[datetime | None, TopUp | None]] = [(period_end, None)]
+        order: list[tuple[datetime | None, TopUp | None]] = [(self._plan_expires(), None)]
         order += [(top_up.expires, top_up) for top_up in self._state.top_ups]
         far = datetime.max.replace(tzinfo=TOKYO)
         return [bucket for _, bucket in sorted(order, key=lambda pair: pair[0] or far)]
@@ -438,7 +652,7 @@ class TrackerCoordinator(SimDataCoordinator):
                 kind=BucketKind.MONTHLY,
                 remaining=state.plan_left,
                 total=self.allowance,
-                expires=self._period_end(),
+                expires=self._plan_expires(),
             ),
             *(
                 DataBucket(
@@ -476,6 +690,70 @@ class TrackerCoordinator(SimDataCoordinator):
         self._store.async_delay_save(self._state.as_dict, SAVE_DELAY_SECONDS)
         self.async_set_updated_data(self._snapshot())
 
+    # -- the user's notice patterns -----------------------------------------------------------
+
+    def _load_patterns(self) -> None:
+        """Compile the user's patterns, skipping those that ran out of time before.
+
+        A pattern is given up for as long as it stays the same: editing it (or removing it)
+        in the options tries it afresh, and the repair issue goes when none is given up.
+        """
+        state = self._state
+        current = {digest(source) for source in self._pattern_sources}
+        state.slow_patterns = [d for d in state.slow_patterns if d in current]
+        for source in self._pattern_sources:
+            if digest(source) in state.slow_patterns:
+                continue
+            try:
+                self._patterns.append(compile_user_pattern(source))
+            except InvalidNoticePattern as err:
+                if err.reason == "too_slow":
+                    self._give_up_pattern(source)
+                else:
+                    LOGGER.warning("A stored notice pattern of %s cannot be used", self.name)
+        if state.slow_patterns:
+            self._raise_slow_pattern_issue()
+        else:
+            ir.async_delete_issue(
+                self.hass, DOMAIN, slow_pattern_issue_id(self.config_entry.entry_id)
+            )
+
+    def _parse(self, text: str) -> NoticeReading | None:
+        """Read a notice; a user pattern that runs out of time is given up.
+
+        The notice is then read again without it, so one slow pattern costs its time limit
+        once, not on every notice.
+        """
+        while True:
+            try:
+                return parse_notice(text, self._patterns, now=dt_util.now())
+            except NoticePatternTimeout as err:
+                self._patterns.remove(err.pattern)
+                self._give_up_pattern(err.pattern.pattern)
+                self._raise_slow_pattern_issue()
+
+    def _give_up_pattern(self, source: str) -> None:
+        """Remember that a pattern runs out of time; say so once in the log."""
+        position = self._pattern_sources.index(source) + 1
+        self._state.slow_patterns.append(digest(source))
+        # The position, not the text: the user knows their patterns, the log needs no copy.
+        LOGGER.warning(
+            "Notice pattern %d of %s took too long and is skipped until it is changed",
+            position,
+            self.name,
+        )
+
+    def _raise_slow_pattern_issue(self) -> None:
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            slow_pattern_issue_id(self.config_entry.entry_id),
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=SLOW_PATTERN_ISSUE,
+            translation_placeholders={"entry_title": self.config_entry.title},
+        )
+
     # -- sources ------------------------------------------------------------------------------
 
     @callback
@@ -494,7 +772,7 @@ class TrackerCoordinator(SimDataCoordinator):
             return
         fields = PRESET_TEXT_FIELDS.get(str(event.event_type), (self._notice_text_field,))
         text = "\n".join(str(data[key]) for key in fields if isinstance(data.get(key), str))
-        if text and _sender_matches(data, self._senders):
+        if text and self._senders.accepts(message_sender(data)):
             self._read_notice(text)
 
     @callback
@@ -506,7 +784,7 @@ class TrackerCoordinator(SimDataCoordinator):
         text = self._entity_text(new_state)
         if text is None or text == self._entity_text(old_state):
             return
-        if _sender_matches(new_state.attributes, self._senders):
+        if self._senders.accepts(message_sender(new_state.attributes)):
             self._read_notice(text)
 
     def _entity_text(self, state: State) -> str | None:
@@ -521,18 +799,20 @@ class TrackerCoordinator(SimDataCoordinator):
     @callback
     def _read_notice(self, text: str) -> None:
         """Take what a carrier notice says; other messages change nothing."""
-        reading = parse_notice(text, self._patterns)
+        reading = self._parse(text)
         if reading is None:
             return
-        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        fingerprint = digest(text)
         state = self._state
-        if digest in state.seen:
+        if fingerprint in state.seen:
             return
-        state.seen = [*state.seen, digest][-MAX_SEEN_NOTICES:]
+        state.seen = [*state.seen, fingerprint][-MAX_SEEN_NOTICES:]
         self._roll_over()
         self._charge()
         if reading.remaining is not None:
             self._set_total(reading.remaining)
+            if reading.expires is not None and reading.expires >= dt_util.now():
+                state.plan_expires = reading.expires
         elif reading.used is not None and (allowance := self.allowance) is not None:
             state.plan_left = max(0, allowance - reading.used)
         if reading.used is not None:
@@ -565,17 +845,10 @@ class TrackerCoordinator(SimDataCoordinator):
     def async_start_period(self, start: date) -> None:
         """Start a new period from ``start``: a new SIM, or a renewed travel plan.
 
-        A validity plan keeps its length and moves to ``start``; a monthly plan resets on
-        ``start``'s day from now on. Either way the full allowance is there again.
+        The full allowance is there again. ValueError when the period would leave the
+        calendar (see ``period_data``); nothing changes then.
         """
-        data = dict(self.config_entry.data)
-        plan = self.plan
-        if isinstance(plan, ValidityPlan):
-            length = plan.end - plan.start
-            data[CONF_START_DATE] = start.isoformat()
-            data[CONF_END_DATE] = (start + length).isoformat()
-        else:
-            data[CONF_RESET_DAY] = start.day
+        data = self.period_data(start)
         self.hass.config_entries.async_update_entry(self.config_entry, data=data)
         self._roll_over(force=True)
         self._publish()

@@ -6,15 +6,29 @@ carrier templates were found in public sources.
 
 from __future__ import annotations
 
-import re
+import time
+from datetime import date, datetime
+from unittest.mock import patch
 
 import pytest
+import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from custom_components.japan_sim_data.carriers.dates import TOKYO, end_of_day
 from custom_components.japan_sim_data.carriers.notices import (
+    _EXPIRY_PATTERNS,
+    _LIFTED,
+    _REMAINING_PATTERNS,
+    _THROTTLED,
+    _USED_PATTERNS,
+    BUILTIN_TIMEOUT,
     MAX_NOTICE_CHARS,
+    MAX_PATTERN_CHARS,
+    PATTERN_TRIAL_BUDGET,
+    USER_PATTERN_TIMEOUT,
     InvalidNoticePattern,
+    NoticePatternTimeout,
     NoticeReading,
     compile_user_pattern,
     parse_notice,
@@ -218,7 +232,9 @@ def test_user_pattern_sees_normalised_text() -> None:
     ("pattern", "reason"),
     [
         (r"残り(?P<amount>[\d.]+(?P<unit>GB)", "syntax"),
-        (r"(?P<amount>\d+)(?P<amount>GB)", "syntax"),
+        (r"(?P<amount>*)(?P<unit>GB)", "syntax"),
+        # The regex engine allows a name twice; the unit is still missing.
+        (r"(?P<amount>\d+)(?P<amount>GB)", "missing_groups"),
         (r"残り([\d.]+)(GB|MB)", "missing_groups"),
         (r"残り(?P<amount>[\d.]+)GB", "missing_groups"),
     ],
@@ -234,7 +250,7 @@ def test_invalid_user_patterns(pattern: str, reason: str) -> None:
 
 def test_user_patterns_ignore_case() -> None:
     pattern = compile_user_pattern(r"left (?P<amount>\d+) ?(?P<unit>gb)")
-    assert pattern.flags & re.IGNORECASE
+    assert pattern.flags & regex.IGNORECASE
     reading = parse_notice("LEFT 2 GB", [pattern])
     assert reading is not None
     assert reading.remaining == 2 * GIB
@@ -277,3 +293,223 @@ def test_parse_notice_never_raises_nor_goes_negative(text: str) -> None:
         assert reading.remaining is None or reading.remaining >= 0
         assert reading.used is None or reading.used >= 0
         assert (reading.remaining, reading.used, reading.throttled) != (None, None, None)
+
+
+# -- patterns cannot freeze their caller (issue #12, item 4) -----------------------------------
+
+# The pattern the options form used to accept; a 29-character SMS then blocked the event loop
+# for 20 s with Python's re (and four times longer for every two more characters).
+ISSUE_PATTERN = r"(?P<amount>(\d+)+)x(?P<unit>GB)"
+# One that backtracks without end even in the regex engine.
+EXPLODING_PATTERN = r"(?P<amount>(1|11)+)x(?P<unit>GB)"
+
+
+def test_the_issue_pattern_reads_a_long_text_at_once() -> None:
+    pattern = compile_user_pattern(ISSUE_PATTERN)
+    started = time.monotonic()
+    for length in (29, 31, 33, MAX_NOTICE_CHARS):
+        assert parse_notice("1" * length, [pattern]) is None
+    assert parse_notice("残り 12xGB", [pattern]) == NoticeReading(
+        remaining=12 * GIB, used=None, throttled=None
+    )
+    # Far below the limit a pattern gets: the engine does not backtrack on it at all.
+    assert time.monotonic() - started < USER_PATTERN_TIMEOUT
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        EXPLODING_PATTERN,
+        r"(?P<amount>(a|aa)+)(?P<unit>GB)$",
+        # Characters the pattern itself names are tried too, not only digits and letters.
+        r"(?P<amount>(z|zz)+)y(?P<unit>GB)",
+    ],
+)
+def test_patterns_that_explode_are_refused_when_entered(pattern: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(InvalidNoticePattern) as caught:
+        compile_user_pattern(pattern)
+    assert caught.value.reason == "too_slow"
+    assert pattern not in str(caught.value)
+    # The check itself is bounded: the form answers at once.
+    assert time.monotonic() - started < PATTERN_TRIAL_BUDGET + 0.5
+
+
+def test_overlong_patterns_are_refused() -> None:
+    with pytest.raises(InvalidNoticePattern) as caught:
+        compile_user_pattern("(?P<amount>1)(?P<unit>GB)" + "x" * MAX_PATTERN_CHARS)
+    assert caught.value.reason == "too_long"
+
+
+def test_a_pattern_that_runs_out_of_time_is_named_and_given_up() -> None:
+    # Stored before the check existed (or slow only on this machine): bounded at run time.
+    pattern = compile_user_pattern(EXPLODING_PATTERN, check_speed=False)
+    started = time.monotonic()
+    with pytest.raises(NoticePatternTimeout) as caught:
+        parse_notice("1" * 29 + " 残り500MB", [pattern])
+    assert caught.value.pattern is pattern
+    assert time.monotonic() - started < USER_PATTERN_TIMEOUT + 0.5
+    assert EXPLODING_PATTERN not in str(caught.value)
+
+
+def test_the_time_limit_covers_all_matches_of_a_pattern() -> None:
+    # Each match is quick, but a text with many of them must not add up past the limit.
+    pattern = compile_user_pattern(r"(?P<amount>\d)(?P<unit>Q)?", check_speed=False)
+    with (
+        patch("custom_components.japan_sim_data.carriers.notices.USER_PATTERN_TIMEOUT", 0.0),
+        pytest.raises(NoticePatternTimeout),
+    ):
+        parse_notice("1" * 10, [pattern])
+
+
+def test_a_trial_budget_spent_refuses_the_pattern() -> None:
+    with (
+        patch("custom_components.japan_sim_data.carriers.notices.PATTERN_TRIAL_BUDGET", -1.0),
+        pytest.raises(InvalidNoticePattern, match="too_slow"),
+    ):
+        compile_user_pattern(r"(?P<amount>\d+)(?P<unit>GB)")
+
+
+def test_a_built_in_pattern_out_of_time_reads_nothing() -> None:
+    # A safety net only: the built-in patterns are linear (see the next test).
+    with patch("custom_components.japan_sim_data.carriers.notices.BUILTIN_TIMEOUT", 0.0):
+        assert parse_notice("残り500MB。速度制限中。ご利用データ量 2GB") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "残り" * (MAX_NOTICE_CHARS // 2),
+        "残り" + "あ" * MAX_NOTICE_CHARS,
+        "1" * MAX_NOTICE_CHARS,
+        "1." * (MAX_NOTICE_CHARS // 2),
+        "1," * (MAX_NOTICE_CHARS // 2),
+        "あと" * (MAX_NOTICE_CHARS // 2),
+        "速度制限" * (MAX_NOTICE_CHARS // 4),
+        "remaining " * (MAX_NOTICE_CHARS // 10),
+        "used of " * (MAX_NOTICE_CHARS // 8),
+        "1GB of " * (MAX_NOTICE_CHARS // 7),
+        "有効期限" + "1/" * MAX_NOTICE_CHARS,
+        "残り1GB " + "12/31まで" * (MAX_NOTICE_CHARS // 7),
+        " " * MAX_NOTICE_CHARS + "!",
+    ],
+)
+def test_built_in_patterns_stay_fast_on_hostile_texts(text: str) -> None:
+    """Every built-in pattern, alone, reads the worst texts well within its limit."""
+    prepared = text[:MAX_NOTICE_CHARS]
+    for pattern in (*_REMAINING_PATTERNS, *_USED_PATTERNS, *_EXPIRY_PATTERNS, _THROTTLED, _LIFTED):
+        started = time.monotonic()
+        for _ in pattern.finditer(prepared, timeout=BUILTIN_TIMEOUT):
+            pass
+        assert time.monotonic() - started < BUILTIN_TIMEOUT / 2, pattern.pattern
+    parse_notice(text, now=NOW)
+
+
+# -- expiry dates stated next to an amount (issue #17, item 7) --------------------------------
+
+NOW = datetime(2025, 11, 25, 12, 0, tzinfo=TOKYO)
+
+
+@pytest.mark.parametrize(
+    ("text", "expires"),
+    [
+        ("残り1.2GB（有効期限：2026年12月31日）", date(2026, 12, 31)),
+        ("【povo】残り１．２ＧＢ（有効期限：２０２６年１２月３１日）", date(2026, 12, 31)),
+        ("データ残量 500MB 有効期限 12/31", date(2025, 12, 31)),
+        # A day already past this year is next year's.
+        ("残り500MB 有効期限 1/15", date(2026, 1, 15)),
+        ("有効期限:2026/01/31 残り3GB", date(2026, 1, 31)),
+        ("残り3GB(2026/1/31まで)", date(2026, 1, 31)),
+        ("残り3GBは2026年1月31日 23:59までご利用いただけます。", date(2026, 1, 31)),
+        ("残り3GB。令和8年2月28日まで有効です。", date(2026, 2, 28)),
+        ("You have 2 GB of data left, valid until 2026-03-01.", date(2026, 3, 1)),
+        ("Data left: 2GB. Expires on 2026/03/01", date(2026, 3, 1)),
+    ],
+)
+def test_expiry_next_to_the_remaining_amount(text: str, expires: date) -> None:
+    reading = parse_notice(text, now=NOW)
+    assert reading is not None
+    assert reading.remaining is not None
+    assert reading.expires == end_of_day(expires)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # No day, or not a real one: ignored, never a crash.
+        "残り1GB 有効期限：2026年2月30日",
+        "残り1GB 有効期限：2026年13月1日",
+        "残り1GB 有効期限：9999年12月31日",
+        "残り1GB 有効期限：1999/12/31",
+        "残り1GB 有効期限：未定",
+        "残り1GB 有効期限：99/99",
+        # A payment due date is not the data's expiry.
+        "残り1GB。お支払期限：12/31",
+        "残り1GB。12/31までにお支払いください。",
+        # Too far from the amount to be about it.
+        "残り1GB" + "あ" * 80 + "有効期限：2026/12/31",
+        # A date with no amount to belong to.
+        "有効期限：2026年12月31日",
+        "速度制限中です。有効期限：2026年12月31日",
+    ],
+)
+def test_no_expiry_without_a_usable_date_next_to_the_amount(text: str) -> None:
+    reading = parse_notice(text, now=NOW)
+    assert reading is None or reading.expires is None
+
+
+def test_a_date_without_a_year_needs_today() -> None:
+    reading = parse_notice("残り500MB 有効期限 12/31")
+    assert reading == NoticeReading(remaining=500 * MIB, used=None, throttled=None)
+    dated = parse_notice("残り500MB 有効期限 2026/12/31")
+    assert dated is not None
+    assert dated.expires == end_of_day(date(2026, 12, 31))
+
+
+def test_a_user_pattern_amount_takes_its_expiry_too() -> None:
+    pattern = compile_user_pattern(r"BAL:(?P<amount>[\d.]+)(?P<unit>MB)")
+    reading = parse_notice("BAL:700MB EXP 有効期限2026/02/01", [pattern], now=NOW)
+    assert reading is not None
+    assert reading.remaining == 700 * MIB
+    assert reading.expires == datetime(2026, 2, 1, 23, 59, 59, tzinfo=TOKYO)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "残り",
+                "1GB",
+                "有効期限",
+                ":",
+                "2026",
+                "年",
+                "月",
+                "日",
+                "/",
+                "12",
+                "31",
+                "0",
+                "まで",
+                "有効",
+                "令和",
+                "元",
+                "(",
+                ")",
+                "valid until",
+                "-",
+                " ",
+                "99",
+                "9999",
+            ]
+        )
+        | st.text(max_size=3)
+    ).map("".join),
+    st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 12, 31)),
+)
+def test_expiry_parsing_never_raises(text: str, today: date) -> None:
+    reading = parse_notice(text, now=end_of_day(today))
+    if reading is not None and reading.expires is not None:
+        assert reading.remaining is not None
+        assert 2000 <= reading.expires.year <= 2100

@@ -12,14 +12,19 @@ from hypothesis import strategies as st
 
 from custom_components.japan_sim_data.carriers.dates import TOKYO
 from custom_components.japan_sim_data.carriers.plan import (
+    EARLIEST_DAY,
+    LATEST_DAY,
     MonthlyPlan,
     UsageCounter,
     ValidityPlan,
     current_period,
     estimate_remaining,
     period_expires,
+    stored_count,
+    stored_moment,
+    within_calendar,
 )
-from custom_components.japan_sim_data.carriers.units import GIB, MIB
+from custom_components.japan_sim_data.carriers.units import GIB, MAX_PLAUSIBLE_BYTES, MIB
 
 
 @pytest.mark.parametrize(
@@ -244,3 +249,83 @@ def test_monthly_period_contains_today_and_is_a_month_long(reset_day: int, today
     start, end = current_period(MonthlyPlan(reset_day), today)
     assert start <= today <= end
     assert 28 <= (end - start).days + 1 <= 31
+
+
+# -- reading stored values back (issue #12, item 5) --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (0, 0),
+        (5 * GIB, 5 * GIB),
+        (5.0, 5),
+        (MAX_PLAUSIBLE_BYTES, MAX_PLAUSIBLE_BYTES),
+        (MAX_PLAUSIBLE_BYTES + 1, None),
+        (1e300, None),
+        (-1, None),
+        (1.5, None),
+        (float("nan"), None),
+        (float("inf"), None),
+        ("5", None),
+        ("x", None),
+        (True, None),
+        (None, None),
+        ([], None),
+        ({}, None),
+    ],
+)
+def test_stored_count(value: object, expected: int | None) -> None:
+    assert stored_count(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2025-11-25T12:00:00+09:00", datetime(2025, 11, 25, 12, tzinfo=TOKYO)),
+        ("2025-11-25T03:00:00+00:00", datetime(2025, 11, 25, 12, tzinfo=TOKYO)),
+        # No offset: it cannot be compared with the clock.
+        ("2025-11-25T12:00:00", None),
+        ("9999-12-31T23:59:59+09:00", None),
+        ("0001-01-01T00:00:00+00:00", None),
+        ("yesterday", None),
+        ("2025-11-25T12:00:00+09:00" + " " * 64, None),
+        (1764036000, None),
+        (None, None),
+    ],
+)
+def test_stored_moment(value: object, expected: datetime | None) -> None:
+    assert stored_moment(value) == expected
+
+
+def test_calendar_bounds() -> None:
+    assert within_calendar(EARLIEST_DAY)
+    assert within_calendar(LATEST_DAY)
+    assert not within_calendar(date(1999, 12, 31))
+    assert not within_calendar(date(9999, 12, 31))
+
+
+@pytest.mark.parametrize(
+    ("data", "used", "baselines", "dropped"),
+    [
+        ({"used": 5, "baselines": {"a": 1}}, 5, {"a": 1}, []),
+        ([], 0, {}, ["counter"]),
+        ("x", 0, {}, ["counter"]),
+        ({"used": "5", "baselines": {"a": 1}}, 0, {"a": 1}, ["counter.used"]),
+        ({"used": 5, "baselines": []}, 5, {}, ["counter.baselines"]),
+        (
+            {"used": 5, "baselines": {"a": 1, "b": "x", "c": -1, "d": float("nan")}},
+            5,
+            {"a": 1},
+            ["counter.baselines"],
+        ),
+        ({}, 0, {}, ["counter.used", "counter.baselines"]),
+    ],
+)
+def test_counter_salvage_keeps_what_it_can(
+    data: object, used: int, baselines: dict[str, int], dropped: list[str]
+) -> None:
+    counter, names = UsageCounter.salvage(data)
+    assert counter.used == used
+    assert counter.as_dict()["baselines"] == baselines
+    assert names == dropped

@@ -4,21 +4,42 @@ SIMs without a usable carrier API (docomo, au, Rakuten, travel eSIMs) still tell
 "残り500MB" or "速度制限中" by SMS or e-mail. These functions turn such a text into a reading
 and ignore every other message (parcel notices, sign-in codes, adverts): a misread notice
 would set a false figure, so a text is only a reading when a cue says what its amount means.
+
+Every pattern, built-in or the user's own, runs on a bounded text with the ``regex`` engine's
+time limit: a pattern that backtracks without end gives up instead of freezing its caller.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Final, Literal
 
+import regex
+
+from .dates import TOKYO, end_of_day
 from .errors import CarrierParseError
 from .units import normalize_text, to_bytes
 
 # Notices are short; a long text is an e-mail with a footer or something hostile. Looking only
-# at its beginning bounds the regex work whatever arrives.
-MAX_NOTICE_CHARS: Final = 4000
+# at its beginning bounds the work any pattern can do.
+MAX_NOTICE_CHARS: Final = 2000
+# A user's pattern is a line of a form, not a program.
+MAX_PATTERN_CHARS: Final = 500
+# Seconds a user's pattern may spend on one notice before it is given up (and reported).
+USER_PATTERN_TIMEOUT: Final = 0.25
+# Seconds one built-in pattern may spend on a notice. They are written to run in linear time;
+# the limit is a safety net, and a pattern that hits it simply reads nothing.
+BUILTIN_TIMEOUT: Final = 0.25
+# When a pattern is entered it is tried on texts that make backtracking patterns explode: each
+# try may take this long, all of them together at most PATTERN_TRIAL_BUDGET.
+PATTERN_TRIAL_TIMEOUT: Final = 0.05
+PATTERN_TRIAL_BUDGET: Final = 0.5
+# Dates a notice may state: anything outside is a misread.
+FIRST_YEAR: Final = 2000
+LAST_YEAR: Final = 2100
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,33 +52,81 @@ class NoticeReading:
     """Bytes used in the period, as stated by the notice."""
     throttled: bool | None
     """True when the notice says the line is slowed down, False when it says that ended."""
+    expires: datetime | None = None
+    """The last moment the remaining data can be used, when the notice states it next to it."""
+
+
+type PatternProblem = Literal["syntax", "missing_groups", "too_long", "too_slow"]
 
 
 class InvalidNoticePattern(ValueError):  # noqa: N818 - the name the integration uses
     """A user's notice pattern cannot be used; ``reason`` names why, for a translated error."""
 
-    def __init__(self, reason: Literal["syntax", "missing_groups"]) -> None:
+    def __init__(self, reason: PatternProblem) -> None:
         """Keep the reason as a stable key; the message never repeats the user's text."""
         super().__init__(f"Invalid notice pattern: {reason}")
-        self.reason = reason
+        self.reason: PatternProblem = reason
+
+
+class NoticePatternTimeout(Exception):  # noqa: N818 - a condition, not a failure of the caller
+    """A user's pattern ran out of time on a notice; the caller should stop using it."""
+
+    def __init__(self, pattern: regex.Pattern[str]) -> None:
+        """Keep the pattern, so the caller knows which one; the message names none."""
+        super().__init__("A notice pattern ran out of time")
+        self.pattern = pattern
 
 
 REQUIRED_GROUPS: Final = frozenset({"amount", "unit"})
 
 
-def compile_user_pattern(pattern: str) -> re.Pattern[str]:
+def compile_user_pattern(pattern: str, *, check_speed: bool = True) -> regex.Pattern[str]:
     """Compile a user's regular expression, checked when entered rather than on every notice.
 
     It must name the groups ``amount`` and ``unit``; it is matched against the normalised text
-    (ASCII digits and units, no thousands separators), ignoring case.
+    (ASCII digits and units, no thousands separators), ignoring case. Unless told otherwise it
+    is also tried on texts that make backtracking patterns explode, and refused when one of
+    those tries runs out of time.
     """
+    if len(pattern) > MAX_PATTERN_CHARS:
+        raise InvalidNoticePattern("too_long")
     try:
-        compiled = re.compile(pattern, re.IGNORECASE)
-    except (re.error, RecursionError, OverflowError) as err:
+        compiled = regex.compile(pattern, regex.IGNORECASE)
+    except (regex.error, RecursionError, OverflowError, ValueError) as err:
         raise InvalidNoticePattern("syntax") from err
     if not compiled.groupindex.keys() >= REQUIRED_GROUPS:
         raise InvalidNoticePattern("missing_groups")
+    if check_speed:
+        _check_speed(compiled)
     return compiled
+
+
+def _trial_texts(source: str) -> Iterator[str]:
+    """Texts of the longest notice length that make a backtracking pattern explode.
+
+    Long runs of one character, with and without a character that breaks the match at the
+    end, built from the characters notices are made of and from those the pattern names.
+    """
+    named = [char for char in dict.fromkeys(source) if char.isalnum()][:16]
+    for char in dict.fromkeys(["1", "a", " ", ".", "あ", "残", *named]):
+        run = char * MAX_NOTICE_CHARS
+        yield run
+        yield run[:-1] + "!"
+    for pair in ("1.", "1 ", "a ", "1a", "1,"):
+        yield pair * (MAX_NOTICE_CHARS // 2)
+
+
+def _check_speed(compiled: regex.Pattern[str]) -> None:
+    """Refuse a pattern that runs out of time on any of the trial texts."""
+    deadline = time.monotonic() + PATTERN_TRIAL_BUDGET
+    try:
+        for text in _trial_texts(compiled.pattern):
+            # A trial gets what is left of the budget, so many slow-ish tries add up to a no.
+            _first_amount_of(
+                compiled, text, min(PATTERN_TRIAL_TIMEOUT, deadline - time.monotonic())
+            )
+    except TimeoutError as err:
+        raise InvalidNoticePattern("too_slow") from err
 
 
 # ---------------------------------------------------------------------------------------------
@@ -67,11 +136,14 @@ def compile_user_pattern(pattern: str) -> re.Pattern[str]:
 # (carriers.md, "Notifications"). Everything in this block is modelled on the phrasing Japanese
 # carriers use in their notices and help pages (docomo's subject 「データ量残り〇〇MBのお知らせ」,
 # 「ご利用可能なデータ量の残りが…になりました」, 「送受信最大128kbps」, 「速度制限」, 「制限解除」),
-# plus a light set of English forms that travellers' eSIM apps send. Refine it here when real
-# texts turn up; users can add their own patterns meanwhile.
+# plus a light set of English forms that travellers' eSIM apps send. Expiry dates follow the
+# forms Japanese notices and member pages print (「有効期限：2026年12月31日」, 「12/31まで有効」,
+# 「（2026/12/31まで）」), also assumed. Refine it here when real texts turn up; users can add
+# their own patterns meanwhile.
 #
 # All patterns run on normalised text: NFKC-folded (ASCII digits, units and punctuation) with
-# thousands separators removed.
+# thousands separators removed. Every repetition is bounded or runs over characters its
+# neighbours cannot match, so the work grows linearly with the text.
 
 # An amount with a data unit. Up to 12 digits, so no arithmetic overflows; "Mbps" / "kbps" are
 # speeds, not amounts, hence no letter may follow the unit.
@@ -89,7 +161,7 @@ _EN_GAP_USED: Final = r"(?:(?!remaining|left)[^\d.!?\n]){0,16}?"
 _OF_DATA: Final = r"(?:of\s+(?:high[- ]speed\s+)?data\s+)?"
 
 _REMAINING_PATTERNS: Final = tuple(
-    re.compile(pattern, re.IGNORECASE)
+    regex.compile(pattern, regex.IGNORECASE)
     for pattern in (
         # 残り500MB / 残りデータ量:0.8GB / データ残量は1.2GB / 残りが1.5GBになりました
         rf"(?:残り|残量|残容量){_JA_GAP_REMAINING}{_AMOUNT}",
@@ -109,7 +181,7 @@ _REMAINING_PATTERNS: Final = tuple(
 )
 
 _USED_PATTERNS: Final = tuple(
-    re.compile(pattern, re.IGNORECASE)
+    regex.compile(pattern, regex.IGNORECASE)
     for pattern in (
         # ご利用データ量:2.5GB / 今月の使用量は800MB / データ通信量 3GB
         # (not a bare 「データ量」, which is as often the plan's allowance)
@@ -129,16 +201,16 @@ _USED_PATTERNS: Final = tuple(
 )
 
 # Throttling ended: only completed forms; "解除されます" (will be lifted) says it has not ended.
-_LIFTED: Final = re.compile(
+_LIFTED: Final = regex.compile(
     r"制限(?:を|が|は)?解除(?:しました|されました|いたしました|となりました|済|のお知らせ)"
     r"|制限解除(?!予定|日|まで|は|の予定|され(?:ます|る))"
     r"|通常(?:の)?(?:通信)?速度に(?:戻|復帰)"
     r"|\b(?:speed|throttling)\b[^!?\n]{0,20}?\b(?:restored|lifted|removed|back\s+to\s+normal)\b"
     r"|\b(?:no\s+longer|not)\s+(?:throttled|limited)\b",
-    re.IGNORECASE,
+    regex.IGNORECASE,
 )
 # Throttled, or the limit that causes it was reached (past forms only).
-_THROTTLED: Final = re.compile(
+_THROTTLED: Final = regex.compile(
     r"速度(?:を|が|の)?制限"
     r"(?!なし|無し|がな|のな|を回避|を気にせず|を受けず|されず|なく|はかか(?:って|り)|はありません)"
     r"|低速化|送受信(?:時)?最大|最大\s*\d+(?:\.\d+)?\s*[kM]bps"
@@ -146,18 +218,45 @@ _THROTTLED: Final = re.compile(
     r"|\bthrottled\b|\bspeed\s+(?:has\s+been\s+|is\s+|was\s+)?(?:reduced|limited|restricted|capped)\b"
     r"|\blimit\s+(?:has\s+been\s+|was\s+)?reached\b|\breached\s+(?:your|the)\s+(?:data\s+)?limit\b"
     r"|\bexceeded\b|\bused\s+up\b",
-    re.IGNORECASE,
+    regex.IGNORECASE,
 )
 # A sentence that says what *would* happen ("3GBを超えると…", "あと500MBで速度制限",
 # "if you exceed…") is a warning, not a state.
-_CONDITIONAL: Final = re.compile(
-    r"ると|場合|たら|れば|際[はに]|次第|あと\s*(?:約)?\s*\d|\b(?:if|once|when)\b", re.IGNORECASE
+_CONDITIONAL: Final = regex.compile(
+    r"ると|場合|たら|れば|際[はに]|次第|あと\s*(?:約)?\s*\d|\b(?:if|once|when)\b", regex.IGNORECASE
 )
-_SENTENCE_END: Final = re.compile(r"[。!?\n]+|\.(?=\s|$)")
+_SENTENCE_END: Final = regex.compile(r"[。!?\n]+|\.(?=\s|$)")
+# A stated date: 2026年12月31日, 2026/12/31, 2026-12-31, 令和8年12月31日, or 12/31 and 12月31日
+# (the year then follows from today).
+_DATE: Final = (
+    r"(?:(?:(?P<year>\d{4})|令和\s*(?P<reiwa>\d{1,2}|元))\s*[年/.-]\s*)?"
+    r"(?<!\d)(?P<month>\d{1,2})\s*[月/.-]\s*(?P<day>\d{1,2})(?!\d)\s*日?"
+)
+# Only a cue that speaks of the data's own validity: not 支払期限 (a payment due date).
+_EXPIRY_PATTERNS: Final = tuple(
+    regex.compile(pattern, regex.IGNORECASE)
+    for pattern in (
+        # 有効期限:2026年12月31日 / ご利用期限は12/31
+        rf"(?:有効|利用|使用|利用可能)期限\s*(?:は|:)?\s*{_DATE}",
+        # 2026年12月31日まで有効 / 12/31 23:59までご利用いただけます / (2026/12/31まで)
+        (
+            rf"{_DATE}\s*(?:\d{{1,2}}:\d{{2}})?\s*(?:まで|迄)\s*"
+            r"(?:\)|有効|ご?利用(?:可能|いただけ|でき)|使え|お使い)"
+        ),
+        # valid until 2026-12-31 / expires on 2026/12/31 / expiry date: 12/31
+        (
+            r"\b(?:valid\s+(?:until|till|through|thru)|expir(?:es|y|ation)(?:\s+date)?)"
+            rf"(?:\s+on)?\s*:?\s*{_DATE}"
+        ),
+    )
+)
+# How far from the amount a stated expiry may stand, before and after it.
+_EXPIRY_BEFORE: Final = 40
+_EXPIRY_AFTER: Final = 60
 # End of the built-in patterns.
 # ---------------------------------------------------------------------------------------------
 
-_THOUSANDS: Final = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_THOUSANDS: Final = regex.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _JA_UNITS: Final = {
     "ギガ": "GB",
     "ギガバイト": "GB",
@@ -170,10 +269,13 @@ _JA_UNITS: Final = {
 def _prepare(text: str) -> str:
     """Fold full-width forms and drop thousands separators, within the examined length."""
     folded = normalize_text(text[:MAX_NOTICE_CHARS])[:MAX_NOTICE_CHARS]
-    return _THOUSANDS.sub("", folded)
+    try:
+        return _THOUSANDS.sub("", folded, timeout=BUILTIN_TIMEOUT)
+    except TimeoutError:
+        return folded
 
 
-def _amount(match: re.Match[str]) -> int | None:
+def _amount(match: regex.Match[str]) -> int | None:
     """Read the amount and unit groups as bytes; None when they are not a usable figure."""
     amount, unit = match.group("amount"), match.group("unit")
     if amount is None or unit is None:
@@ -185,41 +287,152 @@ def _amount(match: re.Match[str]) -> int | None:
         return None
 
 
-def _first_amount(patterns: Sequence[re.Pattern[str]], text: str) -> int | None:
-    """Return the first figure any of the patterns reads, in pattern order."""
-    for pattern in patterns:
-        for match in pattern.finditer(text):
-            value = _amount(match)
-            if value is not None:
-                return value
+def _matches(pattern: regex.Pattern[str], text: str, budget: float) -> Iterator[regex.Match[str]]:
+    """Every match of ``pattern`` in ``text``, all of them found within ``budget`` seconds.
+
+    TimeoutError when the budget runs out (``finditer``'s own limit is per match).
+    """
+    deadline = time.monotonic() + budget
+    pos = 0
+    while pos <= len(text):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        match = pattern.search(text, pos, timeout=left)
+        if match is None:
+            return
+        yield match
+        pos = max(match.end(), match.start() + 1)
+
+
+def _first_amount_of(
+    pattern: regex.Pattern[str], text: str, budget: float
+) -> tuple[int, regex.Match[str]] | None:
+    """The first usable figure a pattern reads, with its match; TimeoutError past ``budget``."""
+    for match in _matches(pattern, text, budget):
+        value = _amount(match)
+        if value is not None:
+            return value, match
     return None
+
+
+def _first_builtin_amount(
+    patterns: Sequence[regex.Pattern[str]], text: str
+) -> tuple[int, regex.Match[str]] | None:
+    """The first figure any of the built-in patterns reads, in pattern order."""
+    for pattern in patterns:
+        try:
+            found = _first_amount_of(pattern, text, BUILTIN_TIMEOUT)
+        except TimeoutError:
+            continue
+        if found is not None:
+            return found
+    return None
+
+
+def _first_user_amount(
+    patterns: Sequence[regex.Pattern[str]], text: str
+) -> tuple[int, regex.Match[str]] | None:
+    """The first figure any of the user's patterns reads; NoticePatternTimeout names a slow one."""
+    for pattern in patterns:
+        try:
+            found = _first_amount_of(pattern, text, USER_PATTERN_TIMEOUT)
+        except TimeoutError as err:
+            raise NoticePatternTimeout(pattern) from err
+        if found is not None:
+            return found
+    return None
+
+
+def _search(pattern: regex.Pattern[str], text: str) -> regex.Match[str] | None:
+    """A built-in pattern's first match; None when there is none or it ran out of time."""
+    try:
+        return pattern.search(text, timeout=BUILTIN_TIMEOUT)
+    except TimeoutError:
+        return None
 
 
 def _throttle_state(text: str) -> bool | None:
     """Return the throttling state the last stating sentence gives; None when none does."""
     state: bool | None = None
-    for sentence in _SENTENCE_END.split(text):
-        if _CONDITIONAL.search(sentence):
+    try:
+        sentences = _SENTENCE_END.split(text, timeout=BUILTIN_TIMEOUT)
+    except TimeoutError:
+        return None
+    for sentence in sentences:
+        if _search(_CONDITIONAL, sentence):
             continue
-        if _LIFTED.search(sentence):
+        if _search(_LIFTED, sentence):
             state = False
-        elif _THROTTLED.search(sentence):
+        elif _search(_THROTTLED, sentence):
             state = True
     return state
 
 
-def parse_notice(text: str, extra_patterns: Sequence[re.Pattern[str]] = ()) -> NoticeReading | None:
+def _stated_day(match: regex.Match[str], today: date | None) -> date | None:
+    """The day an expiry match names; None when it is no real day or its year is unknown."""
+    month, day = int(match.group("month")), int(match.group("day"))
+    earliest: date | None = None
+    if (year_text := match.group("year")) is not None:
+        years = [int(year_text)]
+    elif (reiwa := match.group("reiwa")) is not None:
+        # 令和元年 is 2019.
+        years = [2018 + (1 if reiwa == "元" else int(reiwa))]
+    elif today is not None:
+        # No year: the next such day from today (data left does not expire in the past).
+        years, earliest = [today.year, today.year + 1], today
+    else:
+        return None
+    for year in years:
+        try:
+            stated = date(year, month, day)
+        except ValueError:
+            continue
+        if FIRST_YEAR <= year <= LAST_YEAR and (earliest is None or stated >= earliest):
+            return stated
+    return None
+
+
+def _stated_expiry(text: str, amount: regex.Match[str], today: date | None) -> datetime | None:
+    """The expiry a notice states next to an amount; None when it states none it can be."""
+    window = text[max(0, amount.start() - _EXPIRY_BEFORE) : amount.end() + _EXPIRY_AFTER]
+    for pattern in _EXPIRY_PATTERNS:
+        match = _search(pattern, window)
+        if match is not None and (day := _stated_day(match, today)) is not None:
+            return end_of_day(day)
+    return None
+
+
+def parse_notice(
+    text: str,
+    extra_patterns: Sequence[regex.Pattern[str]] = (),
+    *,
+    now: datetime | None = None,
+) -> NoticeReading | None:
     """Read a carrier notice; None when the text is not about data at all.
 
     ``extra_patterns`` (from ``compile_user_pattern``) are tried before the built-in ones; their
     match gives the remaining amount. The built-in patterns still read used data and throttling.
+    An expiry stated next to the remaining amount is read too; a date without a year needs
+    ``now`` to place it. Raises NoticePatternTimeout when one of ``extra_patterns`` runs out of
+    time: the caller should drop it and read the notice again without it.
     """
     prepared = _prepare(text)
-    remaining = _first_amount(extra_patterns, prepared)
-    if remaining is None:
-        remaining = _first_amount(_REMAINING_PATTERNS, prepared)
-    used = _first_amount(_USED_PATTERNS, prepared)
+    found = _first_user_amount(extra_patterns, prepared) or _first_builtin_amount(
+        _REMAINING_PATTERNS, prepared
+    )
+    used_found = _first_builtin_amount(_USED_PATTERNS, prepared)
     throttled = _throttle_state(prepared)
-    if remaining is None and used is None and throttled is None:
+    if found is None and used_found is None and throttled is None:
         return None
-    return NoticeReading(remaining=remaining, used=used, throttled=throttled)
+    remaining, expires = None, None
+    if found is not None:
+        remaining = found[0]
+        today = None if now is None else now.astimezone(TOKYO).date()
+        expires = _stated_expiry(prepared, found[1], today)
+    return NoticeReading(
+        remaining=remaining,
+        used=None if used_found is None else used_found[0],
+        throttled=throttled,
+        expires=expires,
+    )

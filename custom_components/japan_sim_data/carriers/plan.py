@@ -7,12 +7,24 @@ monthly download and upload sensors, and from the figures carrier notices state.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, TypeGuard
+from typing import Any, Final, TypeGuard
 
 from .dates import add_months, end_of_day, last_day_of_month
+from .units import MAX_PLAUSIBLE_BYTES
+
+# The days a plan, a top-up or a notice may name: anything outside is a typo or an attack, and
+# date arithmetic near year 9999 overflows.
+EARLIEST_DAY: Final = date(2000, 1, 1)
+LATEST_DAY: Final = date(2100, 12, 31)
+
+
+def within_calendar(day: date) -> bool:
+    """Tell whether a day lies in the range plans are kept in."""
+    return EARLIEST_DAY <= day <= LATEST_DAY
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,10 +145,65 @@ class UsageCounter:
             counter._baselines[source_id] = value
         return counter
 
+    @classmethod
+    def salvage(cls, data: object) -> tuple[UsageCounter, list[str]]:
+        """Rebuild what can be read of a saved counter, field by field, and name what cannot.
+
+        An unreadable total starts at 0; an unreadable baseline is dropped, so that source's
+        next value becomes its baseline again (a little usage lost, nothing counted twice).
+        """
+        counter, dropped = cls(), []
+        if not isinstance(data, Mapping):
+            return counter, ["counter"]
+        used = data.get("used")
+        if _is_count(used):
+            counter._used = used
+        else:
+            dropped.append("counter.used")
+        baselines = data.get("baselines")
+        if not isinstance(baselines, Mapping):
+            return counter, [*dropped, "counter.baselines"]
+        for source_id, value in baselines.items():
+            if isinstance(source_id, str) and _is_count(value):
+                counter._baselines[source_id] = value
+            elif "counter.baselines" not in dropped:
+                dropped.append("counter.baselines")
+        return counter, dropped
+
+
+def stored_count(value: object) -> int | None:
+    """A byte count read back from storage; None when the value is not one.
+
+    JSON tools may write a whole number as 5.0, so a finite whole float counts too; text,
+    booleans, negatives, NaN, infinities and implausibly large numbers do not.
+    """
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        value = int(value)
+    return value if _is_count(value) else None
+
+
+def stored_moment(value: object) -> datetime | None:
+    """A moment read back from storage (ISO 8601 text with its offset); None when not one.
+
+    A moment without an offset cannot be compared with the clock, and one outside the days
+    plans are kept in is a misread.
+    """
+    if not isinstance(value, str) or len(value) > 64:  # noqa: PLR2004 - far above any ISO form
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.utcoffset() is None or not within_calendar(moment.date()):
+        return None
+    return moment
+
 
 def _is_count(value: object) -> TypeGuard[int]:
     """Tell whether a stored value is a byte count (bool is an int, but never a count)."""
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return (
+        isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_PLAUSIBLE_BYTES
+    )
 
 
 def estimate_remaining(
