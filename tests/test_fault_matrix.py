@@ -427,23 +427,16 @@ class YmobileHarness(MySoftBankHarness):
     brand = "ymobile"
 
     def renamed_keys(self) -> str:
-        page = self.figures()
-        for old, new in (
-            ("繰越", "前月分"),
-            ("基本", "プラン"),
-            ("有料", "追加"),
-            ("使用済み", "利用"),
-        ):
-            page = page.replace(old, new)
-        return page
+        # The references find the tables by the section's class; renamed, nothing is found.
+        return self.figures().replace("list-toggle-content", "list-panel")
 
     def missing_keys(self) -> str:
-        return re.sub(r"<table class=\"data\">.*?</table>", "", self.figures(), flags=re.DOTALL)
+        return re.sub(r"<table>.*?</table>", "", self.figures(), flags=re.DOTALL)
 
     def numbers_reencoded(self) -> str:
-        # The page writes figures in full-width digits; the same figures in ASCII read the same.
+        # The references' page writes ASCII figures; the same in full-width digits read the same.
         return self.figures().translate(
-            str.maketrans("０１２３４５６７８９．ＧＢ", "0123456789.GB")
+            str.maketrans("0123456789.GB", "０１２３４５６７８９．ＧＢ")
         )
 
 

@@ -529,6 +529,14 @@ class SentinelPortal:
         )
 
 
+def _hop_form(portal: SentinelPortal, mfiv: str) -> str:
+    fields = {**portal.hop_fields, "mfiv": mfiv}
+    inputs = "".join(
+        f'<input type="hidden" name="{name}" value="{value}">' for name, value in fields.items()
+    )
+    return f"<form method='post'>{inputs}</form>"
+
+
 async def _run_portal(
     serve: ServeApp,
     session: aiohttp.ClientSession,
@@ -560,6 +568,8 @@ async def _run_portal(
         (hop, _canned(f"<p>{ECHO}</p>"), CarrierParseError),
         (hop, _canned(ECHO, 429), CarrierRateLimitError),
         (USAGE, _hang_up, CarrierConnectionError),
+        # A hidden field that cannot be sent back: refused, and named without its value.
+        (hop, _canned(_hop_form(portal, f"{S_MFIV} {ECHO}")), CarrierParseError),
     ]
     for path, answer, error in failures:
         portal.once[path] = [answer]
@@ -593,9 +603,12 @@ async def test_softbank_brand_secrets_stay_secret(
     attempts = Attempts()
     adapters = await _run_portal(serve, http_session, attempts, cls, brand)
 
-    assert len(attempts.errors) == 11
+    assert len(attempts.errors) == 12
     assert any(r.name.startswith("custom_components.japan_sim_data") for r in caplog.records)
-    assert not _leaks(_texts(caplog, attempts.errors, adapters), SENTINELS)
+    # Unreadable pages carry their outline for diagnostics: it must hold no secret either.
+    skeletons = [str(getattr(err, "skeleton", None)) for err in attempts.errors]
+    assert any("html" in skeleton for skeleton in skeletons)
+    assert not _leaks([*_texts(caplog, attempts.errors, adapters), *skeletons], SENTINELS)
 
 
 # --- Redirect loops: aiohttp's error carries the request's URL and headers ---------------------

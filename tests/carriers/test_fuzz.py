@@ -485,10 +485,10 @@ softbank_pairs = st.builds(
 softbank_pages = st.one_of(
     st.builds(
         lambda before, marker, pairs, after: (
-            f"{before}<script>var opts = {{{marker} {', '.join(pairs)}}};</script>{after}"
+            f"{before}<script>var opts = [{{{marker} {', '.join(pairs)},}}]}};</script>{after}"
         ),
         st.text(max_size=30),
-        st.sampled_from([SOFTBANK_CHART_MARKER, "", '"chartType": "bar",']),
+        st.sampled_from([SOFTBANK_CHART_MARKER, '"chartType": "pie",', "", '"chartType": "bar",']),
         st.lists(softbank_pairs, max_size=9),
         st.text(max_size=30),
     ),
@@ -502,11 +502,22 @@ def test_softbank_usage(html: str) -> None:
     parsed = parse_or_refuse(parse_softbank_usage, html)
     if parsed is not None:
         assert_parsed(parsed)
+        # remainData is everything left: the slices never add up to more than it says.
+        assert len(parsed.buckets) in {1, 4}
 
 
-ymobile_captions = st.one_of(
+ymobile_labels = st.one_of(
     st.sampled_from(
-        ["繰越", "繰り越し", "基本", "有料", "使用済み", "使用済", "今月の基本データ", "", " "]
+        [
+            "くりこし分",
+            "基本データ量 残り",
+            "使用量 合計",
+            "有料",
+            "繰越",
+            "使用済み",
+            "ご利用期間",
+            "",
+        ]
     ),
     st.text(max_size=10),
 )
@@ -515,33 +526,44 @@ ymobile_figures = st.one_of(
         "{}{}{}".format,
         maybe_full_width(number_texts),
         st.sampled_from(["", " ", "　"]),
-        st.sampled_from(["GB", "MB", "KB", "ＧＢ", "gb", "Mb", "", "TB", "B"]),
+        st.sampled_from(["GB", "MB", "KB", "ＧＢ", "gb", "Mb", "", "TB", "B", "GB／30GB"]),
     ),
     st.text(max_size=15),
 )
+ymobile_rows = st.one_of(
+    st.builds("<tr><th>{}</th><td>{}</td></tr>".format, ymobile_labels, ymobile_figures),
+    st.builds("<tr><th>{}</th></tr>".format, ymobile_labels),
+    st.builds("<tr><td>{}</td></tr>".format, ymobile_figures),
+    st.builds("<tr><td>{}<a href='#'>{}</a></td>".format, ymobile_figures, ymobile_figures),
+)
 ymobile_tables = st.one_of(
-    st.builds(
-        "<table><caption>{}</caption><tr><th>残り</th><td>{}</td></tr></table>".format,
-        ymobile_captions,
-        ymobile_figures,
+    st.lists(ymobile_rows, max_size=3).map(
+        lambda rows: f"<table><tbody>{''.join(rows)}</tbody></table>"
     ),
     st.builds(
-        "<table><tr><td>{}</td><td>{}</td><td>{}</td></tr></table>".format,
-        ymobile_captions,
-        ymobile_figures,
+        "<table><caption>{}</caption><tr><td>{}</td></tr></table>".format,
+        ymobile_labels,
         ymobile_figures,
     ),
     # Unclosed and nested tables, stray cells and captions.
     st.builds(
         "<table><caption>{}<td>{}<table><tr><td>{}</td></table>".format,
-        ymobile_captions,
+        ymobile_labels,
         ymobile_figures,
         ymobile_figures,
     ),
     st.builds("<td>{}</td></caption></table>".format, ymobile_figures),
 )
 ymobile_pages = st.one_of(
-    st.lists(ymobile_tables, max_size=6).map("\n".join),
+    st.builds(
+        "{}<div class='{}'>{}{}".format,
+        st.text(max_size=20),
+        st.sampled_from(
+            ["list-toggle-content js-toggle-content m-top-20", "list-toggle-content", "other"]
+        ),
+        st.lists(ymobile_tables, max_size=6).map("\n".join),
+        st.sampled_from(["</div>", "", "</div></div></table>"]),
+    ),
     st.text(max_size=200),
 )
 
@@ -552,6 +574,12 @@ def test_ymobile_usage(html: str) -> None:
     parsed = parse_or_refuse(parse_ymobile_usage, html)
     if parsed is not None:
         assert_parsed(parsed)
+        (bucket,) = parsed.buckets
+        # remaining = granted − used, never below 0 and never above what was granted.
+        assert bucket.remaining is not None
+        assert bucket.total is not None
+        assert parsed.used is not None
+        assert bucket.remaining <= bucket.total
 
 
 html_ish_texts = st.text(
@@ -642,8 +670,21 @@ HUGE_NUMBER_CALLS: list[Any] = [
     ),
     pytest.param(
         parse_ymobile_usage,
-        (f"<table><caption>基本</caption><tr><td>{HUGE_DIGITS}GB</td></tr></table>",),
+        (
+            "<div class='list-toggle-content'>"
+            + f"<table><tr><td>{HUGE_DIGITS}GB</td></tr></table>" * 4
+            + "</div>",
+        ),
         id="ymobile-digits",
+    ),
+    pytest.param(
+        parse_ymobile_usage,
+        (
+            "<div class='list-toggle-content'>"
+            + "<table><tr><td>1048577TB</td></tr></table>" * 4
+            + "</div>",
+        ),
+        id="ymobile-terabytes",
     ),
 ]
 

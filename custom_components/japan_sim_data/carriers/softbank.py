@@ -1,22 +1,28 @@
 """SoftBank, Y!mobile and LINEMO, read by scraping the My SoftBank / My Y!mobile member pages.
 
-Flow (../shared/carriers.md, SoftBank section; the open-source miya/mysb-reminder scraper and
-others walk the same path): a web-link page hands out a one-time login `ticket`; the SoftBank ID
-login form takes the phone number, the password and that ticket; the same web-link page, now
-logged in, hands out two hidden fields (`mfiv` plus `mfsb` or `mfym`) that open the data-usage
-page on a second host. The session lives in cookies, so the caller gives each account its own
-cookie jar. There is no API: every figure comes out of HTML, and anything this module assumes
-about that HTML is listed in the block below.
+Flow (the public scrapers named in the assumptions block walk the same path): a web-link page
+hands out a one-time login `ticket`; the SoftBank ID login form takes the phone number, the
+password and that ticket; the same web-link page, now logged in, hands out two hidden fields
+(`mfiv` plus `mfsb` or `mfym`) that open the data-usage page on a second host. The session
+lives in cookies, so the caller gives each account its own cookie jar. There is no API: every
+figure comes out of HTML, and anything this module assumes about that HTML is listed below.
+
+Pages are read off the event loop (asyncio.to_thread): a member page is a few hundred kB of
+markup, and scanning it must not stall Home Assistant.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from abc import abstractmethod
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from enum import StrEnum
 from html.parser import HTMLParser
 from http import HTTPStatus
 from typing import ClassVar, Final, override
@@ -34,9 +40,17 @@ from .errors import (
     CarrierParseError,
     CarrierSessionExpiredError,
 )
-from .http import MOBILE_BROWSER_USER_AGENT, HttpReply, request
+from .http import (
+    MAX_BODY_BYTES,
+    MOBILE_BROWSER_USER_AGENT,
+    HostPolicy,
+    HttpReply,
+    check_token,
+    request,
+)
 from .models import AccountUsage, BucketKind, Carrier, DataBucket, SimUsage
-from .units import normalize_text, to_bytes
+from .skeleton import describe, reading
+from .units import GIB, KIB, MAX_PLAUSIBLE_BYTES, MIB, normalize_text
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -53,10 +67,36 @@ class Portal:
     usage_url: str
     hop_fields: tuple[str, ...]
 
+    @property
+    def urls(self) -> tuple[str, ...]:
+        """Every URL of the brand: requests, redirects and credentials stay on their hosts."""
+        return (self.entry_url, self.login_url, self.hop_url, self.usage_url)
+
 
 # --- What this module assumes about SoftBank, Y!mobile and LINEMO, in one place ---------------
-# Documented (../shared/carriers.md, after miya/mysb-reminder): the URLs, the form field names
-# (telnum, password, ticket; mfiv + mfsb / mfym), the SoftBank JS keys and the Y!mobile captions.
+# References (read at these commits; none was run against a live account from here):
+#   [MYSB]  miya/mysb-reminder @ dae3224b0644ecb61d597a7c189c31ab7e1bd656, mysoftbank/mysoftbank.py
+#           and README.md (sample output); @ 47e839076738fd0b68772400dd5bc06eecd8fd62 and
+#           fcac6a3b2b18af01998d19fff6f0dcf0d58f4191, MySBdt/MySBdt.py (what each key means).
+#   [NYB]   nairoki23/ymobile_bot @ e2b471788238e3b54a56499ad9298907c50afba9, ymobile.py, main.py.
+#   [NDB]   nairoki23/discord-bot, func/ymobile/ymobile.py and cogs/data_usage.py @
+#           5d630535b4e29b4d59a12554baa4eaf85a44a6da (4 tables by position),
+#           d5762efc78895a7fd57616f2c2473c473d7102e6 (paid figure in the 2nd row, before a link),
+#           e63d3b00418be8a5c563ebfe70b47cdcb205e74a (5 tables: an extra grant at position 2),
+#           77b44dab75a8de5c4ae77118a6d78ad4465969a3 (tables found by their labels).
+#   [KYM]   kouchan20100119-design/Y-mobile-monitor-App @ af13d42860f748907c1d9a40af4322ad1ed43cab,
+#           ymobile_fetcher.py and ymobile_cache.json (the figures one live run produced).
+#   [KYK]   kouchan20100119-design/Y-Mobile-MonitorApp-kotaro @
+#           3b9fa6094c6a9675e09a4e800353723250c31525, app/src/main/java/com/hachi/ymobilemonitor/
+#           data/YMobileRepository.kt (Jsoup selector, login judged by landing on login.php).
+#   [KTS]   kouchan20100119-design/y-mobile-data-usage-app @
+#           d916fdb6473e13ddb718bec93c938c0cf3c357ef, lib/ymobile-fetcher.ts (field names).
+#
+# URLs and form fields (telnum, password, ticket; mfiv + mfsb / mfym): [MYSB] for SoftBank;
+# [NYB], [KYM], [KYK], [KTS] for Y!mobile, MRERE0000 under /muc/d/webLink/doSend/ included.
+# The references read the hidden fields by position; [KTS] matches them by name
+# (name="ticket", name="mfiv", name="mfym"). Fields are read by name here: the names are what the
+# scrapers post back, which a browser takes from the page's own auto-submitting form.
 SOFTBANK_PORTAL: Final = Portal(
     entry_url="https://my.softbank.jp/msb/d/webLink/doSend/MRERE0000",
     login_url="https://id.my.softbank.jp/sbid_auth/type1/2.0/login.php",
@@ -67,40 +107,68 @@ SOFTBANK_PORTAL: Final = Portal(
 YMOBILE_PORTAL: Final = Portal(
     entry_url="https://my.ymobile.jp/muc/d/webLink/doSend/MWBWL0130",
     login_url="https://id.my.ymobile.jp/sbid_auth/type1/2.0/login.php",
-    # Assumed: Y!mobile's MRERE0000 lives under the same /muc/d/webLink/doSend/ path as MWBWL0130.
     hop_url="https://my.ymobile.jp/muc/d/webLink/doSend/MRERE0000",
     usage_url="https://re61.my.ymobile.jp/resfe/top/",
     hop_fields=("mfiv", "mfym"),
 )
-# Assumed (unconfirmed): LINEMO accounts log in through the same SoftBank ID stack and read the
-# same My SoftBank usage page, so LINEMO uses SoftBank's portal and parser unchanged.
+# EXPERIMENTAL, assumed: no public client reads LINEMO usage. LINEMO's member site ("My Menu")
+# is its own; whether a LINEMO line can be read through My SoftBank is unconfirmed. Until a
+# capture shows LINEMO's page, LINEMO is tried on SoftBank's route and parser unchanged.
 LINEMO_PORTAL: Final = SOFTBANK_PORTAL
 
 TICKET_FIELD: Final = "ticket"
-# Documented: SoftBank sends GB as strings, "" meaning 0. Assumed: Y!mobile's tables are GB too
-# (an explicit MB/KB unit next to a figure is honoured), and both count 1 GB as 1024 MB.
-USAGE_UNIT: Final = "GB"
-# Documented: the SoftBank figures follow this marker in the page's chart settings.
-SOFTBANK_CHART_MARKER: Final = 'chartType": "pie",'
+# Assumed: no reference shows how long these values are; anything longer than this, or with
+# characters outside visible ASCII, is refused before it is sent back.
+MAX_FORM_VALUE_LENGTH: Final = 4096
+# Assumed: no reference shows a page's size, so pages get the library's cap (2 MiB).
+PAGE_MAX_BYTES: Final = MAX_BODY_BYTES
+
+# SoftBank [MYSB]: the figures sit in the pie chart's settings, one flat object on one line:
+#   …"chartType":  "pie", "usedGigaData": "6.34", "remainData": "0.02", …,}]};
+# GB as strings, "" meaning 0. The reference matches two spaces after the colon; any
+# whitespace is allowed here. Assumed: 1 GB = 1024 MB, as Japanese carriers count (units.py).
+SOFTBANK_CHART_MARKER: Final = 'chartType":  "pie",'
+_CHART_MARKER: Final = re.compile(r'chartType"\s*:\s*"pie"\s*,')
+# The object holds no nested braces ([MYSB] rebuilds it as one dict), so it ends at the first
+# "}"; assumed: it is shorter than this.
+_CHART_SPAN: Final = 8192
 SOFTBANK_KEY_USED: Final = "usedGigaData"
+"""Used this period, every slice together ([MYSB] sample: 5 + 0.98 + 0.36 = 6.34)."""
 SOFTBANK_KEY_REMAIN: Final = "remainData"
+"""Everything left: used + remaining = plan + carried over + additions + gifts ([MYSB])."""
 SOFTBANK_KEY_CARRIED_OVER: Final = "stepRemainData"
+"""Carried over from last period, what is left of it ([MYSB] 47e8390: 繰越データ残量)."""
 SOFTBANK_KEY_ADDITIONAL: Final = "currentAdditionalData"
 SOFTBANK_KEY_ADDITIONAL_USED: Final = "currentAdditionalUsedData"
 SOFTBANK_KEY_GIVEN: Final = "currentGivenData"
+"""Granted data; [MYSB] 47e8390 calls it 追加繰越データ量. Kept as a gift (assumed)."""
 SOFTBANK_KEY_GIVEN_USED: Final = "currentGivenUsedData"
-# Documented: Y!mobile's four tables are captioned 繰越, 基本, 有料 and 使用済み. Assumed: each
-# table names itself in its <caption> (or, failing that, in its first cell), holds one figure
-# for its slice, and 繰越/基本/有料 give what is LEFT of that slice (使用済み: used this period).
-# The okurigana spelling 繰り越し is accepted as well.
-YMOBILE_LABELS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
-    ("used", ("使用済み", "使用済")),
-    ("carried_over", ("繰越", "繰り越")),
-    ("monthly", ("基本",)),
-    ("topping", ("有料",)),
+# Slices: what is left of additions and gifts is granted − used; carried over is what the page
+# says; the plan's own slice is what remains of remainData. They are shown only when every key
+# is on the page and they fit inside remainData; otherwise remainData is one slice. Either way
+# the slices add up to remainData exactly.
+
+# Y!mobile: the four tables inside the first `.list-toggle-content.js-toggle-content.m-top-20`
+# ([NYB], [KYM], [KYK]; [NDB] 77b44da takes the first `.list-toggle-content`). GB, "X.XXGB" in
+# the first cell ([NYB], [KYM]); [NDB] 77b44da reads "A／B" and takes A. By position
+# ([NYB], [KYM], [KYK], [NDB] 5d63053): 0 carried over, 1 base (its 2nd row), 2 paid, 3 used;
+# by label ([NDB] 77b44da, the first th): くりこし分, 基本データ量 残り, 使用量 合計, any other
+# table counted as granted data. [NDB] e63d3b0 shows a 5th table, an extra grant at position 2,
+# so labels win over positions and positions are used only on a page of exactly four tables.
+# remaining = carried over + base + paid (+ other grants) − used ([NYB] main.py, [KYM], [NDB];
+# [KYK] leaves paid out). [KYM]'s live run: 0.88 + 30.0 + 0.0 − 1.51 = 29.37.
+# Doubtful: [NDB] 77b44da labels the base "基本データ量 残り" ("left"); [KYM]'s 30.0 is the plan's
+# size. All references subtract the used total from it, and so does this module.
+# The old captions 繰越 / 使用済み (no reference) are accepted as labels too.
+# Assumed: 1 GB = 1024 MB; a bare number is GB (the references strip "GB" and read the rest).
+YMOBILE_CONTAINER_CLASSES: Final = frozenset(
+    {"list-toggle-content", "js-toggle-content", "m-top-20"}
 )
+YMOBILE_CONTAINER_CLASS: Final = "list-toggle-content"
+YMOBILE_TABLES: Final = 4
 # Assumed: a login page (the first visit, a rejected password, an expired session) is one that
-# carries the hidden `ticket` field or a password input.
+# carries the hidden `ticket` field or a password input ([KYK]: a failed login lands on
+# login.php again).
 # Assumed: SoftBank ID's rejection message contains one of these phrases (after NFKC folding).
 AUTH_ERROR_MARKERS: Final = (
     "パスワードが正しくありません",
@@ -113,9 +181,10 @@ MAINTENANCE_MARKERS: Final = ("メンテナンス", "maintenance", "混み合っ
 # Assumed: every usage page ends with </html>. A page without it was cut short on the way: the
 # slices after the cut would be missing, and what is left would read as less data than there is.
 PAGE_END: Final = "</html>"
-# Documented: the billing period closes on the 10th, the 20th or the month's end, so the
+_PAGE_END: Final = re.compile(r"</html\s*>", re.IGNORECASE)
+# carriers.md: the billing period closes on the 10th, the 20th or the month's end, so the
 # allowance arrives on the 11th, the 21st or the 1st (a user setting: the page does not say).
-# Assumed: the base slice is usable through the day before the next reset; carried-over and
+# Assumed: the plan's slice is usable through the day before the next reset; carried-over and
 # paid data are taken to expire with the same period (both are "this period's" data on the
 # page). Gift data's expiry is not on the page, so it stays None (unknown).
 RESET_DAYS: Final = (1, 11, 21)
@@ -124,7 +193,20 @@ EXPIRES_WITH_PERIOD: Final = frozenset(
 )
 # ----------------------------------------------------------------------------------------------
 
-_FIGURE_WITH_UNIT = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(GB|MB|KB)", re.IGNORECASE)
+# Linear patterns only: each is anchored on a literal or a single character class.
+_DECIMAL: Final = re.compile(r"\d{1,15}(?:\.\d{0,15})?")
+_FIGURE: Final = re.compile(r"\d[\d,.]*")
+_UNIT_AFTER: Final = re.compile(r"\s{0,4}([KMGT]B)", re.IGNORECASE)
+_UNIT_GB: Final = {
+    "KB": Decimal(1) / MIB,
+    "MB": Decimal(1) / KIB,
+    "GB": Decimal(1),
+    "TB": Decimal(KIB),
+}
+_MAX_GB: Final = Decimal(MAX_PLAUSIBLE_BYTES) / GIB
+_VOID_TAGS: Final = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +217,25 @@ class ParsedUsage:
     used: int | None
 
 
-# --- Pure parsing ----------------------------------------------------------------------------
+# --- Pure parsing: forms ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FormPage:
+    """What a page's forms and words say, read in one pass."""
+
+    fields: dict[str, str]
+    """The wanted hidden fields the page carries, each validated; empty ones are left out."""
+    login_form: bool
+    """The page is SoftBank ID's login form (a hidden ticket or a password input)."""
+    rejected: bool
+    """The page says the phone number or password was wrong."""
+    maintenance: bool
+    """The page says the site is under maintenance or too busy."""
+
+    def has(self, names: Collection[str]) -> bool:
+        """True when every one of these fields is on the page."""
+        return all(name in self.fields for name in names)
 
 
 class _FormScanner(HTMLParser):
@@ -166,191 +266,463 @@ def _scan_inputs(html: str) -> list[tuple[str, str, str]]:
     return scanner.inputs
 
 
-def find_hidden_inputs(html: str) -> dict[str, str]:
-    """Return the page's hidden form fields by name (the first one wins when a name repeats)."""
+def _hidden(inputs: list[tuple[str, str, str]]) -> dict[str, str]:
     fields: dict[str, str] = {}
-    for kind, name, value in _scan_inputs(html):
+    for kind, name, value in inputs:
         if kind == "hidden" and name:
             fields.setdefault(name, value)
     return fields
 
 
+def find_hidden_inputs(html: str) -> dict[str, str]:
+    """Return the page's hidden form fields by name (the first one wins when a name repeats)."""
+    return _hidden(_scan_inputs(html))
+
+
 def is_login_page(html: str) -> bool:
     """Tell whether the page is SoftBank ID's login form (see the assumptions block)."""
+    return _is_login(_scan_inputs(html))
+
+
+def _is_login(inputs: list[tuple[str, str, str]]) -> bool:
     return any(
         (kind == "hidden" and name == TICKET_FIELD) or kind == "password"
-        for kind, name, _ in _scan_inputs(html)
+        for kind, name, _ in inputs
     )
 
 
-def _says_any(html: str, markers: tuple[str, ...]) -> bool:
-    text = normalize_text(html).lower()
-    return any(normalize_text(marker).lower() in text for marker in markers)
+def check_form_value(value: str, what: str) -> str:
+    """Return a hidden field's value when it is safe to send back, else raise CarrierParseError.
+
+    ``what`` names the field in the error, never its value.
+    """
+    return check_token(value, what, max_length=MAX_FORM_VALUE_LENGTH)
+
+
+def read_form(html: str, wanted: Collection[str] = ()) -> FormPage:
+    """Read a page's hidden fields (validating the wanted ones) and what its words say."""
+    with reading(html):
+        inputs = _scan_inputs(html)
+        hidden = _hidden(inputs)
+        fields = {name: check_form_value(hidden[name], name) for name in wanted if hidden.get(name)}
+        text = normalize_text(html).lower()
+        return FormPage(
+            fields=fields,
+            login_form=_is_login(inputs),
+            rejected=_says_any(text, AUTH_ERROR_MARKERS),
+            maintenance=_says_any(text, MAINTENANCE_MARKERS),
+        )
+
+
+def _says_any(folded: str, markers: tuple[str, ...]) -> bool:
+    return any(normalize_text(marker).lower() in folded for marker in markers)
+
+
+# --- Pure parsing: figures -------------------------------------------------------------------
+
+
+def _amount_gb(raw: str) -> Decimal:
+    """Read a figure in GB ("6.34", "１．５", "1,024.5", "" = 0) exactly, as a Decimal."""
+    text = normalize_text(raw).strip().replace(",", "")
+    if not text:
+        return Decimal(0)
+    if _DECIMAL.fullmatch(text) is None:
+        raise CarrierParseError("A figure on the usage page could not be read")
+    amount = Decimal(text)
+    if amount > _MAX_GB:
+        raise CarrierParseError("An amount of data was implausibly large")
+    return amount
+
+
+def _bytes(gigabytes: Decimal) -> int:
+    return int((gigabytes * GIB).to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+def _slices_in_bytes(amounts: list[Decimal]) -> list[int]:
+    """Convert slices to bytes so that they still add up to their exact total in bytes."""
+    result: list[int] = []
+    running = Decimal(0)
+    for amount in amounts:
+        before = _bytes(running)
+        running += amount
+        result.append(_bytes(running) - before)
+    return result
+
+
+def _figure_in(text: str, *, need_unit: bool = False) -> Decimal | None:
+    """The first amount in a cell ("0.88GB", "30", "512 MB", "20.00GB／20.00GB"), in GB.
+
+    None when the cell holds no digit, or (``need_unit``) no amount with its unit. A bare
+    number is GB (see the assumptions).
+    """
+    folded = normalize_text(text)
+    match = _FIGURE.search(folded)
+    if match is None:
+        return None
+    unit = _UNIT_AFTER.match(folded, match.end())
+    if unit is None and need_unit:
+        return None
+    factor = _UNIT_GB[unit[1].upper()] if unit else Decimal(1)
+    amount = _amount_gb(match[0]) * factor
+    if amount > _MAX_GB:
+        raise CarrierParseError("An amount of data was implausibly large")
+    return amount
+
+
+# --- SoftBank --------------------------------------------------------------------------------
+
+
+def _key_pattern(key: str) -> re.Pattern[str]:
+    """``"key": "1.23"`` with either quotes or none, as [MYSB]'s literal_eval would take it.
+
+    Linear: every attempt starts on the key's literal, and each part after it is bounded.
+    """
+    return re.compile(
+        rf"""(?<![\w$])["']?{re.escape(key)}(?![\w$])["']?\s*:\s*"""
+        r"""(?:"([^"\n]{0,64})"|'([^'\n]{0,64})'|([^\s,}'"]{1,64}))"""
+    )
+
+
+_SOFTBANK_KEYS: Final = {
+    key: _key_pattern(key)
+    for key in (
+        SOFTBANK_KEY_USED,
+        SOFTBANK_KEY_REMAIN,
+        SOFTBANK_KEY_CARRIED_OVER,
+        SOFTBANK_KEY_ADDITIONAL,
+        SOFTBANK_KEY_ADDITIONAL_USED,
+        SOFTBANK_KEY_GIVEN,
+        SOFTBANK_KEY_GIVEN_USED,
+    )
+}
 
 
 def parse_softbank_usage(html: str) -> ParsedUsage:
     """Read the figures My SoftBank embeds in its pie chart's settings (GB strings, "" = 0).
 
-    Keys are found by name, not by position; a key the page lacks leaves its slice out.
+    remainData is everything left; the slices are derived so that they add up to it.
     """
-    start = html.find(SOFTBANK_CHART_MARKER)
-    # Tolerate a reworded marker: the key names are distinctive enough on their own.
-    script = html[start:] if start >= 0 else html
-    values = {
-        key: _softbank_value(script, key)
-        for key in (
-            SOFTBANK_KEY_USED,
-            SOFTBANK_KEY_REMAIN,
-            SOFTBANK_KEY_CARRIED_OVER,
-            SOFTBANK_KEY_ADDITIONAL,
-            SOFTBANK_KEY_ADDITIONAL_USED,
-            SOFTBANK_KEY_GIVEN,
-            SOFTBANK_KEY_GIVEN_USED,
-        )
-    }
-    if all(value is None for value in values.values()):
-        raise CarrierParseError("The SoftBank usage page holds none of the expected figures")
-
-    buckets: list[DataBucket] = []
-    if (remain := values[SOFTBANK_KEY_REMAIN]) is not None:
-        buckets.append(DataBucket(kind=BucketKind.MONTHLY, remaining=remain))
-    if (carried := values[SOFTBANK_KEY_CARRIED_OVER]) is not None:
-        buckets.append(DataBucket(kind=BucketKind.CARRIED_OVER, remaining=carried))
-    for kind, total_key, used_key in (
-        (BucketKind.TOPPING, SOFTBANK_KEY_ADDITIONAL, SOFTBANK_KEY_ADDITIONAL_USED),
-        (BucketKind.GIFT, SOFTBANK_KEY_GIVEN, SOFTBANK_KEY_GIVEN_USED),
-    ):
-        if (bucket := _granted_bucket(kind, values[total_key], values[used_key])) is not None:
-            buckets.append(bucket)
-    return ParsedUsage(buckets=tuple(buckets), used=values[SOFTBANK_KEY_USED])
+    marker = _CHART_MARKER.search(html)
+    if marker is None:
+        raise CarrierParseError("The SoftBank usage page has no data chart")
+    end = html.find("}", marker.end(), marker.end() + _CHART_SPAN)
+    chart = html[marker.end() : end if end >= 0 else marker.end() + _CHART_SPAN]
+    values = {key: _softbank_value(chart, key) for key in _SOFTBANK_KEYS}
+    remain = values[SOFTBANK_KEY_REMAIN]
+    if remain is None:
+        raise CarrierParseError("The SoftBank usage chart does not say how much data is left")
+    used = values[SOFTBANK_KEY_USED]
+    return ParsedUsage(
+        buckets=_softbank_slices(remain, values),
+        used=None if used is None else _bytes(used),
+    )
 
 
-def _softbank_value(script: str, key: str) -> int | None:
-    """Bytes for ``"key": "1.23"``; None when the key is absent. "" means 0 (documented)."""
-    match = re.search(rf"""["']?\b{key}\b["']?\s*:\s*(?:"([^"]*)"|'([^']*)'|(\d[\d.]*))""", script)
+def _softbank_value(chart: str, key: str) -> Decimal | None:
+    """The figure after ``"key":``; None when the key is absent. "" means 0 ([MYSB])."""
+    match = _SOFTBANK_KEYS[key].search(chart)
     if match is None:
         return None
-    raw = next(group for group in match.groups() if group is not None)
-    return to_bytes(raw, USAGE_UNIT) or 0
+    return _amount_gb(next(group for group in match.groups() if group is not None))
 
 
-def _granted_bucket(kind: BucketKind, total: int | None, used: int | None) -> DataBucket | None:
-    """Build a slice given as "granted" and "used of it": what is left is the difference."""
-    if total is None and used is None:
-        return None
-    remaining = None if total is None or used is None else max(total - used, 0)
-    return DataBucket(kind=kind, remaining=remaining, total=total)
+def _softbank_slices(remain: Decimal, values: dict[str, Decimal | None]) -> tuple[DataBucket, ...]:
+    carried = values[SOFTBANK_KEY_CARRIED_OVER]
+    added, added_used = values[SOFTBANK_KEY_ADDITIONAL], values[SOFTBANK_KEY_ADDITIONAL_USED]
+    given, given_used = values[SOFTBANK_KEY_GIVEN], values[SOFTBANK_KEY_GIVEN_USED]
+    if (
+        carried is None
+        or added is None
+        or added_used is None
+        or given is None
+        or given_used is None
+    ):
+        return (DataBucket(kind=BucketKind.MONTHLY, remaining=_bytes(remain)),)
+    # Used more of a slice than it holds: nothing is left of it, never less.
+    added_left = max(added - added_used, Decimal(0))
+    given_left = max(given - given_used, Decimal(0))
+    plan_left = remain - carried - added_left - given_left
+    if plan_left < 0:
+        # The keys do not mean what this module thinks: show the total only.
+        _LOGGER.debug("The SoftBank slices do not fit inside remainData; showing the total")
+        return (DataBucket(kind=BucketKind.MONTHLY, remaining=_bytes(remain)),)
+    plan, carry, topping, gift = _slices_in_bytes([plan_left, carried, added_left, given_left])
+    return (
+        DataBucket(kind=BucketKind.MONTHLY, remaining=plan),
+        DataBucket(kind=BucketKind.CARRIED_OVER, remaining=carry),
+        DataBucket(kind=BucketKind.TOPPING, remaining=topping, total=_bytes(added)),
+        DataBucket(kind=BucketKind.GIFT, remaining=gift, total=_bytes(given)),
+    )
+
+
+# --- Y!mobile --------------------------------------------------------------------------------
+
+
+class YmobileSlot(StrEnum):
+    """What one of My Y!mobile's tables holds."""
+
+    CARRIED_OVER = "carried_over"
+    BASE = "base"
+    PAID = "paid"
+    USED = "used"
+    OTHER = "other"
+    """A grant of another kind ([NDB] e63d3b0's extra table); added to what is granted."""
+
+
+# Checked in this order against a table's label (NFKC-folded).
+YMOBILE_LABELS: Final[tuple[tuple[YmobileSlot, tuple[str, ...]], ...]] = (
+    (YmobileSlot.CARRIED_OVER, ("くりこし", "繰越", "繰り越")),
+    (YmobileSlot.BASE, ("基本",)),
+    (YmobileSlot.USED, ("使用量", "使用済")),
+    (YmobileSlot.PAID, ("有料",)),
+)
+_POSITIONS: Final = (YmobileSlot.CARRIED_OVER, YmobileSlot.BASE, YmobileSlot.PAID, YmobileSlot.USED)
 
 
 @dataclass(slots=True)
-class _Table:
-    """A table being read: its caption, its finished cells and the cell being filled."""
+class YmobileTable:
+    """One table's text: its label (first th, else caption) and its body rows' cells."""
 
-    caption: list[str] = field(default_factory=list)
-    cells: list[str] = field(default_factory=list)
+    caption: str = ""
+    rows: list[list[tuple[bool, str]]] = field(default_factory=list)
+    """Body rows (thead left out); each cell is (is_header, text)."""
+
+    @property
+    def label(self) -> str:
+        """The first header cell of the body, as [NDB] 77b44da keys a table; else the caption."""
+        for row in self.rows:
+            for header, text in row:
+                if header:
+                    return text
+        return self.caption
+
+
+@dataclass(slots=True)
+class _TableBuilder:
+    table: YmobileTable
     cell: list[str] | None = None
+    cell_header: bool = False
+    row: list[tuple[bool, str]] | None = None
+    in_head: bool = False
     in_caption: bool = False
+    caption: list[str] = field(default_factory=list)
 
     def close_cell(self) -> None:
-        if self.cell is not None:
-            self.cells.append(" ".join("".join(self.cell).split()))
+        if self.cell is not None and self.row is not None:
+            self.row.append((self.cell_header, " ".join("".join(self.cell).split())))
         self.cell = None
 
+    def close_row(self) -> None:
+        self.close_cell()
+        self.row = None
 
-class _TableScanner(HTMLParser):
-    """Collects each <table>'s caption and cell texts; a nested table's text stays its own."""
+    def open_row(self) -> None:
+        self.close_row()
+        self.row = []
+        if not self.in_head:
+            self.table.rows.append(self.row)
+
+
+class _ToggleTablesScanner(HTMLParser):
+    """Collects the tables inside the first usage container, as the references select it.
+
+    Keeps its own stack of open elements so that unclosed and stray tags end elements the way
+    a browser would; a tag counter keeps every lookup constant-time (no quadratic walk).
+    """
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.tables: list[tuple[str, list[str]]] = []
-        self._open: list[_Table] = []
+        self._stack: list[str] = []
+        self._open: Counter[str] = Counter()
+        self._builders: list[_TableBuilder] = []
+        # Depth (stack length) of the first full and first partial container while open;
+        # -1 before it opens, 0 once it has closed.
+        self._depth = {"full": -1, "partial": -1}
+        self.tables: dict[str, list[YmobileTable]] = {"full": [], "partial": []}
+        self.found: set[str] = set()
 
     @override
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        # A table is in a container it opens inside, never in one it is itself.
         if tag == "table":
-            self._open.append(_Table())
-        elif not self._open:
+            self._start_table()
+        elif self._builders:
+            self._start_in_table(tag)
+        if tag not in _VOID_TAGS:
+            self._stack.append(tag)
+            self._open[tag] += 1
+            self._note_container(attrs)
+
+    def _note_container(self, attrs: list[tuple[str, str | None]]) -> None:
+        classes = {
+            word for name, value in attrs if name == "class" and value for word in value.split()
+        }
+        if YMOBILE_CONTAINER_CLASS not in classes:
             return
-        elif tag == "caption":
-            self._open[-1].in_caption = True
+        kinds = ["partial", "full"] if classes >= YMOBILE_CONTAINER_CLASSES else ["partial"]
+        for kind in kinds:
+            if self._depth[kind] == -1:
+                self._depth[kind] = len(self._stack)
+                self.found.add(kind)
+
+    def _start_table(self) -> None:
+        builder = _TableBuilder(YmobileTable())
+        self._builders.append(builder)
+        for kind, depth in self._depth.items():
+            if depth > 0:
+                self.tables[kind].append(builder.table)
+
+    def _start_in_table(self, tag: str) -> None:
+        builder = self._builders[-1]
+        if tag == "caption":
+            builder.in_caption = True
+        elif tag == "thead":
+            builder.in_head = True
+        elif tag in {"tbody", "tfoot"}:
+            builder.in_head = False
+        elif tag == "tr":
+            builder.open_row()
         elif tag in {"td", "th"}:
-            self._open[-1].close_cell()
-            self._open[-1].cell = []
+            builder.close_cell()
+            if builder.row is None:
+                builder.open_row()
+            builder.cell, builder.cell_header = [], tag == "th"
 
     @override
     def handle_endtag(self, tag: str) -> None:
-        if not self._open:
+        if not self._open[tag]:
+            return  # a stray end tag: nothing it could close
+        while self._stack:
+            closed = self._stack.pop()
+            self._open[closed] -= 1
+            self._closed(closed)
+            if closed == tag:
+                break
+
+    def _closed(self, tag: str) -> None:
+        for kind, depth in self._depth.items():
+            if depth > len(self._stack):
+                self._depth[kind] = 0
+        if not self._builders:
             return
-        table = self._open[-1]
+        builder = self._builders[-1]
         if tag == "table":
-            table.close_cell()
-            self._open.pop()
-            self.tables.append(("".join(table.caption), table.cells))
-        elif tag == "caption":
-            table.in_caption = False
+            self._finish(self._builders.pop())
         elif tag in {"td", "th"}:
-            table.close_cell()
+            builder.close_cell()
+        elif tag == "tr":
+            builder.close_row()
+        elif tag == "caption":
+            builder.in_caption = False
+        elif tag == "thead":
+            builder.in_head = False
+
+    def _finish(self, builder: _TableBuilder) -> None:
+        builder.close_row()
+        builder.table.caption = " ".join("".join(builder.caption).split())
 
     @override
     def handle_data(self, data: str) -> None:
-        if not self._open:
+        if not self._builders:
             return
-        table = self._open[-1]
-        if table.in_caption:
-            table.caption.append(data)
-        elif table.cell is not None:
-            table.cell.append(data)
+        builder = self._builders[-1]
+        if builder.in_caption:
+            builder.caption.append(data)
+        elif builder.cell is not None:
+            builder.cell.append(data)
+
+    @override
+    def close(self) -> None:
+        super().close()
+        while self._builders:
+            self._finish(self._builders.pop())
 
 
-def parse_ymobile_usage(html: str) -> ParsedUsage:
-    """Read My Y!mobile's four tables (繰越, 基本, 有料, 使用済み), found by their labels."""
-    scanner = _TableScanner()
+def find_ymobile_tables(html: str) -> list[YmobileTable]:
+    """The tables of My Y!mobile's usage section, in page order (nested ones included).
+
+    The first `.list-toggle-content.js-toggle-content.m-top-20` ([NYB], [KYM], [KYK]); failing
+    that, the first `.list-toggle-content` ([NDB] 77b44da).
+    """
+    scanner = _ToggleTablesScanner()
     scanner.feed(html)
     scanner.close()
-
-    figures: dict[str, int] = {}
-    for caption, cells in scanner.tables:
-        caption_text = normalize_text(caption).strip()
-        # Without a caption, the first cell is the label and the rest hold the figure.
-        label, body = (caption_text, cells) if caption_text else (_head(cells), cells[1:])
-        slot = _ymobile_slot(label)
-        if slot is None or slot in figures:
-            continue
-        if (figure := _figure_in(body)) is not None:
-            figures[slot] = figure
-    if not figures:
-        raise CarrierParseError("The Y!mobile usage page holds none of the expected tables")
-
-    buckets = [
-        DataBucket(kind=kind, remaining=figures[slot])
-        for slot, kind in (
-            ("monthly", BucketKind.MONTHLY),
-            ("carried_over", BucketKind.CARRIED_OVER),
-            ("topping", BucketKind.TOPPING),
-        )
-        if slot in figures
-    ]
-    return ParsedUsage(buckets=tuple(buckets), used=figures.get("used"))
+    for kind in ("full", "partial"):
+        if kind in scanner.found:
+            return scanner.tables[kind]
+    raise CarrierParseError("The Y!mobile usage page has no data-usage section")
 
 
-def _ymobile_slot(label: str) -> str | None:
+def _slot_of(table: YmobileTable, index: int, count: int) -> YmobileSlot:
+    label = normalize_text(table.label)
     for slot, words in YMOBILE_LABELS:
         if any(word in label for word in words):
             return slot
+    if count == YMOBILE_TABLES:
+        return _POSITIONS[index]
+    return YmobileSlot.OTHER
+
+
+def _table_figure(table: YmobileTable, slot: YmobileSlot) -> Decimal | None:
+    """The slot's figure: the base from its 2nd row ([NYB], [KYM]), else the first data cell.
+
+    A table of another kind counts only an amount written with its unit: a bare number there
+    may be a date or a count, not data.
+    """
+    rows = table.rows
+    need_unit = slot is YmobileSlot.OTHER
+    if slot is YmobileSlot.BASE and len(rows) > 1:
+        for header, text in rows[1]:
+            if not header and (figure := _figure_in(text)) is not None:
+                return figure
+    for row in rows:
+        for header, text in row:
+            if header:
+                continue
+            if (figure := _figure_in(text, need_unit=need_unit)) is not None:
+                return figure
     return None
 
 
-def _head(cells: list[str]) -> str:
-    return normalize_text(cells[0]) if cells else ""
+def parse_ymobile_usage(html: str) -> ParsedUsage:
+    """Read My Y!mobile's tables: remaining = carried over + base + paid (+ other) − used."""
+    figures, grants = _ymobile_figures(find_ymobile_tables(html))
+    required = (YmobileSlot.CARRIED_OVER, YmobileSlot.BASE, YmobileSlot.USED)
+    if not grants or any(slot not in figures for slot in required):
+        raise CarrierParseError("The Y!mobile usage section lacks a table it always has")
+    granted = figures[YmobileSlot.CARRIED_OVER] + figures[YmobileSlot.BASE] + sum(grants)
+    used = figures[YmobileSlot.USED]
+    if used > granted:
+        # Never a negative or a made-up 0: the figures do not mean what this module thinks.
+        raise CarrierParseError("The Y!mobile figures do not add up")
+    bucket = DataBucket(
+        kind=BucketKind.MONTHLY, remaining=_bytes(granted - used), total=_bytes(granted)
+    )
+    return ParsedUsage(buckets=(bucket,), used=_bytes(used))
 
 
-def _figure_in(cells: list[str]) -> int | None:
-    """Find the first amount with its unit ("1.5GB", "１．５ＧＢ", "512 MB"), or None.
-
-    A bare number is not taken: in a label it may be a date or a plan's name.
-    """
-    match = _FIGURE_WITH_UNIT.search(normalize_text(" ".join(cells)))
-    return None if match is None else to_bytes(match[1], match[2])
+def _ymobile_figures(
+    tables: list[YmobileTable],
+) -> tuple[dict[YmobileSlot, Decimal], list[Decimal]]:
+    """Each slot's figure, and the paid and other grants (which add up)."""
+    if len(tables) < YMOBILE_TABLES:
+        raise CarrierParseError("The Y!mobile usage section has fewer tables than expected")
+    figures: dict[YmobileSlot, Decimal] = {}
+    grants: list[Decimal] = []
+    for index, table in enumerate(tables):
+        slot = _slot_of(table, index, len(tables))
+        figure = _table_figure(table, slot)
+        if slot is YmobileSlot.OTHER:
+            grants.extend([figure] if figure is not None else [])
+        elif figure is None:
+            raise CarrierParseError(f"The Y!mobile {slot} table holds no figure")
+        elif slot is YmobileSlot.PAID:
+            grants.append(figure)
+        elif slot in figures:
+            raise CarrierParseError(f"The Y!mobile usage section has two {slot} tables")
+        else:
+            figures[slot] = figure
+    return figures, grants
 
 
 def next_reset(today: date, reset_day: int) -> date:
@@ -370,6 +742,8 @@ class _MySoftBankAdapter(CarrierAdapter):
     """Shared flow of the SoftBank ID brands: ticket, login, hidden-field hop, usage page."""
 
     portal: ClassVar[Portal]
+    experimental: ClassVar[bool] = False
+    """True when no public client confirms the route (see the assumptions block)."""
 
     def __init__(
         self,
@@ -397,6 +771,7 @@ class _MySoftBankAdapter(CarrierAdapter):
         self._reset_day = reset_day
         self._base_url = base_url.rstrip("/") if base_url else None
         self._clock = clock or (lambda: datetime.now(TOKYO))
+        self._policy = HostPolicy.of(*(self._url(url) for url in self.portal.urls))
 
     @property
     @override
@@ -412,7 +787,7 @@ class _MySoftBankAdapter(CarrierAdapter):
     @override
     async def async_fetch(self) -> AccountUsage:
         """Read the usage page, logging in first only when the session cookies do not work."""
-        parsed = self._parse_usage(await self._usage_page())
+        parsed = await self._usage()
         resets_on = next_reset(self._clock().astimezone(TOKYO).date(), self._reset_day)
         period_end = end_of_day(resets_on - timedelta(days=1))
         buckets = tuple(
@@ -423,79 +798,87 @@ class _MySoftBankAdapter(CarrierAdapter):
             sim_id=self.account_id,
             number_suffix=self._telnum[-4:],
             buckets=buckets,
-            # Neither page states the plan's size: the base slice shows only what is left.
+            # Neither page states the plan's size.
             allowance=None,
             used=parsed.used,
             resets_on=resets_on,
         )
         return AccountUsage(sims={sim.sim_id: sim})
 
-    async def _usage_page(self) -> HttpReply:
-        """Reach the usage page; on a login page, log in once and try again, never more."""
-        usage, ticket = await self._try_usage_page()
-        if usage is not None:
+    async def _usage(self) -> ParsedUsage:
+        """Read the usage page; on a login page, log in once and try again, never more."""
+        usage = await self._try_usage()
+        if isinstance(usage, ParsedUsage):
             return usage
         _LOGGER.debug("The %s session is not logged in; logging in", self.carrier)
-        await self._login(ticket)
-        usage, _ = await self._try_usage_page()
-        if usage is not None:
+        await self._login(usage)
+        usage = await self._try_usage()
+        if isinstance(usage, ParsedUsage):
             return usage
         raise CarrierSessionExpiredError(
             f"{self.carrier} still asked for a login right after a successful one"
         )
 
-    async def _try_usage_page(self) -> tuple[HttpReply | None, str | None]:
-        """Hop to the usage page with the current cookies.
+    async def _try_usage(self) -> ParsedUsage | str | None:
+        """Hop to the usage page with the current cookies and read it.
 
-        Returns the usage page, or None and the login ticket (when the login page offered
-        one) if the carrier asked for a login on the way.
+        Returns the figures, or (when the carrier asked for a login on the way) the login
+        ticket that page offered, or None when it offered none.
         """
         hop = await self._send("GET", self.portal.hop_url)
-        fields = find_hidden_inputs(hop.text)
-        if all(fields.get(name) for name in self.portal.hop_fields):
+        form = await self._read_form(hop, (TICKET_FIELD, *self.portal.hop_fields))
+        if form.has(self.portal.hop_fields):
             usage = await self._send(
                 "POST",
                 self.portal.usage_url,
-                data={name: fields[name] for name in self.portal.hop_fields},
+                data={name: form.fields[name] for name in self.portal.hop_fields},
             )
-            if not is_login_page(usage.text):
-                return usage, None
-            return None, find_hidden_inputs(usage.text).get(TICKET_FIELD)
-        if is_login_page(hop.text):
-            return None, fields.get(TICKET_FIELD)
-        raise _unexpected_page(hop, "usage link")
+            return await asyncio.to_thread(self._read_usage, usage)
+        if form.login_form:
+            return form.fields.get(TICKET_FIELD)
+        raise await _unexpected_page(hop, form, "usage link")
+
+    def _read_usage(self, reply: HttpReply) -> ParsedUsage | str | None:
+        """Runs off the event loop: the figures, or the ticket of a login page met instead."""
+        form = read_form(reply.text, (TICKET_FIELD,))
+        if form.login_form:
+            return form.fields.get(TICKET_FIELD)
+        try:
+            with reading(reply.text):
+                return self._parse(_whole_page(reply.text))
+        except CarrierParseError as err:
+            problem = _page_problem(form, reply.status)
+            if problem is not None:
+                raise problem from err
+            raise
 
     @abstractmethod
     def _parse(self, html: str) -> ParsedUsage:
         """Read the brand's usage page."""
 
-    def _parse_usage(self, usage: HttpReply) -> ParsedUsage:
-        try:
-            return self._parse(_whole_page(usage.text))
-        except CarrierParseError as err:
-            problem = _page_problem(usage)
-            if problem is not None:
-                raise problem from err
-            raise
-
     async def _login(self, ticket: str | None) -> None:
         if not ticket:
             entry = await self._send("GET", self.portal.entry_url)
-            fields = find_hidden_inputs(entry.text)
-            ticket = fields.get(TICKET_FIELD)
+            form = await self._read_form(entry, (TICKET_FIELD, *self.portal.hop_fields))
+            ticket = form.fields.get(TICKET_FIELD)
             if not ticket:
-                if all(fields.get(name) for name in self.portal.hop_fields):
+                if form.has(self.portal.hop_fields):
                     return  # The session is logged in already: SoftBank's entry is the hop.
-                raise _unexpected_page(entry, "login")
+                raise await _unexpected_page(entry, form, "login")
         answer = await self._send(
             "POST",
             self.portal.login_url,
             data={"telnum": self._telnum, "password": self._password, TICKET_FIELD: ticket},
         )
-        if _says_any(answer.text, AUTH_ERROR_MARKERS) or is_login_page(answer.text):
+        form = await self._read_form(answer, ())
+        if form.rejected or form.login_form:
             raise CarrierAuthError(f"{self.carrier} rejected the phone number or password")
         if answer.status >= HTTPStatus.BAD_REQUEST:
-            raise _unexpected_page(answer, "login")
+            raise await _unexpected_page(answer, form, "login")
+
+    @staticmethod
+    async def _read_form(reply: HttpReply, wanted: Collection[str]) -> FormPage:
+        return await asyncio.to_thread(read_form, reply.text, wanted)
 
     async def _send(
         self, method: str, url: str, *, data: dict[str, str] | None = None
@@ -504,8 +887,10 @@ class _MySoftBankAdapter(CarrierAdapter):
             self._session,
             method,
             self._url(url),
+            policy=self._policy,
             headers={"User-Agent": MOBILE_BROWSER_USER_AGENT},
             data=data,
+            max_bytes=PAGE_MAX_BYTES,
         )
 
     def _url(self, url: str) -> str:
@@ -540,10 +925,11 @@ class YmobileAdapter(_MySoftBankAdapter):
 
 
 class LinemoAdapter(_MySoftBankAdapter):
-    """One LINEMO line, read like SoftBank (unconfirmed: LINEMO shares the SoftBank ID stack)."""
+    """One LINEMO line, tried on SoftBank's route. Experimental: no public client confirms it."""
 
     carrier = Carrier.LINEMO
     portal = LINEMO_PORTAL
+    experimental = True
 
     @override
     def _parse(self, html: str) -> ParsedUsage:
@@ -552,21 +938,25 @@ class LinemoAdapter(_MySoftBankAdapter):
 
 def _whole_page(html: str) -> str:
     """Return the page, or raise CarrierParseError when it was cut short (see PAGE_END)."""
-    if PAGE_END not in html.lower():
+    if _PAGE_END.search(html) is None:
         raise CarrierParseError("The carrier's usage page was cut short")
     return html
 
 
-def _page_problem(reply: HttpReply) -> CarrierError | None:
+def _page_problem(form: FormPage, status: int) -> CarrierError | None:
     """Why a page lacks what we came for, when it says so: maintenance or an HTTP error."""
-    if _says_any(reply.text, MAINTENANCE_MARKERS):
+    if form.maintenance:
         return CarrierMaintenanceError("The carrier's member site shows a maintenance or busy page")
-    if reply.status >= HTTPStatus.BAD_REQUEST:
-        return CarrierConnectionError(f"The carrier's member site answered HTTP {reply.status}")
+    if status >= HTTPStatus.BAD_REQUEST:
+        return CarrierConnectionError(f"The carrier's member site answered HTTP {status}")
     return None
 
 
-def _unexpected_page(reply: HttpReply, what: str) -> CarrierError:
-    return _page_problem(reply) or CarrierParseError(
-        f"The carrier's {what} page does not have the expected form"
+async def _unexpected_page(reply: HttpReply, form: FormPage, what: str) -> CarrierError:
+    """The error for a page that is not the one expected, with its outline for diagnostics."""
+    if (problem := _page_problem(form, reply.status)) is not None:
+        return problem
+    return CarrierParseError(
+        f"The carrier's {what} page does not have the expected form",
+        skeleton=await asyncio.to_thread(describe, reply.text),
     )
