@@ -104,6 +104,20 @@ async def test_monthly_tracker_with_a_router(hass: HomeAssistant) -> None:
         ({}, {"base": "days_or_end_date"}),
         ({CONF_VALIDITY_DAYS: 8, CONF_END_DATE: "2025-12-02"}, {"base": "days_or_end_date"}),
         ({CONF_END_DATE: "2025-11-01"}, {CONF_END_DATE: "end_before_start"}),
+        # Days outside 2000..2100: the flow used to raise OverflowError at 9999.
+        (
+            {CONF_START_DATE: "9999-12-25", CONF_VALIDITY_DAYS: 30},
+            {CONF_START_DATE: "date_out_of_range"},
+        ),
+        (
+            {CONF_START_DATE: "1999-12-31", CONF_VALIDITY_DAYS: 1},
+            {CONF_START_DATE: "date_out_of_range"},
+        ),
+        ({CONF_END_DATE: "9999-12-31"}, {CONF_END_DATE: "date_out_of_range"}),
+        (
+            {CONF_START_DATE: "2100-12-01", CONF_VALIDITY_DAYS: 3650},
+            {CONF_END_DATE: "date_out_of_range"},
+        ),
     ],
 )
 async def test_validity_errors(

@@ -461,15 +461,14 @@ class TrackerCoordinator(SimDataCoordinator):
         return current_period(plan, today)[0].isoformat()
 
     def period_data(self, start: date) -> dict[str, Any]:
-        """The entry data of a new period from ``start``; ValueError when it leaves the calendar.
+        """The entry data of a new period from ``start`` (a day within the calendar).
 
         A validity plan keeps its length and moves to ``start``; a monthly plan resets on
-        ``start``'s day from now on.
+        ``start``'s day from now on. ValueError when the validity plan's length from ``start``
+        would pass the calendar's end.
         """
         data = dict(self.config_entry.data)
         plan = self.plan
-        if not within_calendar(start):
-            raise ValueError("The start lies outside the supported calendar")
         if isinstance(plan, ValidityPlan):
             length = plan.end - plan.start
             if length > LATEST_DAY - start:

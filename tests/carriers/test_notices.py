@@ -30,6 +30,7 @@ from custom_components.japan_sim_data.carriers.notices import (
     InvalidNoticePattern,
     NoticePatternTimeout,
     NoticeReading,
+    _search,
     compile_user_pattern,
     parse_notice,
 )
@@ -513,3 +514,15 @@ def test_expiry_parsing_never_raises(text: str, today: date) -> None:
     if reading is not None and reading.expires is not None:
         assert reading.remaining is not None
         assert 2000 <= reading.expires.year <= 2100
+
+
+def test_a_built_in_search_out_of_time_finds_nothing() -> None:
+    exploding = regex.compile(r"(a|aa)+$")
+    with patch("custom_components.japan_sim_data.carriers.notices.BUILTIN_TIMEOUT", 0.01):
+        assert _search(exploding, "a" * 40 + "b") is None
+
+
+def test_a_pattern_matching_empty_text_ends_at_the_text_end() -> None:
+    # Matches of no width at every position, the last one past the last character.
+    pattern = compile_user_pattern(r"(?P<amount>\d*)(?P<unit>X?)")
+    assert parse_notice("ab", [pattern]) is None
