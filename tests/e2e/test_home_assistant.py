@@ -113,7 +113,11 @@ def test_tracker_follows_an_incoming_sms(home_assistant: RunningHomeAssistant) -
     assert monthly["step_id"] == "tracker_monthly", monthly
     sources = client.flow_step(form["flow_id"], {"reset_day": 1})
     assert sources["step_id"] == "tracker_sources", sources
-    created = client.flow_step(form["flow_id"], {"notice_events": ["sms.incoming_sms"]})
+    # docomo's own filter (its e-mail domain) would refuse an SMS: name the SMS sender instead.
+    created = client.flow_step(
+        form["flow_id"],
+        {"notice_events": ["sms.incoming_sms"], "notice_senders": ["+81 120-800-000"]},
+    )
     assert created["type"] == "create_entry", created
     assert created["result"]["state"] == "loaded", created
 
@@ -147,7 +151,11 @@ def test_tracker_follows_an_incoming_sms(home_assistant: RunningHomeAssistant) -
         remaining, lambda state: _number(state) == pytest.approx(0.5), "to follow the next SMS"
     )
 
-    # An unrelated message changes nothing.
+    # An unrelated message, and a forged one from another number, change nothing.
+    client.post(
+        "/api/events/sms.incoming_sms",
+        {"phone": "+8180", "date": "2026-11-25 12:41:00", "text": "残りデータ量は100GBです"},
+    )
     client.post(
         "/api/events/sms.incoming_sms",
         {"phone": "+8190", "date": "2026-11-25 12:40:00", "text": "明日の待ち合わせ、10時でいい？"},
