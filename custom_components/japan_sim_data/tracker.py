@@ -694,8 +694,10 @@ class TrackerCoordinator(SimDataCoordinator):
     def _load_patterns(self) -> None:
         """Compile the user's patterns, skipping those that ran out of time before.
 
-        A pattern is given up for as long as it stays the same: editing it (or removing it)
-        in the options tries it afresh, and the repair issue goes when none is given up.
+        They were tried for speed when entered; trying them again at every start, while Home
+        Assistant is busy starting, could give up a good one. A pattern is given up for as long
+        as it stays the same: editing or removing it in the options tries afresh, and the
+        repair issue goes when no pattern is given up.
         """
         state = self._state
         current = {digest(source) for source in self._pattern_sources}
@@ -704,12 +706,9 @@ class TrackerCoordinator(SimDataCoordinator):
             if digest(source) in state.slow_patterns:
                 continue
             try:
-                self._patterns.append(compile_user_pattern(source))
-            except InvalidNoticePattern as err:
-                if err.reason == "too_slow":
-                    self._give_up_pattern(source)
-                else:
-                    LOGGER.warning("A stored notice pattern of %s cannot be used", self.name)
+                self._patterns.append(compile_user_pattern(source, check_speed=False))
+            except InvalidNoticePattern:
+                LOGGER.warning("A stored notice pattern of %s cannot be used", self.name)
         if state.slow_patterns:
             self._raise_slow_pattern_issue()
         else:
