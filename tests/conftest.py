@@ -52,6 +52,11 @@ def installation_key(hass_storage: dict[str, Any]) -> InstallationKey:
     return InstallationKey(bytes.fromhex(INSTALLATION_SECRET))
 
 
+def keyed_account_id(account_id: str) -> str:
+    """An entry's unique id for an adapter's account id, under the test installation's key."""
+    return InstallationKey(bytes.fromhex(INSTALLATION_SECRET)).account_id(account_id)
+
+
 def sim_identifier(carrier: str, sim_id: str) -> tuple[str, str]:
     """A SIM device's identifier under the test installation's key."""
     return (DOMAIN, InstallationKey(bytes.fromhex(INSTALLATION_SECRET)).sim_id(carrier, sim_id))
@@ -134,6 +139,7 @@ def mock_iijmio() -> Iterator[MagicMock]:
         adapter.carrier = Carrier.IIJMIO
         adapter.async_fetch.return_value = iijmio_usage()
         adapter.refreshed_secrets.return_value = {}
+        adapter.active_route = "app"
         yield adapter
 
 

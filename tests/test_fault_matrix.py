@@ -670,8 +670,10 @@ async def test_outage(account: Account, caplog: pytest.LogCaptureFixture, fault:
     await account.poll(31)
     assert account.harness.logins() - logins <= 1
     assert set(account.states().values()) == {STATE_UNAVAILABLE}
-    # A first failure keeps the usual interval: most outages are short.
-    assert coordinator.update_interval == UPDATE_INTERVAL
+    asked = timedelta(seconds=outage.retry_after or 0)
+    # A first failure keeps the usual interval (most outages are short), unless the carrier
+    # asked for a longer wait.
+    assert coordinator.update_interval == max(UPDATE_INTERVAL, asked)
 
     requests = account.harness.requests()
     if outage.retry_after is not None:
@@ -685,8 +687,8 @@ async def test_outage(account: Account, caplog: pytest.LogCaptureFixture, fault:
         logins = account.harness.logins()
         await account.poll(31)
         assert account.harness.logins() - logins <= 1
-    # The second failure in a row doubles the wait.
-    assert coordinator.update_interval == 2 * UPDATE_INTERVAL
+    # The second failure in a row doubles the wait (or keeps the carrier's longer one).
+    assert coordinator.update_interval == max(2 * UPDATE_INTERVAL, asked)
     assert set(account.states().values()) == {STATE_UNAVAILABLE}
     (error,) = _errors(caplog)
     assert outage.message is None or outage.message in error.getMessage()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from unittest.mock import MagicMock, patch
 
 import pytest
@@ -28,8 +29,11 @@ from custom_components.japan_sim_data.carriers.errors import (
     CarrierConnectionError,
     CarrierParseError,
 )
-from custom_components.japan_sim_data.carriers.models import Carrier
-from custom_components.japan_sim_data.carriers.povo import PovoCodeRejectedError
+from custom_components.japan_sim_data.carriers.models import AccountUsage, Carrier
+from custom_components.japan_sim_data.carriers.povo import (
+    PovoCodeRejectedError,
+    PovoMoreAuthNeededError,
+)
 from custom_components.japan_sim_data.const import (
     CONF_AUTH_TOKEN,
     CONF_CARRIER,
@@ -48,7 +52,7 @@ from .carrier_mocks import (
     povo_usage,
     softbank_usage,
 )
-from .conftest import FROZEN_NOW
+from .conftest import FROZEN_NOW, keyed_account_id
 
 EMAIL = "sentinel.povo@example.com"
 PHONE = "090-1111-2222"
@@ -74,7 +78,8 @@ def povo_entry() -> MockConfigEntry:
     return MockConfigEntry(
         domain=DOMAIN,
         title="povo 2.0 se***",
-        unique_id="povo-account",
+        unique_id=keyed_account_id("povo-account"),
+        minor_version=2,
         data={
             CONF_CARRIER: "povo",
             CONF_EMAIL: EMAIL,
@@ -89,7 +94,8 @@ def softbank_entry() -> MockConfigEntry:
     return MockConfigEntry(
         domain=DOMAIN,
         title="SoftBank 2222",
-        unique_id="softbank-account",
+        unique_id=keyed_account_id("softbank-account"),
+        minor_version=2,
         data={CONF_CARRIER: "softbank", CONF_PHONE_NUMBER: PHONE, CONF_PASSWORD: "pw"},
     )
 
@@ -155,7 +161,7 @@ async def test_povo_flow_with_a_wrong_code_then_a_new_code(
     assert data[CONF_EMAIL] == EMAIL
     assert data[CONF_AUTH_TOKEN] == "token-from-code"
     assert len(data[CONF_DEVICE_ID]) == 32
-    assert result["result"].unique_id == "povo-account"
+    assert result["result"].unique_id == keyed_account_id("povo-account")
 
 
 @pytest.mark.parametrize(
@@ -191,6 +197,12 @@ async def test_povo_code_step_errors(hass: HomeAssistant, povo_adapter: MagicMoc
         result["flow_id"], {CONF_CODE: "123456"}
     )
     assert result["errors"] == {"base": "cannot_connect"}
+    # povo asks for a step beyond the e-mailed code: said as such, never "wrong code".
+    povo_adapter.async_submit_code.side_effect = PovoMoreAuthNeededError("pin_token")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_CODE: "123456"}
+    )
+    assert result["errors"] == {"base": "more_auth_needed"}
 
 
 async def test_povo_account_cannot_be_added_twice(
@@ -258,6 +270,44 @@ async def test_povo_entities(
     assert gifted.state == STATE_UNKNOWN
 
 
+async def test_unlimited_data_quiets_the_low_data_alert(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    povo_adapter: MagicMock,
+    povo_entry: MockConfigEntry,
+) -> None:
+    """A 24-hour 使い放題 topping: its end is shown, and "low data" says nothing while it runs."""
+    usage: AccountUsage = povo_adapter.async_fetch.return_value
+    (sim,) = usage.sims.values()
+    ends = datetime.fromisoformat(FROZEN_NOW) + timedelta(hours=20)
+    drained = dataclasses.replace(
+        sim,
+        buckets=tuple(dataclasses.replace(b, remaining=0) for b in sim.buckets),
+        unlimited_until=ends,
+    )
+    povo_adapter.async_fetch.return_value = AccountUsage(sims={sim.sim_id: drained})
+    await _setup(hass, freezer, povo_entry)
+
+    until = hass.states.get("sensor.povo_2_0_unlimited_data_until")
+    assert until is not None
+    assert datetime.fromisoformat(until.state) == ends
+    low = hass.states.get("binary_sensor.povo_2_0_low_data")
+    assert low is not None
+    assert low.state == "off"
+    remaining = hass.states.get("sensor.povo_2_0_remaining_data")
+    assert remaining is not None
+    assert float(remaining.state) == 0  # the carrier's own figure, shown as it is
+
+    # Once the topping has ended (the next answer no longer carries it), the alert speaks.
+    povo_adapter.async_fetch.return_value = AccountUsage(
+        sims={sim.sim_id: dataclasses.replace(drained, unlimited_until=None)}
+    )
+    await povo_entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert hass.states.get("binary_sensor.povo_2_0_low_data").state == "on"  # type: ignore[union-attr]
+    assert hass.states.get("sensor.povo_2_0_unlimited_data_until").state == STATE_UNKNOWN  # type: ignore[union-attr]
+
+
 async def test_povo_renewed_token_is_saved(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -299,6 +349,18 @@ async def test_ymobile_and_linemo_flows_show_their_forms(hass: HomeAssistant, ca
     result = await _choose(hass, carrier)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == carrier
+
+
+async def test_linemo_entry_is_labelled_experimental(hass: HomeAssistant) -> None:
+    """No public client confirms LINEMO on My SoftBank: the entry says so in its title."""
+    adapter = fake_adapter(Carrier.LINEMO, softbank_usage(), "linemo-account")
+    with carrier_adapter(Carrier.LINEMO, adapter):
+        result = await _choose(hass, "linemo")
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_PHONE_NUMBER: PHONE, CONF_PASSWORD: "pw"}
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "LINEMO 2222 (β)"
 
 
 async def test_softbank_reconfigure_shows_the_phone_number(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 from unittest.mock import MagicMock
 
 from homeassistant.const import EVENT_STATE_CHANGED, EVENT_STATE_REPORTED
@@ -25,11 +26,11 @@ class Writes:
         hass.bus.async_listen(EVENT_STATE_REPORTED, self._reported, event_filter=_every_event)
 
     @callback
-    def _changed(self, event: Event) -> None:
+    def _changed(self, event: Event[Any]) -> None:
         self.changed.append(event.data["entity_id"])
 
     @callback
-    def _reported(self, event: Event) -> None:
+    def _reported(self, event: Event[Any]) -> None:
         self.reported.append(event.data["entity_id"])
 
 

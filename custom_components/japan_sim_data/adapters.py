@@ -42,6 +42,8 @@ class CarrierProfile:
     """Entry data that must never reach logs or diagnostics."""
     has_reset_day: bool = False
     """The monthly reset follows a billing cycle the user picks in the options."""
+    experimental: bool = False
+    """No public client confirms the route: labelled as such in the flow and the entry."""
 
 
 def _build_iijmio(
@@ -83,6 +85,7 @@ def _softbank_family(
         build=build,
         secret_keys=frozenset({CONF_PHONE_NUMBER, CONF_PASSWORD}),
         has_reset_day=True,
+        experimental=adapter.experimental,
     )
 
 

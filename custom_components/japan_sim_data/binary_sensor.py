@@ -31,11 +31,15 @@ from .entity import JapanSimDataEntity, async_add_sim_entities
 
 PARALLEL_UPDATES = 0
 
-# Only the plan tracker learns of throttling (from carrier notices) so far.
-_REPORTS_THROTTLING: Final = frozenset({Carrier.TRACKER})
+# Carriers that say when a line is slowed down: IIJmio's app API (regulationStatus) and the
+# plan tracker (carrier notices).
+_REPORTS_THROTTLING: Final = frozenset({Carrier.IIJMIO, Carrier.TRACKER})
 
 
 def _low_data(sim: SimUsage, options: Mapping[str, Any]) -> bool | None:
+    if sim.is_unlimited(dt_util.now()):
+        # While unlimited data runs (a 24-hour topping), the remaining figure runs nothing out.
+        return False
     return is_low_data(
         sim,
         float(options.get(CONF_LOW_DATA_THRESHOLD, DEFAULT_LOW_DATA_THRESHOLD)),

@@ -88,7 +88,8 @@ def _title(profile: CarrierProfile, data: Mapping[str, Any]) -> str:
         hint = "".join(ch for ch in login if ch.isdigit())[-4:]
     else:
         hint = f"{login[:2]}***"
-    return f"{profile.name} {hint}"
+    # β: the route is experimental (LINEMO), and the entry says so wherever it is listed.
+    return f"{profile.name} {hint} (β)" if profile.experimental else f"{profile.name} {hint}"
 
 
 class JapanSimDataConfigFlow(ConfigFlow, domain=DOMAIN):

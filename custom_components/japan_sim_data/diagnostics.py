@@ -8,7 +8,7 @@ from typing import Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
-from .coordinator import JapanSimDataConfigEntry
+from .coordinator import JapanSimDataConfigEntry, JapanSimDataCoordinator
 
 # Entry fields that identify the user: login ids, passwords, tokens, numbers.
 TO_REDACT = {
@@ -48,6 +48,11 @@ async def async_get_config_entry_diagnostics(
             coordinator.update_interval.total_seconds() if coordinator.update_interval else None
         ),
         "sims": sims,
+        "route": (
+            coordinator.adapter.active_route
+            if isinstance(coordinator, JapanSimDataCoordinator)
+            else None
+        ),
         # The shape (keys, types, lengths) of the last answer the adapter could not read: enough
         # to fix the adapter from one report, with no value that could be personal.
         "last_unreadable_answer": coordinator.last_unreadable_answer,

@@ -13,11 +13,12 @@ from .carriers.errors import (
     CarrierParseError,
     CarrierRateLimitError,
 )
-from .carriers.povo import PovoCodeRejectedError
+from .carriers.povo import PovoCodeRejectedError, PovoMoreAuthNeededError
 
 # Most specific first: a maintenance page is also a connection error, a wrong code an auth error.
 _KEYS: Final[tuple[tuple[type[CarrierError], str], ...]] = (
     (PovoCodeRejectedError, "invalid_code"),
+    (PovoMoreAuthNeededError, "more_auth_needed"),
     (CarrierAuthError, "invalid_auth"),
     (CarrierRateLimitError, "rate_limited"),
     (CarrierMaintenanceError, "maintenance"),

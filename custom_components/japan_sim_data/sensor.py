@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Final
 
 from homeassistant.components.sensor import (
@@ -47,13 +47,15 @@ def _expiry_date(sim: SimUsage) -> date | None:
 _ALL: Final = frozenset(Carrier)
 _LIVE: Final = _ALL - {Carrier.TRACKER}
 _SOFTBANK_FAMILY: Final = frozenset({Carrier.SOFTBANK, Carrier.YMOBILE, Carrier.LINEMO})
+# My SoftBank's chart splits the data into slices; My Y!mobile's tables give one figure.
+_SOFTBANK_PAGES: Final = frozenset({Carrier.SOFTBANK, Carrier.LINEMO})
 
 
 @dataclass(frozen=True, kw_only=True)
 class JapanSimDataSensorDescription(SensorEntityDescription):
     """A SIM sensor, how to read its value, and which carriers report it."""
 
-    value_fn: Callable[[SimUsage], int | str | date | None]
+    value_fn: Callable[[SimUsage], int | str | date | datetime | None]
     carriers: frozenset[Carrier] = _ALL
 
 
@@ -96,22 +98,22 @@ SENSORS: tuple[JapanSimDataSensorDescription, ...] = (
     _data_size(
         "carried_over_data",
         lambda sim: sim.remaining_of(BucketKind.CARRIED_OVER),
-        carriers=_SOFTBANK_FAMILY | {Carrier.IIJMIO},
+        carriers=_SOFTBANK_PAGES | {Carrier.IIJMIO},
     ),
     _data_size(
         "topping_data",
         lambda sim: sim.remaining_of(BucketKind.TOPPING),
-        carriers=_SOFTBANK_FAMILY | {Carrier.POVO, Carrier.TRACKER},
+        carriers=_SOFTBANK_PAGES | {Carrier.POVO, Carrier.TRACKER},
     ),
     _data_size(
         "gifted_data",
         lambda sim: sim.remaining_of(BucketKind.GIFT),
-        carriers=_SOFTBANK_FAMILY | {Carrier.POVO},
+        carriers=_SOFTBANK_PAGES | {Carrier.POVO},
     ),
     _data_size(
         "data_used",
         lambda sim: sim.used,
-        carriers=_SOFTBANK_FAMILY | {Carrier.POVO, Carrier.TRACKER},
+        carriers=_SOFTBANK_FAMILY | {Carrier.IIJMIO, Carrier.POVO, Carrier.TRACKER},
         state_class=SensorStateClass.MEASUREMENT,
     ),
     JapanSimDataSensorDescription(
@@ -152,6 +154,14 @@ SENSORS: tuple[JapanSimDataSensorDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda sim: sim.plan_name,
         carriers=frozenset({Carrier.IIJMIO}),
+    ),
+    JapanSimDataSensorDescription(
+        key="unlimited_until",
+        translation_key="unlimited_until",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        # Unknown when no unlimited topping runs: never a made-up end.
+        value_fn=lambda sim: sim.unlimited_until,
+        carriers=frozenset({Carrier.POVO}),
     ),
     JapanSimDataSensorDescription(
         key="last_notice",
@@ -214,7 +224,7 @@ class JapanSimDataSensor(JapanSimDataEntity, SensorEntity):
         self.entity_description = description
 
     @property
-    def native_value(self) -> int | str | date | None:
+    def native_value(self) -> int | str | date | datetime | None:
         """The figure, or None (unknown) when the carrier did not give it."""
         sim = self.sim
         return None if sim is None else self.entity_description.value_fn(sim)

@@ -27,7 +27,11 @@ class CarrierAdapter(ABC):
     @property
     @abstractmethod
     def account_id(self) -> str:
-        """A stable identifier for the account that reveals nothing about the user."""
+        """A stable identifier of the account, the carrier's own where it gives one.
+
+        It may be personal (a mioID): the integration only uses it keyed with the
+        installation's secret, and it never reaches a log line.
+        """
 
     @abstractmethod
     async def async_login(self) -> None:
@@ -36,6 +40,11 @@ class CarrierAdapter(ABC):
     @abstractmethod
     async def async_fetch(self) -> AccountUsage:
         """Return the usage of every SIM on the account, logging in again once if needed."""
+
+    @property
+    def active_route(self) -> str | None:
+        """Which of the carrier's routes the last update used, for carriers with several."""
+        return None
 
     def refreshed_secrets(self) -> dict[str, str]:
         """Secrets the adapter renewed since it was built, for the caller to persist.

@@ -16,13 +16,20 @@ class CarrierError(Exception):
 class CarrierConnectionError(CarrierError):
     """The carrier could not be reached, timed out or answered with a server error."""
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        """Keep the HTTP status of a server error, when there was an answer at all."""
+        super().__init__(message)
+        self.status = status
+
 
 class CarrierMaintenanceError(CarrierConnectionError):
     """The carrier answered with a maintenance or error page instead of data."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, retry_after: float | None = None, status: int | None = None
+    ) -> None:
         """Keep how long the carrier said the maintenance lasts, in seconds, when it said so."""
-        super().__init__(message)
+        super().__init__(message, status)
         self.retry_after = retry_after
 
 

@@ -237,9 +237,11 @@ def _judge(reply: HttpReply) -> HttpReply:
                 f"The carrier's site is unavailable (HTTP {reply.status}); "
                 "it may be under maintenance",
                 retry_after=retry_after_seconds(reply.headers.get("Retry-After")),
+                status=reply.status,
             )
         raise CarrierConnectionError(
-            f"The carrier answered with a server error (HTTP {reply.status})"
+            f"The carrier answered with a server error (HTTP {reply.status})",
+            status=reply.status,
         )
     return reply
 

@@ -232,7 +232,7 @@ class AppRoute:
             )
         except CarrierConnectionError as err:
             # request() treats every 5xx alike; 505 is IIJmio's demand for a newer app.
-            if f"(HTTP {STATUS_APP_TOO_OLD})" in str(err):
+            if err.status == STATUS_APP_TOO_OLD:
                 raise CarrierAppVersionError(
                     f"IIJmio's app API no longer accepts app version {APP_VERSION} "
                     f"(HTTP {STATUS_APP_TOO_OLD}); this integration needs an update"

@@ -40,8 +40,7 @@ def _shape(value: Any, depth: int) -> Any:
         return "…"
     if isinstance(value, dict):
         shaped = {
-            _key(key): _shape(item, depth + 1)
-            for key, item in list(value.items())[:MAX_ITEMS]
+            _key(key): _shape(item, depth + 1) for key, item in list(value.items())[:MAX_ITEMS]
         }
         if len(value) > MAX_ITEMS:
             shaped["…"] = f"{len(value) - MAX_ITEMS} more keys"
