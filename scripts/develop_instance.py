@@ -42,7 +42,11 @@ def _add_demo_sim(client: RestClient) -> None:
         {"name": DEMO_NAME, "tracked_carrier": "docomo", "allowance": 20, "plan_shape": "monthly"},
     )
     step = client.flow_step(step["flow_id"], {"reset_day": 1})
-    step = client.flow_step(step["flow_id"], {"notice_events": ["sms.incoming_sms"]})
+    # The demo's SMS comes from this number: a sender filter means a forged SMS changes nothing.
+    step = client.flow_step(
+        step["flow_id"],
+        {"notice_events": ["sms.incoming_sms"], "notice_senders": ["+81 120-800-000"]},
+    )
     if step.get("type") != "create_entry":
         raise HomeAssistantError(f"The demo SIM was not added: {step}")
     client.post(

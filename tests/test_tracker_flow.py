@@ -305,3 +305,44 @@ async def test_reconfigure_points_to_the_options(hass: HomeAssistant) -> None:
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "tracker_use_options"
+
+
+def _suggested(result: ConfigFlowResult) -> dict[str, Any]:
+    schema = result["data_schema"]
+    assert schema is not None
+    return {
+        str(key): key.description.get("suggested_value") for key in schema.schema if key.description
+    }
+
+
+@pytest.mark.parametrize(("carrier", "senders"), [("docomo", ["docomo-bill.ne.jp"]), ("au", [])])
+async def test_the_sources_form_offers_the_carriers_own_senders(
+    hass: HomeAssistant, carrier: str, senders: list[str]
+) -> None:
+    """docomo's billing sender is offered as the filter; a carrier with none known offers none."""
+    result = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            CONF_NAME: "SIM",
+            CONF_TRACKED_CARRIER: carrier,
+            CONF_ALLOWANCE: 3,
+            CONF_PLAN_SHAPE: "monthly",
+        },
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_RESET_DAY: 1})
+    assert result["step_id"] == "tracker_sources"
+    assert _suggested(result)[CONF_NOTICE_SENDERS] == senders
+
+
+async def test_the_notices_options_offer_the_senders_until_the_user_changes_them(
+    hass: HomeAssistant,
+) -> None:
+    entry = _tracker_entry()
+    result = await _options(hass, entry, "notices")
+    assert _suggested(result)[CONF_NOTICE_SENDERS] == ["docomo-bill.ne.jp"]
+    # A filter the user emptied stays empty.
+    hass.config_entries.async_update_entry(entry, options={CONF_NOTICE_SENDERS: []})
+    hass.config_entries.options.async_abort(result["flow_id"])
+    result = await _options(hass, entry, "notices")
+    assert _suggested(result)[CONF_NOTICE_SENDERS] == []

@@ -182,7 +182,9 @@ class JapanSimDataOptionsFlow(OptionsFlowWithReload):
         return self.async_show_form(
             step_id="notices",
             data_schema=self.add_suggested_values_to_schema(
-                tracker_flow.NOTICES_SCHEMA, user_input or self.config_entry.options
+                tracker_flow.NOTICES_SCHEMA,
+                user_input
+                or tracker_flow.notice_defaults(self.config_entry.data, self.config_entry.options),
             ),
             errors=errors,
         )
