@@ -636,6 +636,34 @@ OUTAGES: Final[dict[str, Outage]] = {
         message="maintenance",
     ),
     "truncated": Outage(lambda a: _answer_with(a, _truncated), _mend),
+    # Hostile answers (issue #12): a redirect off the carrier's hosts, an answer too big to
+    # read, nesting deep enough to break a parser. Each is an outage, never a crash or a 0.
+    "redirect_offsite": Outage(
+        lambda a: _answer_with(
+            a, lambda _h: _answer(307, "", "text/plain", Location="http://attacker.invalid/x")
+        ),
+        _mend,
+        message="outside its own",
+    ),
+    "huge_body": Outage(
+        lambda a: _answer_with(
+            a,
+            lambda h: _answer(200, "x" * (carrier_http.MAX_BODY_BYTES + 1), h.content_type),
+        ),
+        _mend,
+        message="larger than",
+    ),
+    "deeply_nested": Outage(
+        lambda a: _answer_with(
+            a,
+            lambda h: _answer(
+                200,
+                "[" * 100_000 if h.content_type == "application/json" else "<div>" * 100_000,
+                h.content_type,
+            ),
+        ),
+        _mend,
+    ),
     "renamed_keys": Outage(
         lambda a: _answer_with(a, lambda h: _answer(200, h.renamed_keys(), h.content_type)),
         _mend,
