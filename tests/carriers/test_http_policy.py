@@ -21,6 +21,7 @@ from custom_components.japan_sim_data.carriers.errors import (
     CarrierMaintenanceError,
     CarrierParseError,
     CarrierRateLimitError,
+    quoted_code,
 )
 from custom_components.japan_sim_data.carriers.http import HostPolicy, check_token
 from tests.conftest import ServeApp
@@ -350,3 +351,19 @@ def test_check_token_keeps_a_usable_token() -> None:
     token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln-_~+/="
     assert check_token(token, "login token") == token
     assert json.dumps(check_token("a" * 4096, "token"))
+
+
+@pytest.mark.parametrize(
+    ("code", "shown"),
+    [
+        ("ERROR_CODE_032", "ERROR_CODE_032"),
+        ("403001", "403001"),
+        ("mio-sentinel-user@example.com " * 700, "an unrecognised code"),
+        ("<html>maintenance</html>", "an unrecognised code"),
+        ("", "an unrecognised code"),
+    ],
+)
+def test_carrier_error_codes_reach_messages_only_when_they_look_like_codes(
+    code: str, shown: str
+) -> None:
+    assert quoted_code(code) == shown

@@ -6,7 +6,10 @@ logged or shown to the user as they are.
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Final
+
+_CODE: Final = re.compile(r"[A-Za-z0-9_.-]{1,40}")
 
 
 class CarrierError(Exception):
@@ -62,3 +65,20 @@ class CarrierParseError(CarrierError):
 
 class CarrierAppVersionError(CarrierError):
     """The carrier's API refuses the app version this library presents."""
+
+
+class PovoCodeRejectedError(CarrierAuthError):
+    """povo refused the one-time code: it was mistyped or has expired."""
+
+
+class PovoMoreAuthNeededError(CarrierAuthError):
+    """povo asks for another login step (a PIN, another challenge) this integration cannot do."""
+
+
+def quoted_code(code: str) -> str:
+    """A carrier's error code, fit for a message: the code itself only when it looks like one.
+
+    Carriers' error fields are echoed into messages that reach the entry and the log; a hostile
+    or broken answer could put anything there (a whole page, the user's login id).
+    """
+    return code if _CODE.fullmatch(code) else "an unrecognised code"

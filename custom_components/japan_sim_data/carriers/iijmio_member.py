@@ -22,6 +22,7 @@ from .errors import (
     CarrierMaintenanceError,
     CarrierParseError,
     CarrierSessionExpiredError,
+    quoted_code,
 )
 from .http import MOBILE_BROWSER_USER_AGENT, HostPolicy, HttpReply, check_token, request
 from .models import AccountUsage, BucketKind, DataBucket, SimUsage
@@ -112,7 +113,7 @@ class MemberSiteRoute:
         if error in ERRORS_WRONG_CREDENTIALS:
             raise CarrierAuthError("IIJmio rejected the mioID or password")
         if error is not None:
-            raise CarrierParseError(f"IIJmio refused the login with {error}")
+            raise CarrierParseError(f"IIJmio refused the login with {quoted_code(error)}")
         if reply.status >= HTTPStatus.BAD_REQUEST:
             raise CarrierParseError(f"IIJmio refused the login (HTTP {reply.status})")
         self.logged_in = True
@@ -129,9 +130,9 @@ class MemberSiteRoute:
         error = error_code(payload)
         if error in ERRORS_SESSION_EXPIRED:
             self.logged_in = False
-            raise CarrierSessionExpiredError(f"IIJmio ended the session ({error})")
+            raise CarrierSessionExpiredError(f"IIJmio ended the session ({quoted_code(error)})")
         if error is not None:
-            raise CarrierParseError(f"IIJmio answered with {error}")
+            raise CarrierParseError(f"IIJmio answered with {quoted_code(error)}")
         if reply.status >= HTTPStatus.BAD_REQUEST:
             raise CarrierParseError(f"IIJmio refused the request (HTTP {reply.status})")
         with reading(payload):
