@@ -365,6 +365,7 @@ class JapanSimDataConfigFlow(ConfigFlow, domain=DOMAIN):
                 )
         return self.async_show_form(
             step_id="tracker_sources",
+            description_placeholders=tracker_flow.PATTERN_PLACEHOLDERS,
             data_schema=self.add_suggested_values_to_schema(
                 tracker_flow.SOURCES_SCHEMA,
                 user_input or tracker_flow.notice_defaults(self._tracker_data, {}),

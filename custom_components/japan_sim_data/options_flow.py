@@ -181,6 +181,7 @@ class JapanSimDataOptionsFlow(OptionsFlowWithReload):
                 return self._save_group(tracker_flow.NOTICE_KEYS, cleaned)
         return self.async_show_form(
             step_id="notices",
+            description_placeholders=tracker_flow.PATTERN_PLACEHOLDERS,
             data_schema=self.add_suggested_values_to_schema(
                 tracker_flow.NOTICES_SCHEMA,
                 user_input

@@ -71,6 +71,11 @@ PLAN_KEYS: Final = (
 MAX_VALIDITY_DAYS: Final = 3650
 # Extra notice patterns an entry may have: each may take up to its time limit on every notice.
 MAX_PATTERNS: Final = 10
+# The example under the patterns field is a placeholder: Home Assistant refuses translations
+# holding anything shaped like an HTML tag, which a named group's "<amount>" is.
+PATTERN_PLACEHOLDERS: Final[Mapping[str, str]] = {
+    "pattern_example": r"残り(?P<amount>[\d.]+)(?P<unit>GB|MB)"
+}
 
 # ASSUMPTIONS: the senders each carrier's data notices come from, offered as the default sender
 # filter. Only senders a public source names are listed; no carrier publishes such a list.

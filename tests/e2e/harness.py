@@ -30,7 +30,9 @@ INTEGRATION = REPO / "custom_components" / "japan_sim_data"
 SHIM = Path(__file__).resolve().parent / "shim"
 """A ``sitecustomize`` that points the IIJmio adapter at a replay (see shim/sitecustomize.py)."""
 IIJMIO_URL_ENV = "JSD_E2E_IIJMIO_URL"
-HASS = Path(sys.executable).with_name("hass")
+HASS_ENV = "JSD_E2E_HASS"
+"""Set to another venv's ``hass`` to run the suite against that release (scripts/test does)."""
+HASS = Path(os.environ.get(HASS_ENV) or Path(sys.executable).with_name("hass"))
 START_TIMEOUT = 90.0
 """Seconds Home Assistant gets to answer HTTP before the start counts as failed."""
 
