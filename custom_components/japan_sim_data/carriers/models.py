@@ -22,6 +22,7 @@ class Carrier(StrEnum):
     SOFTBANK = "softbank"
     YMOBILE = "ymobile"
     LINEMO = "linemo"
+    MINEO = "mineo"
     TRACKER = "tracker"
     """A SIM with no usable carrier API: the user's plan, counters and carrier notices."""
 

@@ -1,0 +1,552 @@
+"""Tests of the mineo adapter against a local server replaying mineo's answers over HTTP.
+
+The answers are the fixtures in tests/fixtures/mineo (README there names each one's source:
+miutaku/mineard @ abf9f81b and yuzune27/APGifter @ 346d0524). Refresh tokens work once: the
+replay counts every use and every reuse of a spent one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from custom_components.japan_sim_data.carriers.base import anonymous_id
+from custom_components.japan_sim_data.carriers.dates import TOKYO
+from custom_components.japan_sim_data.carriers.errors import (
+    CarrierAuthError,
+    CarrierConnectionError,
+    CarrierMaintenanceError,
+    CarrierParseError,
+    CarrierRateLimitError,
+    CarrierSessionExpiredError,
+)
+from custom_components.japan_sim_data.carriers.mineo import (
+    APP_ID,
+    APP_VERSION,
+    CLIENT_ID,
+    ID_TOKEN_LIFETIME,
+    MAX_LINES,
+    MineoAdapter,
+    MineoLine,
+    MineoTokens,
+    RotatingTokens,
+    parse_capacity,
+    parse_telnum_list,
+    parse_throttled,
+    parse_token_answer,
+)
+from custom_components.japan_sim_data.carriers.models import BucketKind, Carrier
+from custom_components.japan_sim_data.carriers.units import MIB
+from tests.carriers.mineo_replay import (
+    API_PATH,
+    INITIAL_REFRESH_TOKEN,
+    SUBJECT,
+    TOKEN_PATH,
+    MineoReplay,
+    fake_jwt,
+)
+from tests.conftest import ServeApp
+from tests.helpers import load_json_fixture, load_text_fixture
+
+AID = "E1E37924-37F5-48DB-A44B-936964D7169D"
+START = datetime(2025, 11, 25, 12, 0, tzinfo=TOKYO)
+
+
+class Clock:
+    """A clock the adapter and the replay share; tests move it."""
+
+    def __init__(self, now: datetime = START) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def replay(clock: Clock) -> MineoReplay:
+    return MineoReplay(clock=clock)
+
+
+@pytest.fixture
+async def base_url(serve: ServeApp, replay: MineoReplay) -> str:
+    return await serve(replay.app())
+
+
+def make_adapter(
+    session: aiohttp.ClientSession, base_url: str, clock: Clock, **stored: Any
+) -> MineoAdapter:
+    return MineoAdapter(
+        session,
+        refresh_token=stored.pop("refresh_token", INITIAL_REFRESH_TOKEN),
+        aid=AID,
+        token_url=f"{base_url}{TOKEN_PATH}",
+        api_base_url=f"{base_url}{API_PATH}",
+        clock=clock,
+        **stored,
+    )
+
+
+async def test_fetch_reads_every_line(
+    http_session: aiohttp.ClientSession, base_url: str, replay: MineoReplay, clock: Clock
+) -> None:
+    """A pasted refresh token is spent once; both lines come back in bytes, with their month."""
+    adapter = make_adapter(http_session, base_url, clock)
+    usage = await adapter.async_fetch()
+
+    assert replay.calls == ["token", "get_telnum_list", "get_capacity", "get_capacity"]
+    assert replay.refresh_uses == [INITIAL_REFRESH_TOKEN]
+    assert set(usage.sims) == {"ABC12DE345", "FGH67IJ890"}
+
+    first = usage.sims["ABC12DE345"]
+    # mineard §4.1 sample: base 5120/5120 MB, carried over 67254/33563 MB, no charge, no gift.
+    assert first.remaining_of(BucketKind.MONTHLY) == 5120 * MIB
+    assert first.remaining_of(BucketKind.CARRIED_OVER) == 33563 * MIB
+    assert first.remaining_of(BucketKind.TOPPING) == 0
+    assert first.remaining_of(BucketKind.GIFT) == 0
+    assert first.remaining == (5120 + 33563) * MIB
+    assert first.allowance == 5120 * MIB
+    assert first.plan_name == "Dプラン デュアルタイプ (5GB)"
+    assert first.number_suffix == "1234"
+    assert first.throttled is False
+    assert first.resets_on == date(2025, 12, 1)
+    assert first.unlimited is False
+    assert first.shared_pool is False
+    # Carried-over data goes first, at this month's end.
+    assert first.data_expires == datetime(2025, 11, 30, 23, 59, 59, tzinfo=TOKYO)
+
+    second = usage.sims["FGH67IJ890"]
+    assert second.throttled is True  # mineo switch on: tushinSettingStatusCode "01"
+    assert second.remaining == (300 + 100 + 10) * MIB
+    assert second.remaining_of(BucketKind.CARRIED_OVER) == 0
+    # Nothing carried over is left: this month's allowance expires at next month's end.
+    assert second.next_expiry == datetime(2025, 12, 31, 23, 59, 59, tzinfo=TOKYO)
+
+
+async def test_requests_carry_exactly_the_reference_fields(
+    http_session: aiohttp.ClientSession, base_url: str, replay: MineoReplay, clock: Clock
+) -> None:
+    """Token form and data-call headers as mineard's client and APGifter send them."""
+    adapter = make_adapter(http_session, base_url, clock)
+    await adapter.async_fetch()
+
+    token_body, telnum_body, capacity_body, _ = replay.bodies_seen
+    assert token_body == {
+        "grant_type": "refresh_token",
+        "refresh_token": INITIAL_REFRESH_TOKEN,
+        "client_id": CLIENT_ID,
+    }
+    assert telnum_body == {}  # get_telnum_list takes no custId (mineard §3.1)
+    assert capacity_body == {"custId": "ABC12DE345"}
+    for headers in replay.headers_seen:
+        assert headers["appId"] == APP_ID
+        assert headers["appVersion"] == APP_VERSION
+        assert headers["aid"] == AID
+        assert headers["Authorization"].startswith("Bearer ")
+        assert headers["Authorization"].removeprefix("Bearer ") in replay.valid_id_tokens
+        assert headers["Content-Type"] == "application/x-www-form-urlencoded"
+
+
+async def test_new_tokens_are_handed_over_before_the_next_request(
+    http_session: aiohttp.ClientSession, base_url: str, replay: MineoReplay, clock: Clock
+) -> None:
+    """The rotation listener runs right after the token answer, before any data call."""
+    adapter = make_adapter(http_session, base_url, clock)
+    assert isinstance(adapter, RotatingTokens)
+    seen: list[tuple[list[str], dict[str, str]]] = []
+    adapter.set_rotation_listener(
+        lambda: seen.append((list(replay.calls), adapter.refreshed_secrets()))
+    )
+    await adapter.async_fetch()
+
+    assert len(seen) == 1
+    calls, secrets = seen[0]
+    assert calls == ["token"]
+    assert secrets["refresh_token"] == replay.current_refresh_token
+    assert secrets["id_token"] in replay.valid_id_tokens
+    expires = datetime.fromisoformat(secrets["id_token_expires"])
+    assert expires == START + ID_TOKEN_LIFETIME
+    assert adapter.refreshed_secrets() == secrets
+
+
+async def test_a_valid_stored_id_token_is_used_without_renewing(
+    http_session: aiohttp.ClientSession, base_url: str, replay: MineoReplay, clock: Clock
+) -> None:
+    first = make_adapter(http_session, base_url, clock)
+    await first.async_fetch()
+    stored = first.refreshed_secrets()
+
+    # A restart: the adapter is built again from what the entry stored.
+    clock.now += timedelta(hours=12)
+    second = make_adapter(http_session, base_url, clock, **stored)
+    await second.async_fetch()
+
+    assert replay.refresh_uses == [INITIAL_REFRESH_TOKEN]
+    assert second.refreshed_secrets() == {}
+    assert second.account_id == first.account_id == anonymous_id(Carrier.MINEO, SUBJECT)
+
+
+async def test_an_old_id_token_is_renewed_with_the_stored_refresh_token(
+    http_session: aiohttp.ClientSession, base_url: str, replay: MineoReplay, clock: Clock
+) -> None:
+    """23.5 hours on, the login is renewed with the refresh token the first renewal gave."""
+    first = make_adapter(http_session, base_url, clock)
+    await first.async_fetch()
+    stored = first.refreshed_secrets()
+
+    clock.now += timedelta(hours=23, minutes=30)
+    second = make_adapter(http_session, base_url, clock, **stored)
+    await second.async_fetch()
+
+    assert replay.refresh_uses == [INITIAL_REFRESH_TOKEN, stored["refresh_token"]]
+    assert replay.reused == 0
+    assert second.refreshed_secrets()["refresh_token"] == replay.current_refresh_token
+
+
+async def test_an_id_token_mineo_refuses_is_renewed_once(
+    http_session: aiohttp.ClientSession, base_url: str, replay: MineoReplay, clock: Clock
+) -> None:
+    """Invalid JWT (401) → one renewal and the call again; the figures come back."""
+    adapter = make_adapter(http_session, base_url, clock)
+    await adapter.async_login()
+    replay.expire_id_tokens()
+    replay.calls.clear()
+
+    usage = await adapter.async_fetch()
+
+    assert replay.calls == [
+        "get_telnum_list",
+        "token",
+        "get_telnum_list",
+        "get_capacity",
+        "get_capacity",
+    ]
+    assert len(replay.refresh_uses) == 2
+    assert len(usage.sims) == 2
+
+
+async def test_a_freshly_renewed_id_token_refused_again_is_not_a_reauth(
+    http_session: aiohttp.ClientSession, base_url: str, replay: MineoReplay, clock: Clock
+) -> None:
+    adapter = make_adapter(http_session, base_url, clock)
+    await adapter.async_login()
+    replay.api_answer = lambda: web.json_response(
+        load_json_fixture("mineo/invalid_jwt.json"), status=401
+    )
+    with pytest.raises(CarrierSessionExpiredError):
+        await adapter.async_fetch()
+    assert len(replay.refresh_uses) == 2  # one renewal, not a loop
+
+
+@pytest.mark.parametrize("how", ["unknown", "spent"])
+async def test_a_rejected_refresh_token_asks_for_a_new_one(
+    http_session: aiohttp.ClientSession,
+    base_url: str,
+    replay: MineoReplay,
+    clock: Clock,
+    how: str,
+) -> None:
+    """invalid_token ("refresh token is not exists") and invalid_grant are rejections."""
+    if how == "unknown":
+        replay.reject_all_refresh_tokens()
+        token = INITIAL_REFRESH_TOKEN
+    else:
+        replay.spent_refresh_tokens.add(token := "rt-spent-elsewhere")
+    adapter = make_adapter(http_session, base_url, clock, refresh_token=token)
+    with pytest.raises(CarrierAuthError) as caught:
+        await adapter.async_fetch()
+    assert token not in str(caught.value)
+    assert adapter.refreshed_secrets() == {}
+
+
+async def test_another_token_endpoint_error_is_not_a_rejection(
+    http_session: aiohttp.ClientSession, base_url: str, replay: MineoReplay, clock: Clock
+) -> None:
+    """invalid_client means mineo changed something: reported, the login is kept."""
+    replay.token_answer = lambda: web.json_response(
+        load_json_fixture("mineo/token_invalid_client.json"), status=401
+    )
+    adapter = make_adapter(http_session, base_url, clock)
+    with pytest.raises(CarrierParseError, match="invalid_client") as caught:
+        await adapter.async_fetch()
+    assert not isinstance(caught.value, CarrierAuthError)
+
+
+@pytest.mark.parametrize("where", ["token", "api"])
+async def test_maintenance_keeps_the_refresh_token(
+    http_session: aiohttp.ClientSession,
+    base_url: str,
+    replay: MineoReplay,
+    clock: Clock,
+    where: str,
+) -> None:
+    page = load_text_fixture("mineo/maintenance.html")
+
+    def maintenance() -> web.Response:
+        return web.Response(text=page, content_type="text/html", status=503)
+
+    if where == "token":
+        replay.token_answer = maintenance
+    else:
+        replay.api_answer = lambda: web.Response(text=page, content_type="text/html")
+    adapter = make_adapter(http_session, base_url, clock)
+    with pytest.raises(CarrierMaintenanceError):
+        await adapter.async_fetch()
+    if where == "token":
+        assert replay.valid_refresh_tokens == {INITIAL_REFRESH_TOKEN}
+        assert adapter.refreshed_secrets() == {}
+
+
+@pytest.mark.parametrize("where", ["token", "api"])
+async def test_429_is_a_rate_limit_with_its_wait(
+    http_session: aiohttp.ClientSession,
+    base_url: str,
+    replay: MineoReplay,
+    clock: Clock,
+    where: str,
+) -> None:
+    def slow_down() -> web.Response:
+        return web.Response(status=429, headers={"Retry-After": "120"})
+
+    if where == "token":
+        replay.token_answer = slow_down
+    else:
+        replay.api_answer = slow_down
+    adapter = make_adapter(http_session, base_url, clock)
+    with pytest.raises(CarrierRateLimitError) as caught:
+        await adapter.async_fetch()
+    assert caught.value.retry_after == 120
+
+
+async def test_a_result_code_other_than_00_is_unreadable(
+    http_session: aiohttp.ClientSession, base_url: str, replay: MineoReplay, clock: Clock
+) -> None:
+    replay.api_answer = lambda: web.json_response(
+        load_json_fixture("mineo/result_system_error.json")
+    )
+    adapter = make_adapter(http_session, base_url, clock)
+    with pytest.raises(CarrierParseError, match="0098") as caught:
+        await adapter.async_fetch()
+    assert caught.value.skeleton is not None
+    assert "システム" not in str(caught.value.skeleton)
+
+
+async def test_concurrent_updates_renew_once(
+    http_session: aiohttp.ClientSession, base_url: str, replay: MineoReplay, clock: Clock
+) -> None:
+    """Poll, button and action at once with an expired login: one renewal, no reuse."""
+    adapter = make_adapter(http_session, base_url, clock)
+    results = await asyncio.gather(*(adapter.async_fetch() for _ in range(5)))
+    assert all(len(usage.sims) == 2 for usage in results)
+    assert replay.refresh_uses == [INITIAL_REFRESH_TOKEN]
+
+    replay.expire_id_tokens()
+    await asyncio.gather(*(adapter.async_fetch() for _ in range(5)))
+    assert len(replay.refresh_uses) == 2
+    assert replay.reused == 0
+
+
+def _save(adapter: MineoAdapter, stored: dict[str, str]) -> None:
+    stored.update(adapter.refreshed_secrets())
+
+
+async def test_many_renewals_never_reuse_a_spent_token(
+    http_session: aiohttp.ClientSession, base_url: str, replay: MineoReplay, clock: Clock
+) -> None:
+    """A month of daily renewals across restarts: every use is of a fresh token."""
+    stored: dict[str, str] = {}
+    for _day in range(30):
+        adapter = make_adapter(http_session, base_url, clock, **stored)
+        adapter.set_rotation_listener(functools.partial(_save, adapter, stored))
+        await adapter.async_fetch()
+        clock.now += timedelta(days=1)
+    assert len(replay.refresh_uses) == 30
+    assert len(set(replay.refresh_uses)) == 30
+    assert replay.reused == 0
+    assert stored["refresh_token"] == replay.current_refresh_token
+
+
+async def test_a_transport_failure_on_renewal_keeps_the_old_token(
+    http_session: aiohttp.ClientSession, clock: Clock, socket_enabled: None
+) -> None:
+    """Nothing answered: the stored token is kept (and no half-read token replaces it)."""
+    adapter = MineoAdapter(
+        http_session,
+        refresh_token=INITIAL_REFRESH_TOKEN,
+        aid=AID,
+        token_url="http://127.0.0.1:9/oidc/v1/token",
+        api_base_url="http://127.0.0.1:9/mineo/v1",
+        clock=clock,
+    )
+    with pytest.raises(CarrierConnectionError):
+        await adapter.async_fetch()
+    assert adapter.refreshed_secrets() == {}
+
+
+async def test_login_lists_the_lines(
+    http_session: aiohttp.ClientSession, base_url: str, replay: MineoReplay, clock: Clock
+) -> None:
+    adapter = make_adapter(http_session, base_url, clock)
+    await adapter.async_login()
+    assert adapter.lines == (
+        MineoLine("ABC12DE345", "1234"),
+        MineoLine("FGH67IJ890", "5678"),
+    )
+    assert adapter.aid == AID
+    assert "get_capacity" not in replay.calls
+
+
+# -- parsers ------------------------------------------------------------------------------------
+
+
+def test_capacity_without_packet_info_is_unknown_not_zero() -> None:
+    payload = load_json_fixture("mineo/capacity_no_packet_info.json")
+    sim = parse_capacity(payload, MineoLine("X1"), date(2025, 11, 25))
+    assert sim.buckets == ()
+    assert sim.remaining is None
+    assert sim.allowance is None
+    assert sim.throttled is None
+    assert sim.unlimited is True  # マイそく: no allowance to run out of
+    assert sim.resets_on == date(2025, 12, 1)
+
+
+def test_december_resets_in_january() -> None:
+    sim = parse_capacity(
+        load_json_fixture("mineo/capacity.json"), MineoLine("X1"), date(2025, 12, 31)
+    )
+    assert sim.resets_on == date(2026, 1, 1)
+    monthly = next(b for b in sim.buckets if b.kind is BucketKind.MONTHLY)
+    assert monthly.expires == datetime(2026, 1, 31, 23, 59, 59, tzinfo=TOKYO)
+
+
+def test_capacity_reads_strings_and_leaves_out_what_is_missing() -> None:
+    payload = {
+        "resultCode": "00",
+        "packetInfo": {"baseCapacity": "1,024", "baseRemainingCapacity": "512.5"},
+        "speedFlg": "0",
+    }
+    sim = parse_capacity(payload, MineoLine("X1"), date(2025, 11, 1))
+    assert [b.kind for b in sim.buckets] == [BucketKind.MONTHLY]
+    assert sim.remaining == round(512.5 * MIB)
+    assert sim.throttled is True
+
+
+@pytest.mark.parametrize(
+    "packet_info",
+    [[], "5120", {"baseRemainingCapacity": -1}, {"baseCapacity": True}, {"giftCapacity": "x"}],
+)
+def test_capacity_refuses_garbage(packet_info: Any) -> None:
+    with pytest.raises(CarrierParseError):
+        parse_capacity({"packetInfo": packet_info}, MineoLine("X1"), date(2025, 11, 1))
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ({"tushinSettingStatusCode": "01", "speedFlg": "1"}, True),
+        ({"tushinSettingStatusCode": "00", "speedFlg": "0"}, False),
+        ({"speedFlg": "0"}, True),
+        ({"speedFlg": "1"}, False),
+        ({"tushinSettingStatusCode": "99"}, None),
+        ({}, None),
+    ],
+)
+def test_throttled_follows_the_mineo_switch(payload: dict[str, Any], expected: bool | None) -> None:
+    assert parse_throttled(payload) is expected
+
+
+def test_telnum_list_dedupes_and_caps() -> None:
+    entries = [{"custId": f"C{n:04d}", "telNum": "080-0000-0000"} for n in range(MAX_LINES + 5)]
+    lines = parse_telnum_list({"resultCode": "00", "telNumList": [entries[0], *entries]})
+    assert len(lines) == MAX_LINES
+    assert lines[0] == MineoLine("C0000", "0000")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        [],
+        {"telNumList": None},
+        {"telNumList": [None]},
+        {"telNumList": [{"custId": "has space"}]},
+        {"telNumList": [{"custId": 12}]},
+    ],
+)
+def test_telnum_list_refuses_garbage(payload: Any) -> None:
+    with pytest.raises(CarrierParseError):
+        parse_telnum_list(payload)
+
+
+def test_token_answer_rotates_and_reads_the_sooner_expiry() -> None:
+    claims_exp = int((START + timedelta(hours=2)).timestamp())
+    payload = load_json_fixture("mineo/token.json") | {
+        "id_token": fake_jwt({"sub": "s", "exp": claims_exp})
+    }
+    tokens = parse_token_answer(payload, START, previous="old")
+    assert tokens.refresh_token == "VEweVyQQCzmTwPmBXd......"
+    assert tokens.id_token_expires == START + timedelta(hours=2)
+
+
+def test_token_answer_without_expiry_lives_24_hours_and_keeps_the_refresh_token() -> None:
+    tokens = parse_token_answer({"id_token": "opaque-token"}, START, previous="old")
+    assert tokens == MineoTokens("old", "opaque-token", START + ID_TOKEN_LIFETIME)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"refresh_token": "r"},
+        {"id_token": "a b", "refresh_token": "r"},
+        {"id_token": "t", "refresh_token": "line\nbreak"},
+        {"id_token": "t", "refresh_token": "r", "expires_in": "0"},
+        {"id_token": "t", "refresh_token": "r", "expires_in": "1e12"},
+        {"id_token": fake_jwt({"exp": 1}), "refresh_token": "r"},
+        [],
+    ],
+)
+def test_token_answer_refuses_what_cannot_be_kept(payload: Any) -> None:
+    with pytest.raises(CarrierParseError):
+        parse_token_answer(payload, START, previous="old")
+
+
+def test_tokens_as_stored() -> None:
+    tokens = MineoTokens("r", "i", START)
+    assert tokens.as_secrets() == {
+        "refresh_token": "r",
+        "id_token": "i",
+        "id_token_expires": START.isoformat(),
+    }
+    assert MineoTokens("r").as_secrets() == {"refresh_token": "r"}
+
+
+async def test_an_unreadable_stored_expiry_means_renew(
+    http_session: aiohttp.ClientSession, base_url: str, replay: MineoReplay, clock: Clock
+) -> None:
+    for expiry in ("not a date", "2025-11-26T12:00:00", ""):
+        adapter = make_adapter(
+            http_session,
+            base_url,
+            clock,
+            refresh_token=replay.current_refresh_token,
+            id_token="stale",
+            id_token_expires=expiry,
+        )
+        await adapter.async_login()
+    assert len(replay.refresh_uses) == 3
+    assert replay.reused == 0
+
+
+def test_account_id_falls_back_without_a_subject(clock: Clock) -> None:
+    session: Any = None
+    adapter = MineoAdapter(session, refresh_token="r", aid=AID, id_token="opaque", clock=clock)
+    assert adapter.account_id == anonymous_id(Carrier.MINEO, AID)
