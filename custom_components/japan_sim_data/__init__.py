@@ -26,7 +26,7 @@ from .coordinator import (
     SimDataCoordinator,
     repair_issue_id,
 )
-from .entity import sim_device_identifier
+from .entity import TRACKER_MODEL, sim_device_identifier
 from .history import async_remove_histories
 from .identifiers import InstallationKey, async_get_installation_key
 from .services import async_setup_services
@@ -77,7 +77,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: JapanSimDataConfigEntry)
         identifiers={(DOMAIN, entry.entry_id)},
         name=entry.title,
         manufacturer=manufacturer,
-        model="Account",
+        model=TRACKER_MODEL if tracker is not None else "Account",
         entry_type=dr.DeviceEntryType.SERVICE,
     )
 

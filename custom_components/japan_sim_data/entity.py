@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Final
 
 from homeassistant.const import Platform
 from homeassistant.core import callback
@@ -11,10 +12,13 @@ from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .carriers.models import SimUsage
+from .carriers.models import Carrier, SimUsage
 from .const import DOMAIN
 from .coordinator import JapanSimDataConfigEntry, SimDataCoordinator
 from .identifiers import InstallationKey
+
+TRACKER_MODEL: Final = "Plan tracker"
+"""The model of a tracked SIM's devices: it has no plan name, only what the tracker follows."""
 
 
 def sim_device_identifier(key: InstallationKey, carrier: str, sim_id: str) -> tuple[str, str]:
@@ -67,11 +71,17 @@ class JapanSimDataEntity(CoordinatorEntity[SimDataCoordinator]):
         identifier = sim_device_identifier(entry.runtime_data.key, coordinator.carrier, sim_id)
         self._attr_unique_id = f"{identifier[1]}_{key}"
         sim = coordinator.data.sims[sim_id]
+        model: str | None
+        if coordinator.carrier is Carrier.TRACKER:
+            # A tracked SIM: the name its owner gave it, made by its carrier, tracked by plan.
+            name, model = entry.title, TRACKER_MODEL
+        else:
+            name, model = sim_device_name(coordinator.carrier_name, sim), sim.plan_name
         self._attr_device_info = DeviceInfo(
             identifiers={identifier},
-            name=sim_device_name(coordinator.carrier_name, sim),
+            name=name,
             manufacturer=coordinator.carrier_name,
-            model=sim.plan_name,
+            model=model,
             entry_type=DeviceEntryType.SERVICE,
             via_device_id=entry.runtime_data.account_device_id,
         )

@@ -408,7 +408,8 @@ class TrackerCoordinator(SimDataCoordinator):
 
     def __init__(self, hass: HomeAssistant, entry: JapanSimDataConfigEntry) -> None:
         """Read the plan from the entry's data and the sources from its options."""
-        super().__init__(hass, entry, Carrier.TRACKER, entry.title, None)
+        # Its SIM's device is made by the carrier the user named (entity.py names it).
+        super().__init__(hass, entry, Carrier.TRACKER, tracker_manufacturer(entry.data), None)
         assert entry.unique_id is not None
         self.sim_id = entry.unique_id
         self._store: Store[dict[str, Any]] = Store(
