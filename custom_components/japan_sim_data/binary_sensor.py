@@ -31,9 +31,9 @@ from .entity import JapanSimDataEntity, async_add_sim_entities
 
 PARALLEL_UPDATES = 0
 
-# Carriers that say when a line is slowed down: IIJmio's app API (regulationStatus) and the
-# plan tracker (carrier notices).
-_REPORTS_THROTTLING: Final = frozenset({Carrier.IIJMIO, Carrier.TRACKER})
+# Carriers that say when a line is slowed down: IIJmio's app API (regulationStatus), mineo
+# (the mineo switch, tushinSettingStatusCode) and the plan tracker (carrier notices).
+_REPORTS_THROTTLING: Final = frozenset({Carrier.IIJMIO, Carrier.MINEO, Carrier.TRACKER})
 
 
 def _low_data(sim: SimUsage, options: Mapping[str, Any]) -> bool | None:

@@ -68,6 +68,8 @@ class MineoReplay:
     """Every refresh token presented, in order."""
     reused: int = 0
     """Spent refresh tokens presented again: must stay 0."""
+    observer: Callable[[str], None] | None = None
+    """When set, called with each call's name as it arrives (before it is answered)."""
     calls: list[str] = field(default_factory=list)
     headers_seen: list[dict[str, str]] = field(default_factory=list)
     bodies_seen: list[dict[str, str]] = field(default_factory=list)
@@ -129,6 +131,8 @@ class MineoReplay:
         call = request.match_info["call"]
         form = {key: str(value) for key, value in (await request.post()).items()}
         self.calls.append(call)
+        if self.observer is not None:
+            self.observer(call)
         self.headers_seen.append(dict(request.headers))
         self.bodies_seen.append(form)
         if self.api_answer is not None:
