@@ -1,0 +1,229 @@
+"""A calendar per account: when each SIM's data expires, when it resets, when a plan ends.
+
+Dates the carrier gives as a whole day (data usable "until the end of the 30th") are all-day
+events on that day; an expiry at a given moment (a povo topping at 14:00) is an event at that
+moment, so a calendar trigger with an offset fires the right time before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from homeassistant.components.calendar import (
+    CalendarEntity,
+    CalendarEntityDescription,
+    CalendarEvent,
+)
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.translation import async_get_translations
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+from homeassistant.util import dt as dt_util
+
+from .carriers.dates import TOKYO, end_of_day
+from .carriers.models import BucketKind, Carrier, SimUsage
+from .carriers.plan import ValidityPlan
+from .carriers.units import GIB, MIB
+from .const import DOMAIN
+from .coordinator import JapanSimDataConfigEntry, SimDataCoordinator
+from .entity import sim_device_name
+
+# Read-only, fed by the coordinator: no limit on parallel updates.
+PARALLEL_UPDATES = 0
+
+DATA_CALENDAR = CalendarEntityDescription(key="data_calendar", translation_key="data_calendar")
+
+_TEXTS = f"component.{DOMAIN}.selector"
+# English texts, for a language whose translations cannot be read.
+_FALLBACK: Mapping[str, str] = {
+    "calendar_event.bucket_expires": "{sim}: {kind} expires ({amount} left)",
+    "calendar_event.bucket_expires_unknown": "{sim}: {kind} expires",
+    "calendar_event.data_resets": "{sim}: data resets",
+    "calendar_event.plan_ends": "{sim}: last day of the plan",
+    "bucket_kind.monthly": "this period's data",
+    "bucket_kind.carried_over": "carried-over data",
+    "bucket_kind.topping": "topping data",
+    "bucket_kind.gift": "gifted data",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Texts:
+    """The event texts in the user's language."""
+
+    strings: Mapping[str, str]
+
+    def get(self, key: str, **values: str) -> str:
+        """A text with its placeholders filled (values may hold braces: no str.format)."""
+        section, name = key.split(".")
+        text = self.strings.get(f"{_TEXTS}.{section}.options.{name}", _FALLBACK[key])
+        for placeholder, value in values.items():
+            text = text.replace(f"{{{placeholder}}}", value)
+        return text
+
+
+def amount_text(remaining: int) -> str:
+    """Bytes as carriers print them: GB (1024 MB) from 1 GB, else MB."""
+    if remaining >= GIB:
+        return f"{remaining / GIB:.2f} GB"
+    return f"{remaining / MIB:.0f} MB"
+
+
+def _day_event(day: date, summary: str, uid: str, description: str | None = None) -> CalendarEvent:
+    return CalendarEvent(
+        start=day, end=day + timedelta(days=1), summary=summary, uid=uid, description=description
+    )
+
+
+def sim_events(
+    sim: SimUsage, name: str, uid_stem: str, texts: Texts, plan_end: date | None = None
+) -> list[CalendarEvent]:
+    """Every dated event of one SIM: bucket expiries, the next reset, a plan's last day."""
+    held: dict[tuple[BucketKind, datetime], int | None] = {}
+    for bucket in sim.buckets:
+        if bucket.expires is None:
+            continue
+        key = (bucket.kind, bucket.expires)
+        before = held.get(key, 0)
+        # A slice with an unknown figure makes the sum unknown, never smaller.
+        held[key] = (
+            None if before is None or bucket.remaining is None else before + bucket.remaining
+        )
+    events: list[CalendarEvent] = []
+    for (kind, expires), remaining in held.items():
+        kind_text = texts.get(f"bucket_kind.{kind}")
+        if remaining is None:
+            summary = texts.get("calendar_event.bucket_expires_unknown", sim=name, kind=kind_text)
+        else:
+            summary = texts.get(
+                "calendar_event.bucket_expires",
+                sim=name,
+                kind=kind_text,
+                amount=amount_text(remaining),
+            )
+        local = expires.astimezone(TOKYO)
+        uid = f"{uid_stem}_{kind}_{local.isoformat()}"
+        if local == end_of_day(local.date()):
+            events.append(_day_event(local.date(), summary, uid))
+        else:
+            events.append(CalendarEvent(start=expires, end=expires, summary=summary, uid=uid))
+    if sim.resets_on is not None:
+        summary = texts.get("calendar_event.data_resets", sim=name)
+        events.append(_day_event(sim.resets_on, summary, f"{uid_stem}_reset_{sim.resets_on}"))
+    if plan_end is not None:
+        summary = texts.get("calendar_event.plan_ends", sim=name)
+        events.append(_day_event(plan_end, summary, f"{uid_stem}_plan_end_{plan_end}"))
+    return events
+
+
+def _sort_key(event: CalendarEvent) -> tuple[datetime, str]:
+    return (event.start_datetime_local, event.summary)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: JapanSimDataConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the account's calendar."""
+    strings = await async_get_translations(hass, hass.config.language, "selector", {DOMAIN})
+    async_add_entities([DataCalendar(entry.runtime_data.coordinator, Texts(strings))])
+
+
+class DataCalendar(CoordinatorEntity[SimDataCoordinator], CalendarEntity):
+    """Every SIM's expiries, resets and plan ends on one account."""
+
+    _attr_has_entity_name = True
+    entity_description = DATA_CALENDAR
+
+    def __init__(self, coordinator: SimDataCoordinator, texts: Texts) -> None:
+        """Attach the calendar to the account's device."""
+        super().__init__(coordinator)
+        entry = coordinator.config_entry
+        self._texts = texts
+        self._attr_unique_id = f"{entry.entry_id}_{DATA_CALENDAR.key}"
+        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, entry.entry_id)})
+        self._events: tuple[CalendarEvent, ...] = ()
+        self._was_available = True
+        self._last_shown: tuple[object, ...] | None = None
+
+    @property
+    def events(self) -> list[CalendarEvent]:
+        """Every event the account's figures give, soonest first."""
+        coordinator = self.coordinator
+        runtime = coordinator.config_entry.runtime_data
+        plan_end = None
+        if coordinator.carrier is Carrier.TRACKER:
+            # Only a plan tracker knows a plan: tracker.py is not loaded for carriers.
+            from .tracker import TrackerCoordinator  # noqa: PLC0415
+
+            if isinstance(coordinator, TrackerCoordinator) and isinstance(
+                plan := coordinator.plan, ValidityPlan
+            ):
+                plan_end = plan.end
+        events: list[CalendarEvent] = []
+        for sim_id, sim in coordinator.data.sims.items():
+            events.extend(
+                sim_events(
+                    sim,
+                    sim_device_name(coordinator.carrier_name, sim),
+                    runtime.key.sim_id(coordinator.carrier, sim_id),
+                    self._texts,
+                    plan_end,
+                )
+            )
+        return sorted(events, key=_sort_key)
+
+    @property
+    def event(self) -> CalendarEvent | None:
+        """The event under way, or else the next one."""
+        now = dt_util.now()
+        return next((event for event in self.events if event.end_datetime_local > now), None)
+
+    async def async_get_events(
+        self, hass: HomeAssistant, start_date: datetime, end_date: datetime
+    ) -> list[CalendarEvent]:
+        """The events that overlap ``start_date`` to ``end_date``."""
+        return list(_overlapping(self.events, start_date, end_date))
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Write the state only when what it shows changed: polls mostly bring the same dates.
+
+        A changed amount in a later event changes no state: the calendar panels that show it
+        are sent the new events without a state write.
+        """
+        events = tuple(self.events)
+        if events == self._events and self.available == self._was_available:
+            return
+        self._events, self._was_available = events, self.available
+        shown = self._shown_state()
+        if shown != self._last_shown:
+            self._last_shown = shown
+            self.async_write_ha_state()
+        else:
+            self.async_update_event_listeners()
+
+    async def async_added_to_hass(self) -> None:
+        """Remember what the first write showed."""
+        await super().async_added_to_hass()
+        self._events, self._was_available = tuple(self.events), self.available
+        self._last_shown = self._shown_state()
+
+    def _shown_state(self) -> tuple[object, ...]:
+        if not self.available:
+            return (False,)
+        return (True, self.state, self.state_attributes)
+
+
+def _overlapping(
+    events: Iterable[CalendarEvent], start: datetime, end: datetime
+) -> Iterable[CalendarEvent]:
+    for event in events:
+        begins, ends = event.start_datetime_local, event.end_datetime_local
+        # A moment's event (start == end) counts when it falls within the window.
+        if begins < end and (ends > start or begins == ends >= start):
+            yield event

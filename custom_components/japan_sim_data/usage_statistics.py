@@ -1,0 +1,294 @@
+"""Carriers' past daily usage, imported into Home Assistant's long-term statistics.
+
+Why an external statistic (``japan_sim_data:<keyed SIM id>_daily_usage``, written with
+``async_add_external_statistics``) and not the Used today sensor's own statistic id: the
+recorder compiles that sensor's statistics itself every hour from its states, so rows imported
+under the entity's id would be overwritten by, or double the sums of, the recorder's own; the
+developer documentation keeps ``<domain>.<object>`` ids for statistics derived from entities
+and ``<domain>:<object>`` ids for statistics imported from an external source, which the
+integration then owns alone.
+
+One row per day, starting at midnight in Tokyo: ``state`` is the day's bytes and ``sum`` the
+running total, so the statistics graph's "change" per day is that day's use. Rows are keyed by
+their start, so writing a day again replaces it: a re-import rewrites, never adds. Only days
+before today are imported, since today's figure still grows (the Used today sensor shows it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.const import UnitOfInformation
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import Store
+from homeassistant.helpers.translation import async_get_translations
+from homeassistant.util import dt as dt_util
+from homeassistant.util.unit_conversion import InformationConverter
+
+from .carriers.dates import TOKYO
+from .carriers.models import AccountUsage, DailyUsage
+from .carriers.plan import stored_count, within_calendar
+from .const import DOMAIN, LOGGER
+
+if TYPE_CHECKING:
+    from homeassistant.components.recorder.models import StatisticData, StatisticMetaData
+
+# The recorder's modules are imported when it runs (manifest: after_dependencies), not before:
+# without a recorder there is nothing to import into, and no reason to load its database code.
+
+STORAGE_VERSION: Final = 1
+SAVE_DELAY: Final = 60
+MAX_DAYS: Final = 400
+"""Days whose figures are kept to rewrite; older ones are folded into the running total."""
+NAME_KEY: Final = f"component.{DOMAIN}.selector.statistic_name.options.daily_usage"
+DEFAULT_NAME: Final = "{sim}: data used per day"
+
+
+def statistic_id(keyed_sim_id: str) -> str:
+    """The statistic id of a SIM's daily usage: keyed, so it names no carrier identifier."""
+    return f"{DOMAIN}:{keyed_sim_id}_daily_usage"
+
+
+def day_start(day: date) -> datetime:
+    """The start of a day's row: midnight in Tokyo, the top of an hour as the recorder needs."""
+    return datetime.combine(day, time(0), tzinfo=TOKYO)
+
+
+@dataclass(slots=True)
+class ImportedDays:
+    """What was imported for one SIM: each day's bytes, above a running total."""
+
+    days: dict[date, int] = field(default_factory=dict)
+    base: int = 0
+    """Bytes of the days folded away (and of any rows found in the recorder before ours)."""
+    floor: date | None = None
+    """Rows up to this day were already in the recorder, with figures not known here."""
+
+    def merge(self, reported: tuple[DailyUsage, ...], today: date) -> date | None:
+        """Take the carrier's days before today; the first day whose figure changed, if any."""
+        changed: date | None = None
+        for entry in reported:
+            day = entry.day
+            if day >= today or (self.floor is not None and day <= self.floor):
+                continue
+            if self.days.get(day) != entry.used:
+                self.days[day] = entry.used
+                changed = day if changed is None else min(changed, day)
+        for day in sorted(self.days)[: max(0, len(self.days) - MAX_DAYS)]:
+            # Folded away; a day this old that changes again would not be rewritten.
+            self.base += self.days.pop(day)
+            self.floor = day if self.floor is None else max(self.floor, day)
+            if changed is not None and changed <= day:
+                changed = None if not self.days else min(self.days)
+        return changed
+
+    def rows(self, since: date) -> list[StatisticData]:
+        """The rows from ``since`` on, each with the running total to its day's end."""
+        rows: list[StatisticData] = []
+        total = self.base
+        for day in sorted(self.days):
+            total += self.days[day]
+            if day >= since:
+                row: StatisticData = {
+                    "start": day_start(day),
+                    "state": self.days[day],
+                    "sum": total,
+                }
+                rows.append(row)
+        return rows
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON types, for storage."""
+        return {
+            "days": {day.isoformat(): used for day, used in self.days.items()},
+            "base": self.base,
+            "floor": self.floor.isoformat() if self.floor else None,
+        }
+
+    @classmethod
+    def restore(cls, data: object) -> tuple[ImportedDays, int]:
+        """Read stored days field by field; also how many could not be read."""
+        if not isinstance(data, Mapping):
+            return cls(), 1
+        imported, dropped = cls(), 0
+        days = data.get("days")
+        if isinstance(days, Mapping):
+            for day_text, value in list(days.items())[-MAX_DAYS:]:
+                day, used = _stored_day(day_text), stored_count(value)
+                if day is None or used is None:
+                    dropped += 1
+                else:
+                    imported.days[day] = used
+        else:
+            dropped += 1
+        base = stored_count(data.get("base", 0))
+        floor = data.get("floor")
+        imported.floor = _stored_day(floor) if floor is not None else None
+        if base is None or (floor is not None and imported.floor is None):
+            # Without the running total, rewritten rows would not join the recorder's: start
+            # again from whatever the recorder holds.
+            return cls(), dropped + 1
+        imported.base = base
+        return imported, dropped
+
+
+def _stored_day(value: object) -> date | None:
+    if not isinstance(value, str) or len(value) > 10:  # noqa: PLR2004 - YYYY-MM-DD
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return None
+    return day if within_calendar(day) else None
+
+
+def _store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.daily_usage")
+
+
+class DailyUsageStatistics:
+    """Imports each SIM's past daily usage once, and the days the carrier adds or corrects."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        """Prepare the entry's store; nothing is read until async_load."""
+        self._hass = hass
+        self._store = _store(hass, entry_id)
+        self._entry_id = entry_id
+        self._imported: dict[str, ImportedDays] = {}
+        self._checked: set[str] = set()
+        """SIMs whose statistic was looked up in the recorder since start."""
+        self._lock = asyncio.Lock()
+
+    @property
+    def day_counts(self) -> list[int]:
+        """How many days are kept per SIM (for diagnostics: counts, never figures)."""
+        return [len(imported.days) for imported in self._imported.values()]
+
+    async def async_load(self) -> None:
+        """Read what was imported before."""
+        stored: object = await self._store.async_load()
+        self._imported, dropped = {}, 0
+        if isinstance(stored, Mapping):
+            for sim_id, data in stored.items():
+                if isinstance(sim_id, str):
+                    self._imported[sim_id], lost = ImportedDays.restore(data)
+                    dropped += lost
+                else:
+                    dropped += 1
+        elif stored is not None:
+            dropped += 1
+        if dropped:
+            LOGGER.warning(
+                "%d unreadable days of imported usage of entry %s were dropped",
+                dropped,
+                self._entry_id,
+            )
+
+    async def async_import(
+        self, usage: AccountUsage, keyed_id: Callable[[str], str], names: Mapping[str, str]
+    ) -> int:
+        """Import what is new or changed in every SIM's daily usage; the rows written.
+
+        ``keyed_id`` keys a carrier SIM id; ``names`` are the SIMs' device names.
+        """
+        if "recorder" not in self._hass.config.components:
+            return 0
+        from homeassistant.components.recorder.statistics import (  # noqa: PLC0415
+            async_add_external_statistics,
+        )
+
+        async with self._lock:
+            today = dt_util.now().astimezone(TOKYO).date()
+            template = await self._name_template()
+            written = 0
+            for sim_id, sim in usage.sims.items():
+                if not sim.daily_usage and sim_id not in self._imported:
+                    continue
+                stat_id = statistic_id(keyed_id(sim_id))
+                imported = self._imported.setdefault(sim_id, ImportedDays())
+                since = await self._async_check(sim_id, stat_id, imported)
+                changed = imported.merge(sim.daily_usage, today)
+                if changed is not None:
+                    since = changed if since is None else min(since, changed)
+                if since is None or not (rows := imported.rows(since)):
+                    continue
+                name = template.replace("{sim}", names.get(sim_id, sim_id))
+                async_add_external_statistics(self._hass, _metadata(stat_id, name), rows)
+                written += len(rows)
+            if written:
+                self._store.async_delay_save(self._as_dict, SAVE_DELAY)
+            return written
+
+    async def async_save(self) -> None:
+        """Write now (on unload), so a reload knows what the recorder holds."""
+        await self._store.async_save(self._as_dict())
+
+    async def _async_check(self, sim_id: str, stat_id: str, imported: ImportedDays) -> date | None:
+        """Compare with the recorder once per start; the first day to write again, if any.
+
+        A statistic missing from the recorder (a new database, a user who deleted it) gets
+        every kept day again. Rows found there that this store does not know (a store lost
+        with a removed entry) are kept: import continues after them, from their total.
+        """
+        if sim_id in self._checked:
+            return None
+        self._checked.add(sim_id)
+        from homeassistant.helpers.recorder import get_instance  # noqa: PLC0415
+        from homeassistant.components.recorder.statistics import (  # noqa: PLC0415
+            get_last_statistics,
+        )
+
+        last = await get_instance(self._hass).async_add_executor_job(
+            get_last_statistics,
+            self._hass,
+            1,
+            stat_id,
+            False,
+            {"sum"},  # noqa: FBT003
+        )
+        rows = last.get(stat_id)
+        if not rows:
+            return min(imported.days) if imported.days else None
+        if not imported.days and imported.floor is None:
+            last_day = dt_util.utc_from_timestamp(rows[0]["start"]).astimezone(TOKYO).date()
+            imported.floor = last_day
+            imported.base = int(rows[0].get("sum") or 0)
+        return None
+
+    async def _name_template(self) -> str:
+        translations = await async_get_translations(
+            self._hass, self._hass.config.language, "selector", {DOMAIN}
+        )
+        return translations.get(NAME_KEY, DEFAULT_NAME)
+
+    def _as_dict(self) -> dict[str, Any]:
+        return {sim_id: imported.as_dict() for sim_id, imported in self._imported.items()}
+
+
+def _metadata(stat_id: str, name: str) -> StatisticMetaData:
+    from homeassistant.components.recorder.models import (  # noqa: PLC0415
+        StatisticMeanType,
+        StatisticMetaData,
+    )
+
+    return StatisticMetaData(
+        statistic_id=stat_id,
+        source=DOMAIN,
+        name=name,
+        has_sum=True,
+        mean_type=StatisticMeanType.NONE,
+        unit_of_measurement=UnitOfInformation.BYTES,
+        unit_class=InformationConverter.UNIT_CLASS,
+    )
+
+
+async def async_remove_daily_usage(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete an entry's record of imported days when the entry is deleted.
+
+    The statistics stay in the recorder: they are the user's history, like any sensor's.
+    """
+    await _store(hass, entry_id).async_remove()

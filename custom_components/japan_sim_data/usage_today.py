@@ -1,0 +1,251 @@
+"""Data used today (Tokyo) per SIM, kept across restarts for the Used today sensor.
+
+The carrier's own figure for today wins; otherwise the day's use is summed from the growth of
+the period's "used" counter, or else from falls in each bucket's data left. A bucket that rises
+(a top-up, a new period) or disappears (it expired) counts nothing: a refill or an expiry is
+not use. Until two readings can be compared, today's figure is unknown, never 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Final
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .carriers.dates import TOKYO
+from .carriers.models import AccountUsage, SimUsage
+from .carriers.plan import stored_count, stored_moment, within_calendar
+from .const import DOMAIN, LOGGER
+
+STORAGE_VERSION: Final = 1
+# Figures change slowly; writing at most once a minute spares SD cards.
+SAVE_DELAY: Final = 60
+MAX_GAP: Final = timedelta(hours=3)
+"""A store saved longer ago than this: the use since cannot be put on any one day."""
+MAX_BUCKETS: Final = 64
+"""More buckets than any carrier lists: a store holding more is not ours."""
+
+
+def bucket_key(sim: SimUsage) -> dict[str, int]:
+    """Each bucket's data left, keyed by what stays the same while it is used up.
+
+    A dated bucket is known by its expiry (IIJmio's month becomes "carried over" but keeps its
+    expiry); an undated one by its kind. Buckets sharing a key are summed.
+    """
+    keyed: dict[str, int] = {}
+    for bucket in sim.buckets:
+        if bucket.remaining is None:
+            continue
+        key = bucket.expires.isoformat() if bucket.expires is not None else str(bucket.kind)
+        keyed[key] = keyed.get(key, 0) + bucket.remaining
+    return keyed
+
+
+def _today(now: datetime) -> date:
+    return now.astimezone(TOKYO).date()
+
+
+@dataclass(slots=True)
+class DayCounter:
+    """Today's use of one SIM and the readings the next figure is compared with."""
+
+    day: date | None = None
+    used: int | None = None
+    """Bytes used on ``day``; None while unknown."""
+    buckets: dict[str, int] = field(default_factory=dict)
+    period_used: int | None = None
+    resets_on: date | None = None
+
+    def shown(self, now: datetime) -> int | None:
+        """Bytes used today; 0 just after midnight while readings keep coming, else unknown."""
+        if self.day == _today(now):
+            return self.used
+        return 0 if self.running else None
+
+    def record(self, now: datetime, sim: SimUsage) -> None:
+        """Take a reading of the SIM's figures."""
+        today = _today(now)
+        if self.day != today:
+            self.day, self.used = today, (0 if self.running else None)
+        reported = next((d.used for d in sim.daily_usage if d.day == today), None)
+        delta = self._delta(sim)
+        if reported is not None:
+            # The carrier's figure lags at times; a lower one is not use taken back.
+            self.used = reported if self.used is None else max(self.used, reported)
+        elif delta is not None:
+            self.used = (self.used or 0) + delta
+        self.buckets = bucket_key(sim)
+        self.period_used = sim.used
+        self.resets_on = sim.resets_on
+
+    @property
+    def running(self) -> bool:
+        """True when the next reading can be compared with the last one."""
+        return bool(self.buckets) or self.period_used is not None
+
+    def forget_readings(self) -> None:
+        """Drop the last reading: use since then cannot be put on any one day."""
+        self.buckets, self.period_used, self.resets_on = {}, None, None
+
+    def _delta(self, sim: SimUsage) -> int | None:
+        """Bytes used since the last reading; None when the readings cannot tell."""
+        new_period = (
+            self.resets_on is not None
+            and sim.resets_on is not None
+            and sim.resets_on != self.resets_on
+        )
+        if (
+            sim.used is not None
+            and self.period_used is not None
+            and not new_period
+            and sim.used >= self.period_used
+        ):
+            return sim.used - self.period_used
+        now_left = bucket_key(sim)
+        common = now_left.keys() & self.buckets.keys()
+        if not common:
+            return None
+        return sum(max(0, self.buckets[key] - now_left[key]) for key in common)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON types, for storage."""
+        return {
+            "day": self.day.isoformat() if self.day else None,
+            "used": self.used,
+            "buckets": dict(self.buckets),
+            "period_used": self.period_used,
+            "resets_on": self.resets_on.isoformat() if self.resets_on else None,
+        }
+
+    @classmethod
+    def restore(cls, data: object) -> tuple[DayCounter, int]:
+        """Read a stored counter field by field; also how many fields could not be read.
+
+        An unreadable field starts empty: at worst today's figure is unknown for a while.
+        """
+        if not isinstance(data, Mapping):
+            return cls(), 1
+        dropped = 0
+
+        def read[T](name: str, reader: Callable[[object], T | None]) -> T | None:
+            nonlocal dropped
+            value = data.get(name)
+            if value is None:
+                return None
+            read_value = reader(value)
+            if read_value is None:
+                dropped += 1
+            return read_value
+
+        counter = cls(
+            day=read("day", _stored_day),
+            used=read("used", stored_count),
+            period_used=read("period_used", stored_count),
+            resets_on=read("resets_on", _stored_day),
+        )
+        raw = data.get("buckets")
+        if isinstance(raw, Mapping) and len(raw) <= MAX_BUCKETS:
+            for key, value in raw.items():
+                count = stored_count(value)
+                if isinstance(key, str) and len(key) <= 64 and count is not None:  # noqa: PLR2004
+                    counter.buckets[key] = count
+                else:
+                    dropped += 1
+        elif raw is not None:
+            dropped += 1
+        return counter, dropped
+
+
+def _stored_day(value: object) -> date | None:
+    if not isinstance(value, str) or len(value) > 10:  # noqa: PLR2004 - YYYY-MM-DD
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return None
+    return day if within_calendar(day) else None
+
+
+def _store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.usage_today")
+
+
+class UsageToday:
+    """Today's use of every SIM of an entry, loaded once and saved after changes."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        """Prepare the entry's store; nothing is read until async_load."""
+        self._store = _store(hass, entry_id)
+        self._entry_id = entry_id
+        self._counters: dict[str, DayCounter] = {}
+
+    def __len__(self) -> int:
+        """How many SIMs are counted (for diagnostics)."""
+        return len(self._counters)
+
+    async def async_load(self) -> None:
+        """Read the stored counters, keeping every field that can be read.
+
+        Readings saved long ago (Home Assistant was off) are dropped: the use since then
+        cannot be put on any one day, so today's figure waits for two new readings.
+        """
+        stored: object = await self._store.async_load()
+        self._counters, dropped = {}, 0
+        if isinstance(stored, Mapping):
+            saved_at = stored_moment(stored.get("saved_at"))
+            sims = stored.get("sims")
+            if not isinstance(sims, Mapping):
+                sims, dropped = {}, 1
+            for sim_id, data in sims.items():
+                self._counters[str(sim_id)], lost = DayCounter.restore(data)
+                dropped += lost
+            if saved_at is None or dt_util.now() - saved_at > MAX_GAP:
+                for counter in self._counters.values():
+                    counter.forget_readings()
+        elif stored is not None:
+            dropped += 1
+        if dropped:
+            LOGGER.warning(
+                "%d unreadable fields of today's usage of entry %s were dropped",
+                dropped,
+                self._entry_id,
+            )
+
+    def used_today(self, sim_id: str) -> int | None:
+        """Bytes the SIM used today (Tokyo); None while unknown."""
+        counter = self._counters.get(sim_id)
+        return None if counter is None else counter.shown(dt_util.now())
+
+    @callback
+    def async_record(self, usage: AccountUsage) -> None:
+        """Take a reading of every SIM and schedule a save."""
+        if not usage.sims:
+            # No figures yet (the carrier asked us to wait): nothing is known to have left.
+            return
+        now = dt_util.now()
+        for sim_id, sim in usage.sims.items():
+            self._counters.setdefault(sim_id, DayCounter()).record(now, sim)
+        for sim_id in self._counters.keys() - usage.sims.keys():
+            del self._counters[sim_id]
+        self._store.async_delay_save(self._as_dict, SAVE_DELAY)
+
+    async def async_save(self) -> None:
+        """Write now (on unload), so a restart finds today's figures."""
+        await self._store.async_save(self._as_dict())
+
+    def _as_dict(self) -> dict[str, Any]:
+        # Written when saved (at the latest when Home Assistant stops): readings came until then.
+        return {
+            "saved_at": dt_util.now().isoformat(),
+            "sims": {sim_id: counter.as_dict() for sim_id, counter in self._counters.items()},
+        }
+
+
+async def async_remove_usage_today(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete an entry's stored counters when the entry is deleted."""
+    await _store(hass, entry_id).async_remove()

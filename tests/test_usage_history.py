@@ -1,0 +1,364 @@
+"""Used today and the carriers' past daily usage in long-term statistics.
+
+Figures come from the IIJmio app API replay (tests/fixtures/iijmio/app_*.json, read by the
+adapter's own parsers) or from SIMs built here bucket by bucket.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from typing import Any
+from unittest.mock import MagicMock
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import STATE_UNKNOWN, Platform
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from custom_components.japan_sim_data.carriers.dates import TOKYO, end_of_day
+from custom_components.japan_sim_data.carriers.iijmio_app import (
+    combine,
+    parse_data_traffic,
+    parse_past_data_traffic,
+)
+from custom_components.japan_sim_data.carriers.models import (
+    AccountUsage,
+    BucketKind,
+    DailyUsage,
+    DataBucket,
+    SimUsage,
+)
+from custom_components.japan_sim_data.carriers.units import GIB, MIB
+from custom_components.japan_sim_data.usage_statistics import (
+    DailyUsageStatistics,
+)
+from custom_components.japan_sim_data.usage_today import DayCounter, UsageToday
+
+from .conftest import ENTRY_ID, FROZEN_NOW
+from .helpers import load_json_fixture
+
+NOW = datetime.fromisoformat(FROZEN_NOW)
+USED_TODAY = "sensor.iijmio_kikahuran_5678_used_today"
+FIRST_SIM = "hdc11111111"
+
+
+@pytest.fixture
+def platforms() -> list[Platform]:
+    return [Platform.SENSOR]
+
+
+def _sim(*buckets: DataBucket, **fields: Any) -> SimUsage:
+    return SimUsage(sim_id="sim", buckets=buckets, **fields)
+
+
+def _month(left: int) -> DataBucket:
+    return DataBucket(BucketKind.MONTHLY, left, expires=end_of_day(date(2025, 11, 30)))
+
+
+def _next_month(left: int) -> DataBucket:
+    return DataBucket(BucketKind.MONTHLY, left, expires=end_of_day(date(2025, 12, 31)))
+
+
+def _topping(left: int, day: int = 3) -> DataBucket:
+    return DataBucket(BucketKind.TOPPING, left, expires=datetime(2025, 12, day, 14, tzinfo=TOKYO))
+
+
+def app_usage(now: datetime = NOW, days_this_month: int = 3) -> AccountUsage:
+    """The app API replay's account, with ``days_this_month`` days in /pastDataTraffic."""
+    past = copy.deepcopy(load_json_fixture("iijmio/app_past_data_traffic.json"))
+    template = past["thisMonthDailyInfo"][0]
+    past["thisMonthDailyInfo"] = [
+        {**template, "date": str(day), "dataTraffic": str(100 + day)}
+        for day in range(now.day - days_this_month, now.day)
+    ]
+    lines = parse_data_traffic(load_json_fixture("iijmio/app_data_traffic.json"), now)
+    history = parse_past_data_traffic(past, now)
+    return combine(lines, {line.usage.sim_id: history for line in lines})
+
+
+# -- Used today, reading by reading -------------------------------------------------------------
+
+
+def test_unknown_until_two_readings_then_the_fall() -> None:
+    counter = DayCounter()
+    counter.record(NOW, _sim(_month(5 * GIB)))
+    assert counter.shown(NOW) is None
+    later = NOW + timedelta(minutes=30)
+    counter.record(later, _sim(_month(5 * GIB - 40 * MIB)))
+    assert counter.shown(later) == 40 * MIB
+
+
+def test_a_top_up_a_refill_and_an_expiry_are_not_use() -> None:
+    counter = DayCounter()
+    counter.record(NOW, _sim(_month(GIB), _topping(GIB)))
+    counter.record(NOW + timedelta(minutes=30), _sim(_month(GIB - 10 * MIB), _topping(GIB)))
+    # A new topping arrives and the old one is refilled while 5 MB more are used.
+    counter.record(
+        NOW + timedelta(hours=1),
+        _sim(_month(GIB - 15 * MIB), _topping(2 * GIB), _topping(GIB, day=9)),
+    )
+    # The topping expires with data still in it: gone from the list, not used.
+    counter.record(NOW + timedelta(hours=2), _sim(_month(GIB - 15 * MIB), _topping(GIB, day=9)))
+    assert counter.shown(NOW + timedelta(hours=2)) == 15 * MIB
+
+
+def test_the_carriers_period_counter_wins_over_falls_and_a_reset_counts_nothing() -> None:
+    counter = DayCounter()
+    counter.record(NOW, _sim(_month(GIB), used=2 * GIB, resets_on=date(2025, 12, 1)))
+    counter.record(
+        NOW + timedelta(minutes=30),
+        _sim(_month(GIB - 50 * MIB), used=2 * GIB + 20 * MIB, resets_on=date(2025, 12, 1)),
+    )
+    assert counter.used == 20 * MIB
+    # A new period: the counter starts again and the allowance is back; the bucket that carries
+    # on (same expiry) tells the use.
+    counter.record(
+        NOW + timedelta(hours=1),
+        _sim(_month(GIB - 60 * MIB), _next_month(3 * GIB), used=0, resets_on=date(2026, 1, 1)),
+    )
+    assert counter.used == 20 * MIB + 10 * MIB
+
+
+def test_the_carriers_own_figure_for_today_wins_and_never_goes_back() -> None:
+    counter = DayCounter()
+    today = NOW.date()
+    counter.record(NOW, _sim(_month(GIB), daily_usage=(DailyUsage(today, 150 * MIB),)))
+    assert counter.shown(NOW) == 150 * MIB  # the carrier's figure needs no second reading
+    counter.record(
+        NOW + timedelta(hours=1), _sim(_month(GIB), daily_usage=(DailyUsage(today, 120 * MIB),))
+    )
+    assert counter.shown(NOW + timedelta(hours=1)) == 150 * MIB
+    # Yesterday's figure says nothing about today.
+    counter = DayCounter()
+    yesterday = (DailyUsage(today - timedelta(days=1), 300 * MIB),)
+    counter.record(NOW, _sim(_month(GIB), daily_usage=yesterday))
+    assert counter.shown(NOW) is None
+
+
+def test_midnight_starts_at_zero_once_readings_can_be_compared() -> None:
+    midnight = datetime(2025, 11, 26, 0, 0, 1, tzinfo=TOKYO)
+    assert DayCounter().shown(midnight) is None
+    counter = DayCounter()
+    evening = datetime(2025, 11, 25, 23, 30, tzinfo=TOKYO)
+    counter.record(evening, _sim(_month(GIB)))
+    counter.record(evening + timedelta(minutes=15), _sim(_month(GIB - MIB)))
+    assert counter.shown(midnight) == 0
+    counter.record(midnight + timedelta(minutes=30), _sim(_month(GIB - 3 * MIB)))
+    assert counter.shown(midnight + timedelta(minutes=30)) == 2 * MIB
+    # Readings that cannot be trusted any more (Home Assistant was off) are forgotten.
+    counter.forget_readings()
+    assert counter.shown(midnight + timedelta(days=1)) is None
+    counter.record(midnight + timedelta(days=1), _sim(_month(GIB - 900 * MIB)))
+    assert counter.shown(midnight + timedelta(days=1)) is None
+
+
+def test_a_stored_counter_is_read_field_by_field() -> None:
+    counter = DayCounter()
+    counter.record(NOW, _sim(_month(GIB), _topping(GIB), used=5, resets_on=date(2025, 12, 1)))
+    counter.record(NOW + timedelta(minutes=1), _sim(_month(GIB - 1), _topping(GIB), used=6))
+    stored = counter.as_dict()
+    assert DayCounter.restore(stored) == (counter, 0)
+
+    broken = {
+        **stored,
+        "used": -1,
+        "day": "2025-13-01",
+        "resets_on": 7,
+        "buckets": {"a": 1, "b": "many", "c": -5},
+    }
+    restored, dropped = DayCounter.restore(broken)
+    assert dropped == 5
+    assert restored.used is None
+    assert restored.day is None
+    assert restored.buckets == {"a": 1}
+    assert restored.period_used == counter.period_used
+    assert DayCounter.restore("not a counter") == (DayCounter(), 1)
+    assert DayCounter.restore({"buckets": ["a"]})[1] == 1
+    assert DayCounter.restore({"day": "x" * 11})[1] == 1
+    assert DayCounter.restore({"day": "1999-12-31"})[1] == 1
+
+
+# -- Used today in Home Assistant ---------------------------------------------------------------
+
+
+def _with_less(usage: AccountUsage, sim_id: str, fewer: int) -> AccountUsage:
+    sim = usage.sims[sim_id]
+    first, *rest = sim.buckets
+    assert first.remaining is not None
+    drained = replace(first, remaining=first.remaining - fewer)
+    return AccountUsage(sims={**usage.sims, sim_id: replace(sim, buckets=(drained, *rest))})
+
+
+def _with_more(usage: AccountUsage, sim_id: str, amount: int) -> AccountUsage:
+    sim = usage.sims[sim_id]
+    top_up = DataBucket(BucketKind.TOPPING, amount, expires=end_of_day(date(2026, 1, 31)))
+    return AccountUsage(sims={**usage.sims, sim_id: replace(sim, buckets=(*sim.buckets, top_up))})
+
+
+async def _poll(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    await entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+
+
+def _state(hass: HomeAssistant, entity_id: str = USED_TODAY) -> str:
+    """The sensor's state, in MiB with no trailing ".0", or unknown."""
+    if entity_id not in hass.states.async_entity_ids():
+        # The app API names the plan with its size: find the SIM's sensor by its number.
+        (entity_id,) = (
+            found
+            for found in hass.states.async_entity_ids("sensor")
+            if "5678" in found and found.endswith("_used_today")
+        )
+    state = hass.states.get(entity_id)
+    assert state is not None
+    if state.state == STATE_UNKNOWN:
+        return state.state
+    return f"{float(state.state):g}"
+
+
+async def test_used_today_across_top_ups_midnight_and_restarts(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    mock_iijmio: MagicMock,
+    init_integration: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    # One reading: no figure yet, and never a made-up 0.
+    assert _state(hass) == STATE_UNKNOWN
+    usage = _with_less(mock_iijmio.async_fetch.return_value, FIRST_SIM, 64 * MIB)
+    mock_iijmio.async_fetch.return_value = usage
+    await _poll(hass, init_integration)
+    assert _state(hass) == "64"
+
+    # A top-up while 16 MB more are used: the top-up counts nothing.
+    usage = _with_more(_with_less(usage, FIRST_SIM, 16 * MIB), FIRST_SIM, GIB)
+    mock_iijmio.async_fetch.return_value = usage
+    await _poll(hass, init_integration)
+    assert _state(hass) == "80"
+
+    # A restart keeps the day's figure.
+    assert await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    stored = hass_storage[f"japan_sim_data.{ENTRY_ID}.usage_today"]["data"]
+    assert stored["sims"][FIRST_SIM]["used"] == 80 * MIB
+    assert _state(hass) == "80"
+
+    # Midnight in Tokyo: a new day starts at 0 while the readings keep coming.
+    freezer.move_to("2025-11-26T00:00:02+09:00")
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert _state(hass) == "0"
+    mock_iijmio.async_fetch.return_value = _with_less(usage, FIRST_SIM, 8 * MIB)
+    freezer.tick(timedelta(minutes=31))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert _state(hass) == "8"
+
+
+async def test_the_carriers_figure_for_today_shows_from_the_first_reading(
+    hass: HomeAssistant, mock_iijmio: MagicMock, freezer: FrozenDateTimeFactory
+) -> None:
+    mock_iijmio.async_fetch.return_value = app_usage()
+    entry = await _set_up(hass, freezer)
+    # lastSevenDaysDataList gives 150 MB for 25 November, today.
+    assert _state(hass) == "150"
+    await _unload(hass, entry)
+
+
+async def test_an_unreadable_store_is_dropped_with_one_warning(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    mock_iijmio: MagicMock,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    for name, data in (("usage_today", ["not", "a", "mapping"]), ("daily_usage", 7)):
+        hass_storage[f"japan_sim_data.{ENTRY_ID}.{name}"] = {
+            "version": 1,
+            "key": f"japan_sim_data.{ENTRY_ID}.{name}",
+            "data": data,
+        }
+    with caplog.at_level(logging.WARNING):
+        entry = await _set_up(hass, freezer)
+    assert "unreadable fields of today's usage" in caplog.text
+    assert "unreadable days of imported usage" in caplog.text
+    assert _state(hass) == STATE_UNKNOWN
+    await _unload(hass, entry)
+
+
+@pytest.mark.parametrize(
+    ("saved_at", "figure_after_one_reading"),
+    [("2025-11-25T11:50:00+09:00", "64"), ("2025-11-24T11:50:00+09:00", STATE_UNKNOWN)],
+)
+async def test_readings_saved_long_ago_are_not_compared(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    mock_iijmio: MagicMock,
+    freezer: FrozenDateTimeFactory,
+    saved_at: str,
+    figure_after_one_reading: str,
+) -> None:
+    usage: AccountUsage = mock_iijmio.async_fetch.return_value
+    counter = DayCounter()
+    counter.record(NOW - timedelta(minutes=10), usage.sims[FIRST_SIM])
+    hass_storage[f"japan_sim_data.{ENTRY_ID}.usage_today"] = {
+        "version": 1,
+        "key": f"japan_sim_data.{ENTRY_ID}.usage_today",
+        "data": {"saved_at": saved_at, "sims": {FIRST_SIM: counter.as_dict()}},
+    }
+    mock_iijmio.async_fetch.return_value = _with_less(usage, FIRST_SIM, 64 * MIB)
+    entry = await _set_up(hass, freezer)
+    # Saved ten minutes ago, the last reading is compared; saved a day ago, it is not.
+    assert _state(hass) == figure_after_one_reading
+    await _unload(hass, entry)
+
+
+async def test_nothing_to_read_removes_nothing_and_a_sim_that_left_is_dropped(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    freezer.move_to(FROZEN_NOW)
+    tracker = UsageToday(hass, ENTRY_ID)
+    await tracker.async_load()
+    usage = app_usage()
+    tracker.async_record(usage)
+    assert len(tracker) == len(usage.sims) == 3
+    assert tracker.used_today(FIRST_SIM) == 150 * MIB
+    # No figures (the carrier asked us to wait): nothing is known to have left.
+    tracker.async_record(AccountUsage())
+    assert len(tracker) == 3
+    tracker.async_record(AccountUsage(sims={FIRST_SIM: usage.sims[FIRST_SIM]}))
+    assert len(tracker) == 1
+    assert tracker.used_today("hdc22222222") is None
+    await tracker.async_save()
+
+
+async def _set_up(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> MockConfigEntry:
+    from .conftest import ENTRY_UNIQUE_ID, MIO_ID, PASSWORD  # noqa: PLC0415
+
+    freezer.move_to(FROZEN_NOW)
+    entry = MockConfigEntry(
+        domain="japan_sim_data",
+        title="IIJmio mi***",
+        entry_id=ENTRY_ID,
+        unique_id=ENTRY_UNIQUE_ID,
+        minor_version=2,
+        data={"carrier": "iijmio", "username": MIO_ID, "password": PASSWORD},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+async def _unload(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def test_without_a_recorder_no_statistics_are_imported(hass: HomeAssistant) -> None:
+    statistics = DailyUsageStatistics(hass, ENTRY_ID)
+    assert await statistics.async_import(app_usage(), str, {}) == 0
