@@ -53,6 +53,14 @@ async def async_get_config_entry_diagnostics(
             if isinstance(coordinator, JapanSimDataCoordinator)
             else None
         ),
+        # What is kept over time, as counts: the figures themselves are the user's life.
+        "history": {
+            "forecast_readings": [
+                len(coordinator.history.get(sim_id).readings) for sim_id in coordinator.data.sims
+            ],
+            "sims_counted_today": len(coordinator.usage_today),
+            "imported_days": coordinator.daily_statistics.day_counts,
+        },
         # The shape (keys, types, lengths) of the last answer the adapter could not read: enough
         # to fix the adapter from one report, with no value that could be personal.
         "last_unreadable_answer": coordinator.last_unreadable_answer,
