@@ -202,7 +202,7 @@ def _tracker_entry() -> MockConfigEntry:
 async def _options(hass: HomeAssistant, entry: MockConfigEntry, step: str) -> ConfigFlowResult:
     entry.add_to_hass(hass)
     result = await hass.config_entries.options.async_init(entry.entry_id)
-    assert result["menu_options"] == ["alerts", "plan", "usage", "notices"]
+    assert result["menu_options"] == ["alerts", "plan", "usage", "notices", "inquiry"]
     return await hass.config_entries.options.async_configure(
         result["flow_id"], {"next_step_id": step}
     )

@@ -12,7 +12,7 @@ from homeassistant.helpers.entity import EntityDescription
 
 from custom_components.japan_sim_data.binary_sensor import BINARY_SENSORS
 from custom_components.japan_sim_data.button import REFRESH
-from custom_components.japan_sim_data.sensor import RUNS_OUT_ON, SENSORS
+from custom_components.japan_sim_data.sensor import LAST_INQUIRY, RUNS_OUT_ON, SENSORS
 
 COMPONENT = Path(__file__).parents[1] / "custom_components" / "japan_sim_data"
 LANGUAGES = ("ja", "zh-Hans", "zh-Hant")
@@ -47,7 +47,7 @@ def test_translation_has_every_english_string(language: str) -> None:
 @pytest.mark.parametrize(
     ("platform", "descriptions"),
     [
-        ("sensor", (*SENSORS, RUNS_OUT_ON)),
+        ("sensor", (*SENSORS, LAST_INQUIRY, RUNS_OUT_ON)),
         ("binary_sensor", BINARY_SENSORS),
         ("button", (REFRESH,)),
     ],

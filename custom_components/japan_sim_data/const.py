@@ -65,6 +65,18 @@ CONF_NOTICE_ENTITIES: Final = "notice_entities"
 CONF_NOTICE_ATTRIBUTE: Final = "notice_attribute"
 CONF_NOTICE_SENDERS: Final = "notice_senders"
 CONF_NOTICE_PATTERNS: Final = "notice_patterns"
+# A tracked SIM's SMS inquiry (options): the action that sends it, to whom, what, and when.
+CONF_INQUIRY_ACTION: Final = "inquiry_action"
+CONF_INQUIRY_RECIPIENT: Final = "inquiry_recipient"
+CONF_INQUIRY_MESSAGE: Final = "inquiry_message"
+CONF_INQUIRY_RECIPIENT_FIELD: Final = "inquiry_recipient_field"
+CONF_INQUIRY_MESSAGE_FIELD: Final = "inquiry_message_field"
+CONF_INQUIRY_TIME: Final = "inquiry_time"
+"""A daily time in Japan, HH:MM:SS."""
+CONF_INQUIRY_STALE_HOURS: Final = "inquiry_stale_hours"
+# notify services take the text in "message" and the numbers in "target".
+DEFAULT_INQUIRY_RECIPIENT_FIELD: Final = "target"
+DEFAULT_INQUIRY_MESSAGE_FIELD: Final = "message"
 
 # Events that carry carrier notices: the core imap integration's, and the one the former core
 # Gammu "sms" integration (and community ports of it) fire.

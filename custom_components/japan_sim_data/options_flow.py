@@ -47,7 +47,7 @@ class JapanSimDataOptionsFlow(OptionsFlowWithReload):
         if carrier in CARRIER_PROFILES and CARRIER_PROFILES[carrier].has_reset_day:
             menu.append("billing")
         if carrier is Carrier.TRACKER:
-            menu += ["plan", "usage", "notices"]
+            menu += ["plan", "usage", "notices", "inquiry"]
         return self.async_show_menu(step_id="init", menu_options=menu)
 
     async def async_step_alerts(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -186,6 +186,23 @@ class JapanSimDataOptionsFlow(OptionsFlowWithReload):
                 tracker_flow.NOTICES_SCHEMA,
                 user_input
                 or tracker_flow.notice_defaults(self.config_entry.data, self.config_entry.options),
+            ),
+            errors=errors,
+        )
+
+    async def async_step_inquiry(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask the carrier by SMS: the action, number and text, and when."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            cleaned, errors = tracker_flow.clean_inquiry(self.hass, user_input)
+            if not errors:
+                return self._save_group(tracker_flow.INQUIRY_KEYS, cleaned)
+        return self.async_show_form(
+            step_id="inquiry",
+            data_schema=self.add_suggested_values_to_schema(
+                tracker_flow.inquiry_schema(self.hass), user_input or self.config_entry.options
             ),
             errors=errors,
         )

@@ -173,6 +173,14 @@ SENSORS: tuple[JapanSimDataSensorDescription, ...] = (
 )
 
 
+# A tracked SIM's SMS inquiry: made only when one is set (see tracker.LAST_INQUIRY_KEY).
+LAST_INQUIRY = SensorEntityDescription(
+    key="last_inquiry",
+    translation_key="last_inquiry",
+    device_class=SensorDeviceClass.TIMESTAMP,
+    entity_category=EntityCategory.DIAGNOSTIC,
+)
+
 # Forecast from the SIM's recent readings, kept across restarts by the coordinator's history.
 RUNS_OUT_ON = SensorEntityDescription(
     key="runs_out_on",
@@ -203,6 +211,8 @@ async def async_setup_entry(
         entities: list[SensorEntity] = [
             JapanSimDataSensor(coordinator, sim_id, description) for description in descriptions
         ]
+        if getattr(coordinator, "asks_by_sms", False):
+            entities.append(LastInquirySensor(coordinator, sim_id))
         return [*entities, RunsOutOnSensor(coordinator, sim_id)]
 
     async_add_sim_entities(entry, async_add_entities, entities_for, Platform.SENSOR)
@@ -247,3 +257,23 @@ class RunsOutOnSensor(JapanSimDataEntity, SensorEntity):
             return None
         history = self.coordinator.history.get(self.sim_id)
         return history.runs_out_on(dt_util.now(), sim.remaining)
+
+
+class LastInquirySensor(JapanSimDataEntity, SensorEntity):
+    """When the SIM last asked its carrier by SMS, and whether the carrier answered."""
+
+    entity_description = LAST_INQUIRY
+
+    def __init__(self, coordinator: SimDataCoordinator, sim_id: str) -> None:
+        """Show one tracked SIM's inquiries."""
+        super().__init__(coordinator, sim_id, LAST_INQUIRY.key)
+
+    @property
+    def native_value(self) -> datetime | None:
+        """When the last inquiry was sent; unknown before the first."""
+        return getattr(self.sim, "last_inquiry", None)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, bool | None]:
+        """Whether it was answered: null while the reply is awaited (or before any)."""
+        return {"replied": getattr(self.sim, "inquiry_replied", None)}

@@ -26,9 +26,11 @@ from homeassistant.const import (
     ATTR_UNIT_OF_MEASUREMENT,
     STATE_UNAVAILABLE,
     STATE_UNKNOWN,
+    Platform,
     UnitOfInformation,
 )
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, State, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.helpers.storage import Store
@@ -59,6 +61,8 @@ from .carriers.units import GIB, MAX_PLAUSIBLE_BYTES
 from .const import (
     CONF_ALLOWANCE,
     CONF_END_DATE,
+    CONF_INQUIRY_MESSAGE,
+    CONF_INQUIRY_RECIPIENT,
     CONF_NOTICE_ATTRIBUTE,
     CONF_NOTICE_ENTITIES,
     CONF_NOTICE_EVENTS,
@@ -79,6 +83,9 @@ from .const import (
     PlanShape,
 )
 from .coordinator import JapanSimDataConfigEntry, SimDataCoordinator
+from .entity import sim_device_identifier
+from .inquirer import Inquirer, unanswered_issue_id
+from .inquiry import InquiryConfig, InquiryState, InvalidInquiryError
 from .tracker_flow import MAX_PATTERNS, official_senders
 
 STORAGE_VERSION: Final = 1
@@ -96,10 +103,15 @@ PRESET_TEXT_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
     EVENT_SMS_INCOMING: ("text",),
 }
 EXPIRED_PERIOD: Final = "expired"
-# Options that may hold phone numbers or e-mail addresses, never shown in diagnostics.
-TRACKER_SECRET_KEYS: Final = frozenset({CONF_NOTICE_SENDERS})
+# Options that may hold phone numbers or e-mail addresses, never shown in diagnostics; the
+# inquiry's text may be the user's own (a code), its number is kept out with the others.
+TRACKER_SECRET_KEYS: Final = frozenset(
+    {CONF_NOTICE_SENDERS, CONF_INQUIRY_RECIPIENT, CONF_INQUIRY_MESSAGE}
+)
 # The repair issue raised when one of the user's notice patterns ran out of time.
 SLOW_PATTERN_ISSUE: Final = "notice_pattern_slow"
+# The key of the "Last inquiry" sensor (sensor.py), removed with the inquiry.
+LAST_INQUIRY_KEY: Final = "last_inquiry"
 # Top-ups one SIM may hold in storage: more is not a real plan.
 MAX_TOP_UPS: Final = 100
 
@@ -117,6 +129,7 @@ def slow_pattern_issue_id(entry_id: str) -> str:
 async def async_remove_tracker_state(hass: HomeAssistant, entry_id: str) -> None:
     """Delete what a tracker learnt, and its repair issue, with its entry."""
     ir.async_delete_issue(hass, DOMAIN, slow_pattern_issue_id(entry_id))
+    ir.async_delete_issue(hass, DOMAIN, unanswered_issue_id(entry_id))
     await Store[dict[str, Any]](hass, STORAGE_VERSION, storage_key(entry_id)).async_remove()
 
 
@@ -241,6 +254,10 @@ class TrackedSimUsage(SimUsage):
     """A tracked SIM's figures, with the moment the last carrier notice was read."""
 
     last_notice: datetime | None = None
+    last_inquiry: datetime | None = None
+    """When the last SMS inquiry was sent; None before any, or without an inquiry."""
+    inquiry_replied: bool | None = None
+    """Whether that inquiry was answered; None while the reply is awaited."""
 
 
 @dataclass(slots=True)
@@ -275,6 +292,8 @@ class TrackerState:
     """When the plan's own data expires, as a carrier notice stated; None: at the period's end."""
     slow_patterns: list[str] = field(default_factory=list)
     """Digests of the user's patterns that ran out of time: skipped until they change."""
+    inquiry: InquiryState = field(default_factory=InquiryState)
+    """What the SMS inquiries did: their limits and a reply still awaited."""
 
     def as_dict(self) -> dict[str, Any]:
         """Return plain JSON types for the Store."""
@@ -298,6 +317,7 @@ class TrackerState:
             "seen": list(self.seen),
             "plan_expires": self.plan_expires.isoformat() if self.plan_expires else None,
             "slow_patterns": list(self.slow_patterns),
+            "inquiry": self.inquiry.as_dict(),
         }
 
     @classmethod
@@ -326,6 +346,9 @@ class TrackerState:
             plan_expires=reader.read("plan_expires", stored_moment, optional=True),
             slow_patterns=reader.read_list("slow_patterns", _stored_digest, optional=True),
         )
+        if "inquiry" in data:
+            state.inquiry, dropped = InquiryState.salvage(data["inquiry"], dt_util.now())
+            reader.dropped += dropped
         if {"counter", "counter.used", "charged"} & set(reader.dropped):
             # What was already charged cannot be told: charge nothing twice.
             state.charged = state.counter.used
@@ -436,6 +459,14 @@ class TrackerCoordinator(SimDataCoordinator):
         ]
         self._patterns: list[regex.Pattern[str]] = []
         """The user's patterns in use: compiled in async_load, minus any that ran out of time."""
+        self._inquiry_config = _inquiry_config(entry)
+        self._inquirer: Inquirer | None = None
+        """Sends the SMS inquiry, once started; None without an inquiry."""
+
+    @property
+    def asks_by_sms(self) -> bool:
+        """True when the SIM has an SMS inquiry set."""
+        return self._inquiry_config is not None
 
     # -- the plan -----------------------------------------------------------------------------
 
@@ -520,6 +551,40 @@ class TrackerCoordinator(SimDataCoordinator):
             )
         for event_type in self._notice_events:
             entry.async_on_unload(self.hass.bus.async_listen(event_type, self._on_notice_event))
+        if self._inquiry_config is None:
+            self._forget_inquiry()
+            return
+        self._inquirer = Inquirer(
+            self.hass,
+            entry,
+            self._inquiry_config,
+            self._state.inquiry,
+            last_figure=lambda: self._state.last_notice,
+            changed=self._publish,
+        )
+        self._inquirer.async_start()
+
+    @callback
+    def _forget_inquiry(self) -> None:
+        """The inquiry was removed (or never set): so are its sensor and its repair issue."""
+        entry = self.config_entry
+        ir.async_delete_issue(self.hass, DOMAIN, unanswered_issue_id(entry.entry_id))
+        identifier = sim_device_identifier(entry.runtime_data.key, self.carrier, self.sim_id)
+        registry = er.async_get(self.hass)
+        unique_id = f"{identifier[1]}_{LAST_INQUIRY_KEY}"
+        if entity_id := registry.async_get_entity_id(Platform.SENSOR, DOMAIN, unique_id):
+            registry.async_remove(entity_id)
+
+    async def async_user_refresh(self) -> None:
+        """The Refresh button and the refresh action: with an inquiry, ask the carrier now.
+
+        Refused with a translated error when the inquiry's limits say not yet, or when the
+        action that sends it fails; the figures then stay as they were.
+        """
+        if self._inquirer is not None:
+            await self._inquirer.async_ask(manual=True)
+            return
+        await super().async_user_refresh()
 
     async def _async_update_data(self) -> AccountUsage:
         return self._snapshot()
@@ -678,6 +743,8 @@ class TrackerCoordinator(SimDataCoordinator):
             throttled=state.throttled,
             resets_on=resets_on,
             last_notice=state.last_notice,
+            last_inquiry=state.inquiry.last_sent if self.asks_by_sms else None,
+            inquiry_replied=state.inquiry.replied if self.asks_by_sms else None,
         )
         return AccountUsage(sims={self.sim_id: sim})
 
@@ -803,9 +870,12 @@ class TrackerCoordinator(SimDataCoordinator):
             return
         fingerprint = digest(text)
         state = self._state
-        if fingerprint in state.seen:
+        inquirer = self._inquirer
+        awaited = inquirer is not None and inquirer.awaiting_reply
+        if fingerprint in state.seen and not awaited:
+            # An inquiry's reply may repeat an earlier one word for word: it is news all the same.
             return
-        state.seen = [*state.seen, fingerprint][-MAX_SEEN_NOTICES:]
+        state.seen = [*(d for d in state.seen if d != fingerprint), fingerprint][-MAX_SEEN_NOTICES:]
         self._roll_over()
         self._charge()
         if reading.remaining is not None:
@@ -820,6 +890,8 @@ class TrackerCoordinator(SimDataCoordinator):
             state.throttled = reading.throttled
         state.last_notice = dt_util.now()
         LOGGER.debug("%s read a carrier notice: %s", self.name, reading)
+        if inquirer is not None:
+            inquirer.async_notice_read()
         self._publish()
 
     # -- actions ------------------------------------------------------------------------------
@@ -851,3 +923,18 @@ class TrackerCoordinator(SimDataCoordinator):
         self.hass.config_entries.async_update_entry(self.config_entry, data=data)
         self._roll_over(force=True)
         self._publish()
+
+
+def _inquiry_config(entry: JapanSimDataConfigEntry) -> InquiryConfig | None:
+    """The entry's SMS inquiry; None when none is set or a stored setting is unusable."""
+    try:
+        return InquiryConfig.from_options(entry.options)
+    except InvalidInquiryError as err:
+        # The setting's name only: its value may be the number or the user's own text.
+        LOGGER.warning(
+            "The SMS inquiry of %s is not used: its setting %s is invalid; set it again in the"
+            " options",
+            entry.title,
+            err.key,
+        )
+        return None

@@ -12,6 +12,7 @@ from typing import Any, Final
 
 import probatio as vol
 from homeassistant.const import CONF_NAME, Platform
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.selector import (
     DateSelector,
     EntitySelector,
@@ -24,6 +25,8 @@ from homeassistant.helpers.selector import (
     SelectSelectorMode,
     TextSelector,
     TextSelectorConfig,
+    TextSelectorType,
+    TimeSelector,
 )
 
 from .carriers.notices import InvalidNoticePattern, compile_user_pattern
@@ -31,6 +34,13 @@ from .carriers.plan import within_calendar
 from .const import (
     CONF_ALLOWANCE,
     CONF_END_DATE,
+    CONF_INQUIRY_ACTION,
+    CONF_INQUIRY_MESSAGE,
+    CONF_INQUIRY_MESSAGE_FIELD,
+    CONF_INQUIRY_RECIPIENT,
+    CONF_INQUIRY_RECIPIENT_FIELD,
+    CONF_INQUIRY_STALE_HOURS,
+    CONF_INQUIRY_TIME,
     CONF_NOTICE_ATTRIBUTE,
     CONF_NOTICE_ENTITIES,
     CONF_NOTICE_EVENTS,
@@ -43,12 +53,16 @@ from .const import (
     CONF_TRACKED_CARRIER,
     CONF_USAGE_SENSORS,
     CONF_VALIDITY_DAYS,
+    DEFAULT_INQUIRY_MESSAGE_FIELD,
+    DEFAULT_INQUIRY_RECIPIENT_FIELD,
     DEFAULT_NOTICE_TEXT_FIELD,
+    DOMAIN,
     EVENT_IMAP_CONTENT,
     EVENT_SMS_INCOMING,
     TRACKED_CARRIERS,
     PlanShape,
 )
+from .inquiry import MAX_STALE_HOURS, InquiryConfig, InvalidInquiryError
 
 # Keys of each group, so a group saved in the options replaces only its own keys.
 USAGE_KEYS: Final = (CONF_USAGE_SENSORS,)
@@ -59,6 +73,15 @@ NOTICE_KEYS: Final = (
     CONF_NOTICE_ATTRIBUTE,
     CONF_NOTICE_SENDERS,
     CONF_NOTICE_PATTERNS,
+)
+INQUIRY_KEYS: Final = (
+    CONF_INQUIRY_ACTION,
+    CONF_INQUIRY_RECIPIENT,
+    CONF_INQUIRY_MESSAGE,
+    CONF_INQUIRY_TIME,
+    CONF_INQUIRY_STALE_HOURS,
+    CONF_INQUIRY_RECIPIENT_FIELD,
+    CONF_INQUIRY_MESSAGE_FIELD,
 )
 PLAN_KEYS: Final = (
     CONF_TRACKED_CARRIER,
@@ -254,4 +277,100 @@ def clean_sources(user_input: Mapping[str, Any]) -> tuple[dict[str, Any], dict[s
             compile_user_pattern(pattern)
         except InvalidNoticePattern as err:
             return cleaned, {CONF_NOTICE_PATTERNS: f"pattern_{err.reason}"}
+    return cleaned, {}
+
+
+# Domains whose actions can send an SMS: notify services (a router, a modem), ESPHome actions
+# (a SIM800L), scripts (anything else). Others can still be typed.
+SMS_ACTION_DOMAINS: Final = ("notify", "esphome", "script")
+# notify actions that never send an SMS to a number.
+_NOT_SMS: Final = frozenset({"notify.send_message", "notify.persistent_notification"})
+
+
+def sms_actions(hass: HomeAssistant) -> list[str]:
+    """The actions offered for sending the inquiry: those that exist now, sorted."""
+    services = hass.services.async_services()
+    return sorted(
+        f"{domain}.{service}"
+        for domain in SMS_ACTION_DOMAINS
+        for service in services.get(domain, {})
+        if domain != DOMAIN and f"{domain}.{service}" not in _NOT_SMS
+    )
+
+
+def inquiry_schema(hass: HomeAssistant) -> vol.Schema:
+    """The inquiry form: the action, the number and text, when to ask, and the data's fields."""
+    return vol.Schema(
+        {
+            vol.Optional(CONF_INQUIRY_ACTION): SelectSelector(
+                SelectSelectorConfig(
+                    options=sms_actions(hass),
+                    custom_value=True,
+                    mode=SelectSelectorMode.DROPDOWN,
+                )
+            ),
+            vol.Optional(CONF_INQUIRY_RECIPIENT): TextSelector(
+                TextSelectorConfig(type=TextSelectorType.TEL)
+            ),
+            vol.Optional(CONF_INQUIRY_MESSAGE): TextSelector(),
+            vol.Optional(CONF_INQUIRY_TIME): TimeSelector(),
+            vol.Optional(CONF_INQUIRY_STALE_HOURS): NumberSelector(
+                NumberSelectorConfig(
+                    min=1,
+                    max=MAX_STALE_HOURS,
+                    step=1,
+                    mode=NumberSelectorMode.BOX,
+                    unit_of_measurement="h",
+                )
+            ),
+            vol.Optional(
+                CONF_INQUIRY_RECIPIENT_FIELD, default=DEFAULT_INQUIRY_RECIPIENT_FIELD
+            ): TextSelector(),
+            vol.Optional(
+                CONF_INQUIRY_MESSAGE_FIELD, default=DEFAULT_INQUIRY_MESSAGE_FIELD
+            ): TextSelector(),
+        }
+    )
+
+
+def clean_inquiry(
+    hass: HomeAssistant, user_input: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Check the inquiry form; the options to keep, or the form's errors.
+
+    Without an action, a number and a text there is no inquiry (all three empty removes it);
+    the action must exist when it is entered.
+    """
+    given = {
+        key: value
+        for key, value in user_input.items()
+        if key in INQUIRY_KEYS and value is not None and value != ""
+    }
+    core = (CONF_INQUIRY_ACTION, CONF_INQUIRY_RECIPIENT, CONF_INQUIRY_MESSAGE)
+    if not any(key in given for key in core):
+        if CONF_INQUIRY_TIME in given or CONF_INQUIRY_STALE_HOURS in given:
+            return given, {"base": "inquiry_incomplete"}
+        return {}, {}
+    if not all(key in given for key in core):
+        return given, {"base": "inquiry_incomplete"}
+    try:
+        config = InquiryConfig.from_options(given)
+    except InvalidInquiryError as err:
+        key = "base" if err.reason == "inquiry_fields_same" else err.key
+        return given, {key: err.reason}
+    assert config is not None
+    domain, service = config.domain_and_service
+    if not hass.services.has_service(domain, service):
+        return given, {CONF_INQUIRY_ACTION: "inquiry_action_not_found"}
+    cleaned: dict[str, Any] = {
+        CONF_INQUIRY_ACTION: config.action,
+        CONF_INQUIRY_RECIPIENT: config.recipient,
+        CONF_INQUIRY_MESSAGE: config.message,
+        CONF_INQUIRY_RECIPIENT_FIELD: config.recipient_field,
+        CONF_INQUIRY_MESSAGE_FIELD: config.message_field,
+    }
+    if config.daily_at is not None:
+        cleaned[CONF_INQUIRY_TIME] = config.daily_at.isoformat()
+    if config.stale_after is not None:
+        cleaned[CONF_INQUIRY_STALE_HOURS] = int(config.stale_after.total_seconds() // 3600)
     return cleaned, {}

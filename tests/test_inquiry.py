@@ -1,0 +1,668 @@
+"""A tracked SIM asks its carrier by SMS: schedule, reply, silence, failure, limits, restarts.
+
+A fake notify service stands in for the router or modem: it records what it was asked to send
+(and may fail, or answer at once as a modem's automation would). Replies are fired as the
+``sms.incoming_sms`` events the tracker already reads.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+from custom_components.japan_sim_data.carriers.units import GIB
+from custom_components.japan_sim_data.const import (
+    CONF_ALLOWANCE,
+    CONF_CARRIER,
+    CONF_INQUIRY_ACTION,
+    CONF_INQUIRY_MESSAGE,
+    CONF_INQUIRY_MESSAGE_FIELD,
+    CONF_INQUIRY_RECIPIENT,
+    CONF_INQUIRY_RECIPIENT_FIELD,
+    CONF_INQUIRY_STALE_HOURS,
+    CONF_INQUIRY_TIME,
+    CONF_NOTICE_EVENTS,
+    CONF_NOTICE_SENDERS,
+    CONF_PLAN_SHAPE,
+    CONF_RESET_DAY,
+    CONF_TRACKED_CARRIER,
+    DOMAIN,
+)
+from custom_components.japan_sim_data.diagnostics import async_get_config_entry_diagnostics
+from custom_components.japan_sim_data.inquirer import unanswered_issue_id
+from custom_components.japan_sim_data.tracker import (
+    TrackedSimUsage,
+    TrackerCoordinator,
+    storage_key,
+)
+
+TRACKER_ID = "1f1e1d1c1b1a19181716151413121110"
+# A placeholder number (no carrier's): the inquiry goes to it and its replies come from it.
+CARRIER_NUMBER = "0120-000-000"
+SENT_TO = "0120000000"
+ASK = "ZANRYO-SENTINEL-7"
+"""The inquiry's text: stands for the user's own words, which must never be logged."""
+REPLY = "残りデータ量は1.5GBです"
+SMS_EVENT = "sms.incoming_sms"
+
+
+class FakeModem:
+    """notify.fake_modem: records each SMS it is asked to send; may fail or answer at once."""
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        """Register the action."""
+        self.hass = hass
+        self.calls: list[dict[str, Any]] = []
+        self.fail: Exception | None = None
+        self.answer: str | None = None
+        hass.services.async_register("notify", "fake_modem", self._send)
+
+    async def _send(self, call: ServiceCall) -> None:
+        self.calls.append(dict(call.data))
+        if self.fail is not None:
+            raise self.fail
+        if self.answer is not None:
+            self.hass.bus.async_fire(SMS_EVENT, {"phone": "+81120000000", "text": self.answer})
+
+
+@pytest.fixture
+def modem(hass: HomeAssistant) -> FakeModem:
+    """The fake modem, registered before any entry is set up."""
+    return FakeModem(hass)
+
+
+def _entry(**inquiry: Any) -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Modem SIM",
+        unique_id=TRACKER_ID,
+        data={
+            CONF_CARRIER: "tracker",
+            CONF_TRACKED_CARRIER: "other",
+            CONF_ALLOWANCE: 3.0,
+            CONF_PLAN_SHAPE: "monthly",
+            CONF_RESET_DAY: 1,
+        },
+        options={
+            CONF_NOTICE_EVENTS: [SMS_EVENT],
+            CONF_NOTICE_SENDERS: [CARRIER_NUMBER],
+            CONF_INQUIRY_ACTION: "notify.fake_modem",
+            CONF_INQUIRY_RECIPIENT: SENT_TO,
+            CONF_INQUIRY_MESSAGE: ASK,
+            **inquiry,
+        },
+    )
+
+
+async def _setup(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, entry: MockConfigEntry, now: str
+) -> TrackerCoordinator:
+    freezer.move_to(now)
+    entry.add_to_hass(hass)
+    with patch(
+        "custom_components.japan_sim_data.PLATFORMS", [Platform.SENSOR, Platform.BUTTON]
+    ):
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+    coordinator = entry.runtime_data.coordinator
+    assert isinstance(coordinator, TrackerCoordinator)
+    return coordinator
+
+
+async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, moment: str) -> None:
+    freezer.move_to(moment)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+
+def _sim(entry: MockConfigEntry) -> TrackedSimUsage:
+    sim = entry.runtime_data.coordinator.data.sims[TRACKER_ID]
+    assert isinstance(sim, TrackedSimUsage)
+    return sim
+
+
+def _entity_id(hass: HomeAssistant, key: str, domain: str = "sensor") -> str | None:
+    return next(
+        (
+            entity.entity_id
+            for entity in er.async_get(hass).entities.values()
+            if entity.platform == DOMAIN
+            and entity.domain == domain
+            and (entity.translation_key == key)
+        ),
+        None,
+    )
+
+
+def _last_inquiry(hass: HomeAssistant) -> tuple[str, Any]:
+    entity_id = _entity_id(hass, "last_inquiry")
+    assert entity_id is not None
+    state = hass.states.get(entity_id)
+    assert state is not None
+    return state.state, state.attributes.get("replied")
+
+
+async def _reply(hass: HomeAssistant, text: str = REPLY, phone: str | None = "+81120000000") -> None:
+    data = {"text": text} if phone is None else {"phone": phone, "text": text}
+    hass.bus.async_fire(SMS_EVENT, data)
+    await hass.async_block_till_done()
+
+
+async def _refresh(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    await hass.services.async_call(
+        DOMAIN, "refresh", {"config_entry_id": entry.entry_id}, blocking=True
+    )
+
+
+def _no_secrets(caplog: pytest.LogCaptureFixture) -> None:
+    assert ASK not in caplog.text
+    assert SENT_TO not in caplog.text
+
+
+# -- the schedule and the reply --------------------------------------------------------------
+
+
+async def test_daily_inquiry_sends_the_message_and_takes_the_reply(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    modem: FakeModem,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="custom_components.japan_sim_data")
+    entry = _entry(**{CONF_INQUIRY_TIME: "09:00:00"})
+    await _setup(hass, freezer, entry, "2025-11-25T08:59:00+09:00")
+    assert modem.calls == []
+    assert _last_inquiry(hass) == ("unknown", None)
+
+    await _tick(hass, freezer, "2025-11-25T09:00:00+09:00")
+    assert modem.calls == [{"message": ASK, "target": SENT_TO}]
+    assert _last_inquiry(hass) == ("2025-11-25T00:00:00+00:00", None)
+    assert _sim(entry).remaining is None
+
+    await _tick(hass, freezer, "2025-11-25T09:01:00+09:00")
+    await _reply(hass)
+    assert _sim(entry).remaining == round(1.5 * GIB)
+    assert _last_inquiry(hass) == ("2025-11-25T00:00:00+00:00", True)
+
+    # Once a day: nothing more until tomorrow's 09:00 in Japan.
+    await _tick(hass, freezer, "2025-11-25T23:59:00+09:00")
+    assert len(modem.calls) == 1
+    await _tick(hass, freezer, "2025-11-26T09:00:00+09:00")
+    assert len(modem.calls) == 2
+    assert _last_inquiry(hass) == ("2025-11-26T00:00:00+00:00", None)
+    _no_secrets(caplog)
+
+
+async def test_a_reply_during_the_action_counts(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, modem: FakeModem
+) -> None:
+    """A modem whose automation fires the reply while the action still runs."""
+    modem.answer = "残り 512MB"
+    entry = _entry()
+    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    await _refresh(hass, entry)
+    await hass.async_block_till_done()
+    assert len(modem.calls) == 1
+    assert _sim(entry).remaining == 512 * 1024 * 1024
+    assert _last_inquiry(hass) == ("2025-11-25T03:00:00+00:00", True)
+
+
+async def test_a_reply_repeating_an_earlier_one_still_counts(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, modem: FakeModem
+) -> None:
+    """Notices are read once, but an awaited reply may say the same as the last one."""
+    entry = _entry()
+    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    await _reply(hass)
+    assert _sim(entry).last_notice == datetime.fromisoformat("2025-11-25T12:00:00+09:00")
+    await _tick(hass, freezer, "2025-11-25T15:00:00+09:00")
+    await _reply(hass)  # not awaited: the same text is not news
+    assert _sim(entry).last_notice == datetime.fromisoformat("2025-11-25T12:00:00+09:00")
+    await _refresh(hass, entry)
+    await _reply(hass)
+    assert _last_inquiry(hass)[1] is True
+    assert _sim(entry).last_notice == datetime.fromisoformat("2025-11-25T15:00:00+09:00")
+
+
+async def test_replies_only_from_the_configured_senders(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    modem: FakeModem,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    entry = _entry()
+    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    await _refresh(hass, entry)
+    # A forged answer from another number, and one that names no sender, change nothing.
+    await _reply(hass, "残りデータ量は100GBです", phone="+819012345678")
+    await _reply(hass, "残りデータ量は100GBです", phone=None)
+    assert _sim(entry).remaining is None
+    assert _last_inquiry(hass)[1] is None
+    # The window closes: no reply came.
+    await _tick(hass, freezer, "2025-11-25T12:10:00+09:00")
+    assert _last_inquiry(hass)[1] is False
+    assert caplog.text.count("got no reply to its SMS inquiry") == 1
+    # A late reply is still read as a notice; it answers no inquiry.
+    await _reply(hass)
+    assert _sim(entry).remaining == round(1.5 * GIB)
+    assert _last_inquiry(hass)[1] is False
+
+
+async def test_silence_warns_once_then_raises_an_issue_without_a_storm(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    modem: FakeModem,
+    issue_registry: ir.IssueRegistry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Asked whenever the figure is an hour old: a silent carrier is asked hourly, 4 a day."""
+    entry = _entry(**{CONF_INQUIRY_STALE_HOURS: 1})
+    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    # No figure yet: asked at once.
+    assert len(modem.calls) == 1
+    issue_id = unanswered_issue_id(entry.entry_id)
+    for hour in (12, 13, 14):
+        await _tick(hass, freezer, f"2025-11-25T{hour}:10:00+09:00")
+        await _tick(hass, freezer, f"2025-11-25T{hour + 1}:00:00+09:00")
+        assert len(modem.calls) == hour - 10
+        has_issue = issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+        assert has_issue is (hour == 14)
+    assert caplog.text.count("got no reply to its SMS inquiry") == 1
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "inquiry_unanswered"
+    assert issue.translation_placeholders == {
+        "entry_title": "Modem SIM",
+        "count": "3",
+        "minutes": "10",
+    }
+    # Four today: the cap holds until midnight in Japan, whatever the age of the figure.
+    for moment in ("15:10", "16:00", "18:00", "23:59"):
+        await _tick(hass, freezer, f"2025-11-25T{moment}:00+09:00")
+    assert len(modem.calls) == 4
+    await _tick(hass, freezer, "2025-11-26T00:00:00+09:00")
+    assert len(modem.calls) == 5
+    # A reply clears the issue and the count of silences.
+    await _reply(hass)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    assert entry.runtime_data.coordinator._state.inquiry.silences == 0
+    _no_secrets(caplog)
+
+
+# -- failures and limits ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        HomeAssistantError(f"router refused {SENT_TO}: {ASK}"),
+        RuntimeError(f"modem crashed on {ASK}"),
+    ],
+)
+async def test_a_failing_action_is_a_translated_error_and_loses_nothing(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    modem: FakeModem,
+    caplog: pytest.LogCaptureFixture,
+    failure: Exception,
+) -> None:
+    entry = _entry()
+    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    await hass.services.async_call(
+        DOMAIN, "set_remaining", {"config_entry_id": entry.entry_id, "amount": 2}, blocking=True
+    )
+    modem.fail = failure
+    with pytest.raises(HomeAssistantError) as caught:
+        await _refresh(hass, entry)
+    assert caught.value.translation_key == "inquiry_failed"
+    assert caught.value.translation_placeholders == {
+        "entry_title": "Modem SIM",
+        "action": "notify.fake_modem",
+        "error": type(failure).__name__,
+    }
+    assert ASK not in str(caught.value)
+    assert _sim(entry).remaining == 2 * GIB
+    assert _last_inquiry(hass) == ("unknown", None)
+    assert not entry.runtime_data.coordinator._state.inquiry.awaiting_since
+    assert "could not send its SMS inquiry through notify.fake_modem" in caplog.text
+    _no_secrets(caplog)
+
+
+async def test_a_scheduled_failure_is_not_retried_at_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    modem: FakeModem,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    modem.fail = HomeAssistantError("offline")
+    entry = _entry(**{CONF_INQUIRY_STALE_HOURS: 2})
+    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    assert len(modem.calls) == 1
+    await _tick(hass, freezer, "2025-11-25T13:59:00+09:00")
+    assert len(modem.calls) == 1
+    modem.fail = None
+    await _tick(hass, freezer, "2025-11-25T14:00:00+09:00")
+    assert len(modem.calls) == 2
+    assert _last_inquiry(hass) == ("2025-11-25T05:00:00+00:00", None)
+    assert caplog.text.count("could not send its SMS inquiry") == 1
+
+
+async def test_a_vanished_action_is_a_translated_error(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, modem: FakeModem
+) -> None:
+    entry = _entry()
+    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    hass.services.async_remove("notify", "fake_modem")
+    with pytest.raises(HomeAssistantError) as caught:
+        await _refresh(hass, entry)
+    assert caught.value.translation_key == "inquiry_failed"
+    assert caught.value.translation_placeholders["error"] == "ServiceNotFound"
+
+
+async def test_the_refresh_button_asks_within_the_limits(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, modem: FakeModem
+) -> None:
+    entry = _entry()
+    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    button = _entity_id(hass, "refresh", "button")
+    assert button is not None
+
+    async def press() -> None:
+        await hass.services.async_call(
+            "button", "press", {"entity_id": button}, blocking=True
+        )
+
+    await press()
+    assert len(modem.calls) == 1
+    # A double press sends one SMS.
+    with pytest.raises(HomeAssistantError) as caught:
+        await press()
+    assert caught.value.translation_key == "inquiry_too_soon"
+    assert caught.value.translation_placeholders["time"] == "12:10"
+    for moment in ("12:10", "12:20", "12:30"):
+        await _tick(hass, freezer, f"2025-11-25T{moment}:00+09:00")
+        await press()
+    assert len(modem.calls) == 4
+    await _tick(hass, freezer, "2025-11-25T18:00:00+09:00")
+    with pytest.raises(HomeAssistantError) as caught:
+        await press()
+    assert caught.value.translation_key == "inquiry_daily_cap"
+    assert caught.value.translation_placeholders["limit"] == "4"
+    assert len(modem.calls) == 4
+    await _tick(hass, freezer, "2025-11-26T00:00:00+09:00")
+    await press()
+    assert len(modem.calls) == 5
+
+
+async def test_without_an_inquiry_refresh_sends_nothing(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, modem: FakeModem
+) -> None:
+    entry = _entry(**{CONF_INQUIRY_ACTION: None})
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=entry.title,
+        unique_id=TRACKER_ID,
+        data=dict(entry.data),
+        options={k: v for k, v in entry.options.items() if v is not None},
+    )
+    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    await _refresh(hass, entry)
+    assert modem.calls == []
+    assert _entity_id(hass, "last_inquiry") is None
+    assert not entry.runtime_data.coordinator.asks_by_sms
+
+
+# -- restarts --------------------------------------------------------------------------------
+
+
+async def test_an_awaited_reply_survives_a_restart(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    modem: FakeModem,
+    hass_storage: dict[str, Any],
+) -> None:
+    entry = _entry()
+    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    await _refresh(hass, entry)
+    await hass.config_entries.async_unload(entry.entry_id)
+    saved = hass_storage[storage_key(entry.entry_id)]["data"]["inquiry"]
+    assert datetime.fromisoformat(saved["awaiting_since"]) == datetime.fromisoformat(
+        "2025-11-25T12:00:00+09:00"
+    )
+
+    freezer.move_to("2025-11-25T12:05:00+09:00")
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert _last_inquiry(hass) == ("2025-11-25T03:00:00+00:00", None)
+    # The limits survived too.
+    with pytest.raises(HomeAssistantError) as caught:
+        await _refresh(hass, entry)
+    assert caught.value.translation_key == "inquiry_too_soon"
+    await _reply(hass)
+    assert _last_inquiry(hass)[1] is True
+    assert _sim(entry).remaining == round(1.5 * GIB)
+
+
+async def test_a_window_that_closed_while_stopped_is_a_silence(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    modem: FakeModem,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    entry = _entry()
+    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    await _refresh(hass, entry)
+    await hass.config_entries.async_unload(entry.entry_id)
+    freezer.move_to("2025-11-25T13:00:00+09:00")
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert _last_inquiry(hass) == ("2025-11-25T03:00:00+00:00", False)
+    assert "got no reply to its SMS inquiry" in caplog.text
+
+
+async def test_a_daily_time_missed_while_stopped_is_caught_up_that_day(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    modem: FakeModem,
+    hass_storage: dict[str, Any],
+) -> None:
+    entry = _entry(**{CONF_INQUIRY_TIME: "09:00:00"})
+    entry.add_to_hass(hass)
+    hass_storage[storage_key(entry.entry_id)] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": storage_key(entry.entry_id),
+        "data": {"inquiry": {"attempts": ["2025-11-24T09:00:00+09:00"]}},
+    }
+    freezer.move_to("2025-11-25T10:30:00+09:00")
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert len(modem.calls) == 1
+    # Restarted again the same day: today's inquiry has gone, none more.
+    await hass.config_entries.async_unload(entry.entry_id)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert len(modem.calls) == 1
+
+
+async def test_a_broken_stored_inquiry_state_is_validated_on_load(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    modem: FakeModem,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Moments in the future (a clock that went back, a hand edit) would block inquiries."""
+    entry = _entry()
+    entry.add_to_hass(hass)
+    hass_storage[storage_key(entry.entry_id)] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": storage_key(entry.entry_id),
+        "data": {
+            "inquiry": {
+                "attempts": ["2099-01-01T00:00:00+09:00"] * 4,
+                "last_sent": "not a date",
+                "awaiting_since": "2099-01-01T00:00:00+09:00",
+                "replied": "maybe",
+                "silences": 1e300,
+            }
+        },
+    }
+    freezer.move_to("2025-11-25T12:00:00+09:00")
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert "inquiry.attempts" in caplog.text
+    assert "inquiry.awaiting_since" in caplog.text
+    await _refresh(hass, entry)
+    assert len(modem.calls) == 1
+
+
+async def test_an_unusable_stored_setting_turns_the_inquiry_off(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    modem: FakeModem,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    entry = _entry(**{CONF_INQUIRY_RECIPIENT: "not a number " + SENT_TO + SENT_TO})
+    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    assert not entry.runtime_data.coordinator.asks_by_sms
+    assert "its setting inquiry_recipient is invalid" in caplog.text
+    _no_secrets(caplog)
+
+
+async def test_diagnostics_leave_out_the_number_and_the_text(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, modem: FakeModem
+) -> None:
+    entry = _entry()
+    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    await _refresh(hass, entry)
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    text = str(diagnostics)
+    assert ASK not in text
+    assert SENT_TO not in text
+    assert diagnostics["entry"]["options"][CONF_INQUIRY_ACTION] == "notify.fake_modem"
+
+
+# -- the options form ------------------------------------------------------------------------
+
+
+async def test_inquiry_options(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, modem: FakeModem
+) -> None:
+    entry = _entry()
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=entry.title,
+        unique_id=TRACKER_ID,
+        data=dict(entry.data),
+        options={CONF_NOTICE_EVENTS: [SMS_EVENT], CONF_NOTICE_SENDERS: [CARRIER_NUMBER]},
+    )
+    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    hass.services.async_register("esphome", "modem_send_sms", lambda call: None)
+    hass.services.async_register(DOMAIN, "not_offered", lambda call: None)
+
+    async def open_form() -> dict[str, Any]:
+        result = await hass.config_entries.options.async_init(entry.entry_id)
+        assert result["type"] is FlowResultType.MENU
+        assert "inquiry" in result["menu_options"]
+        return await hass.config_entries.options.async_configure(
+            result["flow_id"], {"next_step_id": "inquiry"}
+        )
+
+    form = await open_form()
+    assert form["step_id"] == "inquiry"
+    offered = form["data_schema"].schema[CONF_INQUIRY_ACTION].config["options"]
+    assert "notify.fake_modem" in offered
+    assert "esphome.modem_send_sms" in offered
+    assert "notify.persistent_notification" not in offered
+    assert f"{DOMAIN}.refresh" not in offered
+
+    async def submit(user_input: dict[str, Any]) -> dict[str, Any]:
+        return await hass.config_entries.options.async_configure(form["flow_id"], user_input)
+
+    for user_input, errors in (
+        ({CONF_INQUIRY_ACTION: "notify.fake_modem"}, {"base": "inquiry_incomplete"}),
+        ({CONF_INQUIRY_TIME: "09:00:00"}, {"base": "inquiry_incomplete"}),
+        (
+            {
+                CONF_INQUIRY_ACTION: "notify.no_such_router",
+                CONF_INQUIRY_RECIPIENT: CARRIER_NUMBER,
+                CONF_INQUIRY_MESSAGE: ASK,
+            },
+            {CONF_INQUIRY_ACTION: "inquiry_action_not_found"},
+        ),
+        (
+            {
+                CONF_INQUIRY_ACTION: "notify.fake_modem",
+                CONF_INQUIRY_RECIPIENT: "12",
+                CONF_INQUIRY_MESSAGE: ASK,
+            },
+            {CONF_INQUIRY_RECIPIENT: "inquiry_recipient_invalid"},
+        ),
+        (
+            {
+                CONF_INQUIRY_ACTION: "notify.fake_modem",
+                CONF_INQUIRY_RECIPIENT: CARRIER_NUMBER,
+                CONF_INQUIRY_MESSAGE: ASK,
+                CONF_INQUIRY_RECIPIENT_FIELD: "message",
+            },
+            {"base": "inquiry_fields_same"},
+        ),
+    ):
+        result = await submit(user_input)
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == errors
+    result = await submit(
+        {
+            CONF_INQUIRY_ACTION: "esphome.modem_send_sms",
+            CONF_INQUIRY_RECIPIENT: " 0120 000 000 ",
+            CONF_INQUIRY_MESSAGE: f" {ASK} ",
+            CONF_INQUIRY_TIME: "07:30:00",
+            CONF_INQUIRY_STALE_HOURS: 12.0,
+            CONF_INQUIRY_RECIPIENT_FIELD: "recipient",
+            CONF_INQUIRY_MESSAGE_FIELD: "message",
+        }
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == {
+        CONF_NOTICE_EVENTS: [SMS_EVENT],
+        CONF_NOTICE_SENDERS: [CARRIER_NUMBER],
+        CONF_INQUIRY_ACTION: "esphome.modem_send_sms",
+        CONF_INQUIRY_RECIPIENT: SENT_TO,
+        CONF_INQUIRY_MESSAGE: ASK,
+        CONF_INQUIRY_TIME: "07:30:00",
+        CONF_INQUIRY_STALE_HOURS: 12,
+        CONF_INQUIRY_RECIPIENT_FIELD: "recipient",
+        CONF_INQUIRY_MESSAGE_FIELD: "message",
+    }
+    await hass.async_block_till_done()
+    assert entry.runtime_data.coordinator.asks_by_sms
+    assert _entity_id(hass, "last_inquiry") is not None
+
+    # Emptied: the inquiry, its sensor and its keys go; the other options stay.
+    form = await open_form()
+    result = await submit({})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == {
+        CONF_NOTICE_EVENTS: [SMS_EVENT],
+        CONF_NOTICE_SENDERS: [CARRIER_NUMBER],
+    }
+    await hass.async_block_till_done()
+    assert not entry.runtime_data.coordinator.asks_by_sms
+    assert _entity_id(hass, "last_inquiry") is None
