@@ -1,0 +1,291 @@
+"""The account's calendar: every expiry, reset and plan end, in get_events and as a trigger."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from typing import Any
+from unittest.mock import MagicMock, patch
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.calendar import CalendarEvent
+from homeassistant.const import STATE_OFF, STATE_UNAVAILABLE, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+)
+
+from custom_components.japan_sim_data.calendar import Texts, _overlapping, amount_text
+from custom_components.japan_sim_data.carriers.dates import TOKYO, end_of_day
+from custom_components.japan_sim_data.carriers.errors import CarrierConnectionError
+from custom_components.japan_sim_data.carriers.models import (
+    AccountUsage,
+    BucketKind,
+    DataBucket,
+    SimUsage,
+)
+from custom_components.japan_sim_data.carriers.units import GIB, MIB
+from custom_components.japan_sim_data.const import (
+    CONF_ALLOWANCE,
+    CONF_CARRIER,
+    CONF_END_DATE,
+    CONF_PLAN_SHAPE,
+    CONF_START_DATE,
+    CONF_TRACKED_CARRIER,
+    DOMAIN,
+)
+
+from .conftest import FROZEN_NOW
+
+CALENDAR = "calendar.iijmio_mi_data_calendar"
+FIRST_SIM = "hdc11111111"
+
+
+@pytest.fixture
+def platforms() -> list[Platform]:
+    return [Platform.CALENDAR]
+
+
+@pytest.fixture(autouse=True)
+async def tokyo_time_zone(hass: HomeAssistant) -> None:
+    """Home Assistant in Japan: all-day events begin at midnight in Tokyo."""
+    await hass.config.async_set_time_zone("Asia/Tokyo")
+
+
+async def _events(
+    hass: HomeAssistant, entity_id: str = CALENDAR, days: int = 60
+) -> list[dict[str, Any]]:
+    response = await hass.services.async_call(
+        "calendar",
+        "get_events",
+        {"entity_id": entity_id, "duration": {"days": days}},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    events: list[dict[str, Any]] = response[entity_id]["events"]  # type: ignore[assignment,index]
+    return events
+
+
+async def test_every_bucket_with_an_expiry_and_every_reset_is_an_event(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    events = await _events(hass)
+    sims = init_integration.runtime_data.coordinator.data.sims.values()
+    dated = sum(1 for sim in sims for bucket in sim.buckets if bucket.expires is not None)
+    resets = sum(1 for sim in sims if sim.resets_on is not None)
+    assert len(events) == dated + resets == 3 * 2 + 3
+    summaries = [event["summary"] for event in events]
+    # The carried-over data of the SIM ending in 5678 goes first, with what it still holds.
+    assert "IIJmio ギガプラン (5678): carried-over data expires (4.56 GB left)" in summaries
+    first = events[0]
+    assert (first["start"], first["end"]) == ("2025-11-30", "2025-12-01")
+    assert "IIJmio ギガプラン (5678): data resets" in summaries
+    assert sum(event["start"] == "2025-12-31" for event in events) == 3
+    # The phone number never appears, only its last four digits.
+    assert not any("1234" in summary for summary in summaries)
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_state_is_the_next_event(hass: HomeAssistant) -> None:
+    state = hass.states.get(CALENDAR)
+    assert state is not None
+    assert state.state == STATE_OFF
+    assert state.attributes["all_day"] is True
+    assert state.attributes["start_time"] == "2025-11-30 00:00:00"
+    assert "expires" in state.attributes["message"]
+
+
+async def test_a_moment_and_an_unknown_amount_and_unavailable(
+    hass: HomeAssistant, mock_iijmio: MagicMock, init_integration: MockConfigEntry
+) -> None:
+    expires = datetime(2025, 11, 27, 14, 0, tzinfo=TOKYO)
+    mock_iijmio.async_fetch.return_value = AccountUsage(
+        sims={
+            FIRST_SIM: SimUsage(
+                sim_id=FIRST_SIM,
+                plan_name="ギガプラン",
+                number_suffix="5678",
+                buckets=(
+                    DataBucket(BucketKind.TOPPING, 300 * MIB, expires=expires),
+                    DataBucket(BucketKind.TOPPING, None, expires=expires),
+                    DataBucket(BucketKind.GIFT, 2 * GIB, expires=end_of_day(date(2025, 12, 5))),
+                    DataBucket(BucketKind.GIFT, GIB, expires=end_of_day(date(2025, 12, 5))),
+                    DataBucket(BucketKind.MONTHLY, GIB),
+                ),
+            )
+        }
+    )
+    await init_integration.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+    events = await _events(hass)
+    assert [event["summary"] for event in events] == [
+        # Two toppings expiring together, one of unknown size: the amount is not guessed.
+        "IIJmio ギガプラン (5678): topping data expires",
+        "IIJmio ギガプラン (5678): gifted data expires (3.00 GB left)",
+    ]
+    assert events[0]["start"] == events[0]["end"] == "2025-11-27T14:00:00+09:00"
+    state = hass.states.get(CALENDAR)
+    assert state is not None
+    assert state.attributes["start_time"] == "2025-11-27 14:00:00"
+
+    mock_iijmio.async_fetch.side_effect = CarrierConnectionError("offline")
+    await init_integration.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+    state = hass.states.get(CALENDAR)
+    assert state is not None
+    assert state.state == STATE_UNAVAILABLE
+
+
+async def test_unchanged_dates_write_nothing_and_a_changed_amount_updates_the_events(
+    hass: HomeAssistant, mock_iijmio: MagicMock, init_integration: MockConfigEntry
+) -> None:
+    coordinator = init_integration.runtime_data.coordinator
+    calendar = hass.data["entity_components"]["calendar"].get_entity(CALENDAR)
+    assert calendar is not None
+    with (
+        patch.object(calendar, "async_write_ha_state") as write,
+        patch.object(calendar, "async_update_event_listeners") as push,
+    ):
+        # A later event's amount moves (a SIM's December data): the next event stays.
+        usage: AccountUsage = mock_iijmio.async_fetch.return_value
+        sim = usage.sims["hdc33333333"]
+        december = replace(sim.buckets[1], remaining=GIB)
+        mock_iijmio.async_fetch.return_value = AccountUsage(
+            sims={**usage.sims, "hdc33333333": replace(sim, buckets=(sim.buckets[0], december))}
+        )
+        await coordinator.async_refresh()
+        await hass.async_block_till_done()
+        assert write.call_count == 0
+        assert push.call_count == 1
+        # The same figures again: not even the panels are told.
+        await coordinator.async_refresh()
+        await hass.async_block_till_done()
+        assert push.call_count == 1
+        # The next event's amount (the first SIM by name, 0002) changes what the calendar shows.
+        usage = mock_iijmio.async_fetch.return_value
+        sim_id, sim = next((k, v) for k, v in usage.sims.items() if v.number_suffix == "0002")
+        drained = replace(sim.buckets[0], remaining=GIB)
+        mock_iijmio.async_fetch.return_value = AccountUsage(
+            sims={**usage.sims, sim_id: replace(sim, buckets=(drained, *sim.buckets[1:]))}
+        )
+        await coordinator.async_refresh()
+        await hass.async_block_till_done()
+        assert write.call_count == 1
+
+
+# The calendar trigger polls every 15 minutes until Home Assistant stops.
+@pytest.mark.parametrize("expected_lingering_timers", [True])
+async def test_a_calendar_trigger_fires_one_day_before_the_data_expires(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_integration: MockConfigEntry
+) -> None:
+    fired = async_capture_events(hass, "data_expires_tomorrow")
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": {
+                "triggers": {
+                    "trigger": "calendar",
+                    "entity_id": CALENDAR,
+                    "event": "start",
+                    "offset": "-24:00:00",
+                },
+                "conditions": {
+                    "condition": "template",
+                    "value_template": "{{ 'expires' in trigger.calendar_event.summary }}",
+                },
+                "actions": {
+                    "event": "data_expires_tomorrow",
+                    "event_data": {"summary": "{{ trigger.calendar_event.summary }}"},
+                },
+            }
+        },
+    )
+    await hass.async_block_till_done()
+    moment = datetime.fromisoformat("2025-11-28T23:00:00+09:00")
+    while moment < datetime.fromisoformat("2025-11-29T00:30:00+09:00"):
+        moment += timedelta(minutes=5)
+        freezer.move_to(moment)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+        if moment < datetime.fromisoformat("2025-11-29T00:00:00+09:00"):
+            assert fired == []
+    # At midnight, a day before 30 November: the carried-over data of all three SIMs.
+    assert sorted(event.data["summary"] for event in fired) == [
+        "IIJmio ギガプラン (0002): carried-over data expires (1.25 GB left)",
+        "IIJmio ギガプラン (4321): carried-over data expires (1.25 GB left)",
+        "IIJmio ギガプラン (5678): carried-over data expires (4.56 GB left)",
+    ]
+
+
+async def test_a_fixed_validity_plan_shows_its_last_day(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    freezer.move_to(FROZEN_NOW)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Travel eSIM",
+        unique_id="0f0e0d0c0b0a09080706050403020100",
+        data={
+            CONF_CARRIER: "tracker",
+            CONF_TRACKED_CARRIER: "travel",
+            CONF_ALLOWANCE: 3.0,
+            CONF_PLAN_SHAPE: "validity",
+            CONF_START_DATE: "2025-11-20",
+            CONF_END_DATE: "2025-12-03",
+        },
+        options={},
+    )
+    entry.add_to_hass(hass)
+    with patch("custom_components.japan_sim_data.PLATFORMS", [Platform.CALENDAR]):
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+    (entity_id,) = (
+        entity.entity_id
+        for entity in er.async_get(hass).entities.values()
+        if entity.platform == DOMAIN and entity.domain == "calendar"
+    )
+    events = await _events(hass, entity_id)
+    last_days = [event for event in events if event["summary"].endswith("last day of the plan")]
+    assert [(event["start"], event["end"]) for event in last_days] == [("2025-12-03", "2025-12-04")]
+    # No reset: a validity plan does not start again by itself.
+    assert not any("resets" in event["summary"] for event in events)
+
+
+async def test_events_in_japanese(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    mock_config_entry: MockConfigEntry,
+    mock_iijmio: MagicMock,
+) -> None:
+    hass.config.language = "ja"
+    freezer.move_to(FROZEN_NOW)
+    mock_config_entry.add_to_hass(hass)
+    with patch("custom_components.japan_sim_data.PLATFORMS", [Platform.CALENDAR]):
+        assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+        await hass.async_block_till_done()
+    calendar_id = next(iter(hass.states.async_entity_ids("calendar")))
+    summaries = [event["summary"] for event in await _events(hass, calendar_id)]
+    assert "IIJmio ギガプラン (5678)：繰り越しデータの有効期限（残り 4.56 GB）" in summaries
+    assert "IIJmio ギガプラン (5678)：データ容量のリセット日" in summaries
+
+
+def test_texts_amounts_and_windows() -> None:
+    # Without translations, English; braces in a SIM's name stay as they are.
+    texts = Texts({})
+    assert texts.get("calendar_event.data_resets", sim="{x}") == "{x}: data resets"
+    assert amount_text(GIB) == "1.00 GB"
+    assert amount_text(512 * MIB) == "512 MB"
+    moment = datetime(2025, 11, 27, 14, tzinfo=TOKYO)
+    event = CalendarEvent(start=moment, end=moment, summary="a moment")
+    assert list(_overlapping([event], moment, moment + timedelta(hours=1))) == [event]
+    assert list(_overlapping([event], moment - timedelta(hours=1), moment)) == []
+    assert (
+        list(_overlapping([event], moment + timedelta(seconds=1), moment + timedelta(days=1))) == []
+    )
