@@ -50,6 +50,20 @@ homeassistant:
 frontend:
 config:
 api:
+# Stands in for an SMS modem in the plan tracker's inquiry test: when asked to send exactly
+# the inquiry that test sets up, the "carrier" answers as the former core SMS integration
+# fired received messages. Anything else sent gets no answer.
+script:
+  e2e_modem_send_sms:
+    alias: E2E modem
+    sequence:
+      - condition: template
+        value_template: "{{ message == 'ZANRYO' and target == '0120000000' }}"
+      - event: sms.incoming_sms
+        event_data:
+          phone: "+81 120-000-000"
+          date: "2026-11-25 12:00:00"
+          text: "残りデータ量は2.5GBです"
 logger:
   default: warning
   logs:

@@ -161,3 +161,85 @@ def test_tracker_follows_an_incoming_sms(home_assistant: RunningHomeAssistant) -
         {"phone": "+8190", "date": "2026-11-25 12:40:00", "text": "明日の待ち合わせ、10時でいい？"},
     )
     assert _number(home_assistant.state(remaining)) == pytest.approx(0.5)
+
+
+def test_tracker_asks_by_sms_and_reads_the_reply(home_assistant: RunningHomeAssistant) -> None:
+    """A tracked SIM asks through a script standing in for a modem; the reply sets the figure.
+
+    The script (tests/e2e/harness.py) answers only the exact message and number set here, as
+    an ``sms.incoming_sms`` event from a placeholder carrier number.
+    """
+    client = home_assistant.client
+    menu = client.start_flow()
+    form = client.flow_step(menu["flow_id"], {"next_step_id": "tracker"})
+    monthly = client.flow_step(
+        form["flow_id"],
+        {
+            "name": "E2E SMS SIM",
+            "tracked_carrier": "other",
+            "allowance": 3,
+            "plan_shape": "monthly",
+        },
+    )
+    sources = client.flow_step(monthly["flow_id"], {"reset_day": 1})
+    assert sources["step_id"] == "tracker_sources", sources
+    created = client.flow_step(
+        sources["flow_id"],
+        {"notice_events": ["sms.incoming_sms"], "notice_senders": ["0120-000-000"]},
+    )
+    assert created["type"] == "create_entry", created
+    entry_id = created["result"]["entry_id"]
+    remaining = home_assistant.sim_entity("E2E SMS SIM", "Remaining data")
+    assert home_assistant.state(remaining)["state"] == "unknown"
+
+    # Options → SMS inquiry: an action that does not exist is refused; the script is offered.
+    options = client.post("/api/config/config_entries/options/flow", {"handler": entry_id})
+    assert "inquiry" in options["menu_options"], options
+    form = client.post(
+        f"/api/config/config_entries/options/flow/{options['flow_id']}",
+        {"next_step_id": "inquiry"},
+    )
+    assert form["step_id"] == "inquiry", form
+    action_field = next(f for f in form["data_schema"] if f["name"] == "inquiry_action")
+    assert "script.e2e_modem_send_sms" in action_field["selector"]["select"]["options"]
+    inquiry = {
+        "inquiry_recipient": "0120-000-000",
+        "inquiry_message": "ZANRYO",
+        "inquiry_stale_hours": 1,
+        "inquiry_recipient_field": "target",
+        "inquiry_message_field": "message",
+    }
+    refused = client.post(
+        f"/api/config/config_entries/options/flow/{form['flow_id']}",
+        {**inquiry, "inquiry_action": "notify.no_such_modem"},
+    )
+    assert refused["errors"] == {"inquiry_action": "inquiry_action_not_found"}, refused
+    saved = client.post(
+        f"/api/config/config_entries/options/flow/{form['flow_id']}",
+        {**inquiry, "inquiry_action": "script.e2e_modem_send_sms"},
+    )
+    assert saved["type"] == "create_entry", saved
+
+    # The entry reloads; with no figure yet, the inquiry is due at once and the reply is read.
+    state = home_assistant.wait_for_state(
+        remaining, lambda state: _number(state) is not None, "to follow the inquiry's reply"
+    )
+    assert _number(state) == pytest.approx(2.5, abs=0.01)
+    last_inquiry = home_assistant.sim_entity("E2E SMS SIM", "Last inquiry")
+    asked = home_assistant.wait_for_state(
+        last_inquiry, lambda state: state["attributes"].get("replied") is True, "to say replied"
+    )
+    assert asked["attributes"]["device_class"] == "timestamp"
+    script = home_assistant.state("script.e2e_modem_send_sms")
+    assert script["attributes"]["last_triggered"] is not None
+
+    # Asked again at once (a double press): refused in words, and nothing is sent.
+    refused_refresh = client.request(
+        "POST",
+        "/api/services/japan_sim_data/refresh",
+        {"config_entry_id": entry_id},
+        expect=(400, 500),
+    )
+    assert "SMS inquiry" in str(refused_refresh), refused_refresh
+    after = home_assistant.state("script.e2e_modem_send_sms")
+    assert after["attributes"]["last_triggered"] == script["attributes"]["last_triggered"]
