@@ -68,8 +68,11 @@ async def _events(
         return_response=True,
     )
     assert response is not None
-    events: list[dict[str, Any]] = response[entity_id]["events"]  # type: ignore[assignment,index]
-    return events
+    found = response[entity_id]
+    assert isinstance(found, dict)
+    events = found["events"]
+    assert isinstance(events, list)
+    return [event for event in events if isinstance(event, dict)]
 
 
 async def test_every_bucket_with_an_expiry_and_every_reset_is_an_event(

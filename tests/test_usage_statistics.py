@@ -14,7 +14,7 @@ from unittest.mock import MagicMock
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.recorder import Recorder
+from homeassistant.components.recorder.core import Recorder
 from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
@@ -156,10 +156,6 @@ async def test_a_deleted_statistic_is_written_again_in_full(
     mock_iijmio: MagicMock,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    from homeassistant.components.recorder.statistics import (  # noqa: PLC0415
-        async_add_external_statistics,
-    )
-
     usage = app_usage(days_this_month=4)
     mock_iijmio.async_fetch.return_value = usage
     freezer.move_to(FROZEN_NOW)
@@ -176,7 +172,6 @@ async def test_a_deleted_statistic_is_written_again_in_full(
     # Only the SIM whose rows are gone is written again; the others' rows are there.
     assert await restarted.async_import(usage, _keyed, {}) == 4
     assert len(await _days(hass, stat_id)) == 4
-    assert async_add_external_statistics  # the recorder's own writer is what is used
 
 
 def test_old_days_fold_into_the_running_total() -> None:
