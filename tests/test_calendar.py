@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from unittest.mock import MagicMock, patch
 
@@ -43,6 +45,7 @@ from custom_components.japan_sim_data.const import (
 from .conftest import FROZEN_NOW
 
 CALENDAR = "calendar.iijmio_mi_data_calendar"
+TRANSLATIONS = Path(__file__).parents[1] / "custom_components" / "japan_sim_data" / "translations"
 FIRST_SIM = "hdc11111111"
 
 
@@ -275,8 +278,16 @@ async def test_events_in_japanese(
         await hass.async_block_till_done()
     calendar_id = next(iter(hass.states.async_entity_ids("calendar")))
     summaries = [event["summary"] for event in await _events(hass, calendar_id)]
-    assert "IIJmio ギガプラン (5678)：繰り越しデータの有効期限（残り 4.56 GB）" in summaries
-    assert "IIJmio ギガプラン (5678)：データ容量のリセット日" in summaries
+    # Built from ja.json's own texts, whatever wording the glossary settles on.
+    ja = json.loads((TRANSLATIONS / "ja.json").read_text(encoding="utf-8"))["selector"]
+    expires = ja["calendar_event"]["options"]["bucket_expires"]
+    kind = ja["bucket_kind"]["options"]["carried_over"]
+    sim = "IIJmio ギガプラン (5678)"
+    expected = expires.replace("{sim}", sim).replace("{kind}", kind).replace("{amount}", "4.56 GB")
+    assert expected in summaries
+    assert not any("expires" in summary for summary in summaries)
+    resets = ja["calendar_event"]["options"]["data_resets"].replace("{sim}", sim)
+    assert resets in summaries
 
 
 def test_texts_amounts_and_windows() -> None:
