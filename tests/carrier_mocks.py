@@ -91,7 +91,7 @@ def povo_login(adapter: MagicMock) -> Iterator[MagicMock]:
     adapter.async_submit_code = AsyncMock()
     adapter.refreshed_secrets.return_value = {"auth_token": "token-from-code"}
     with patch(
-        "custom_components.japan_sim_data.config_flow.PovoAdapter",
+        "custom_components.japan_sim_data.carriers.povo.PovoAdapter",
         autospec=PovoAdapter,
         return_value=adapter,
     ) as adapter_class:

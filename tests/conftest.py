@@ -132,7 +132,7 @@ def mock_iijmio() -> Iterator[MagicMock]:
     The adapter itself is tested over HTTP in tests/carriers; here only its interface matters.
     """
     with patch(
-        "custom_components.japan_sim_data.adapters.IijmioAdapter", autospec=True
+        "custom_components.japan_sim_data.carriers.iijmio.IijmioAdapter", autospec=True
     ) as adapter_class:
         adapter = adapter_class.return_value
         adapter.account_id = ACCOUNT_ID

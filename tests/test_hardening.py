@@ -357,7 +357,7 @@ async def test_a_povo_flow_closes_its_session_when_it_ends(
     hass: HomeAssistant, opened_sessions: list[aiohttp.ClientSession]
 ) -> None:
     with patch(
-        "custom_components.japan_sim_data.config_flow.PovoAdapter.async_request_code",
+        "custom_components.japan_sim_data.carriers.povo.PovoAdapter.async_request_code",
         return_value=None,
     ):
         result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})

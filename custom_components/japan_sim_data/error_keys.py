@@ -12,8 +12,9 @@ from .carriers.errors import (
     CarrierMaintenanceError,
     CarrierParseError,
     CarrierRateLimitError,
+    PovoCodeRejectedError,
+    PovoMoreAuthNeededError,
 )
-from .carriers.povo import PovoCodeRejectedError, PovoMoreAuthNeededError
 
 # Most specific first: a maintenance page is also a connection error, a wrong code an auth error.
 _KEYS: Final[tuple[tuple[type[CarrierError], str], ...]] = (

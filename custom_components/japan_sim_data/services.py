@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import date
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import probatio as vol
 from homeassistant.config_entries import ConfigEntryState
@@ -18,7 +18,9 @@ from .carriers.dates import TOKYO, end_of_day
 from .carriers.plan import EARLIEST_DAY, LATEST_DAY, within_calendar
 from .const import DOMAIN
 from .coordinator import JapanSimDataConfigEntry
-from .tracker import TrackerCoordinator, gb_to_bytes
+
+if TYPE_CHECKING:
+    from .tracker import TrackerCoordinator
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
 
@@ -132,6 +134,9 @@ async def _async_refresh(call: ServiceCall) -> None:
 
 def _tracker(call: ServiceCall) -> TrackerCoordinator:
     """Return the plan tracker an action names; refuse entries of carrier accounts."""
+    # tracker.py (and its notice patterns) is imported only when a tracker action is called.
+    from .tracker import TrackerCoordinator  # noqa: PLC0415
+
     entry = loaded_entry(call.hass, call)
     coordinator = entry.runtime_data.coordinator
     if not isinstance(coordinator, TrackerCoordinator):
@@ -145,6 +150,8 @@ def _tracker(call: ServiceCall) -> TrackerCoordinator:
 
 def _amount(call: ServiceCall, *, allow_zero: bool) -> int:
     """Read the action's amount (GB as carriers count them, bounded by the schema) as bytes."""
+    from .tracker import gb_to_bytes  # noqa: PLC0415 - tracker actions only
+
     amount: float = call.data[ATTR_AMOUNT]
     in_bytes = gb_to_bytes(amount)
     if in_bytes == 0 and not allow_zero:
