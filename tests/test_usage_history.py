@@ -362,3 +362,41 @@ async def _unload(hass: HomeAssistant, entry: MockConfigEntry) -> None:
 async def test_without_a_recorder_no_statistics_are_imported(hass: HomeAssistant) -> None:
     statistics = DailyUsageStatistics(hass, ENTRY_ID)
     assert await statistics.async_import(app_usage(), str, {}) == 0
+
+
+async def test_removing_the_account_removes_its_counts(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    mock_iijmio: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    mock_iijmio.async_fetch.return_value = app_usage()
+    entry = await _set_up(hass, freezer)
+    await _unload(hass, entry)
+    stores = [f"japan_sim_data.{ENTRY_ID}.{name}" for name in ("usage_today", "daily_usage")]
+    assert stores[0] in hass_storage
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert not any(store in hass_storage for store in stores)
+
+
+def test_buckets_of_unknown_size_and_a_store_without_sims() -> None:
+    counter = DayCounter()
+    unknown = DataBucket(BucketKind.GIFT, None, expires=end_of_day(date(2025, 12, 5)))
+    counter.record(NOW, _sim(_month(GIB), unknown))
+    assert counter.buckets == {end_of_day(date(2025, 11, 30)).isoformat(): GIB}
+    # An undated bucket is known by its kind.
+    counter.record(NOW, _sim(DataBucket(BucketKind.MONTHLY, GIB)))
+    assert counter.buckets == {"monthly": GIB}
+
+
+async def test_a_store_with_unreadable_sims_warns(
+    hass: HomeAssistant, hass_storage: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    key = f"japan_sim_data.{ENTRY_ID}.usage_today"
+    hass_storage[key] = {"version": 1, "key": key, "data": {"saved_at": "x", "sims": [1]}}
+    tracker = UsageToday(hass, ENTRY_ID)
+    with caplog.at_level(logging.WARNING):
+        await tracker.async_load()
+    assert len(tracker) == 0
+    assert "1 unreadable fields of today's usage" in caplog.text
