@@ -1,6 +1,6 @@
 """Every fault a carrier can throw, through Home Assistant, with the real adapters.
 
-Each live adapter (IIJmio, povo, SoftBank, Y!mobile) talks real HTTP to a local replay of its
+Each live adapter (IIJmio, povo, SoftBank, Y!mobile, mineo) talks real HTTP to a local replay of its
 carrier (the fakes of tests/carriers), reached as ``http://carrier.invalid:<port>``: a resolver
 that only this test knows maps that name to 127.0.0.1, and fails it on demand (DNS failure).
 ``.invalid`` never resolves anywhere else, so nothing can leave the machine. A name rather than
@@ -64,17 +64,19 @@ from custom_components.japan_sim_data.const import (
     CONF_CARRIER,
     CONF_DEVICE_ID,
     CONF_PHONE_NUMBER,
+    CONF_REFRESH_TOKEN,
     CONF_RESET_DAY,
     DOMAIN,
     LOGGER,
     UPDATE_INTERVAL,
 )
+from tests.carriers import mineo_replay as mineo_fakes
 from tests.carriers import test_povo as povo_fakes
 from tests.carriers import test_softbank as softbank_fakes
 from tests.carriers.iijmio_replay import MIO_ID, PASSWORD, IijmioReplay
 
 from .conftest import FROZEN_NOW
-from .helpers import load_text_fixture
+from .helpers import load_json_fixture, load_text_fixture
 
 REPLAY_HOST: Final = "carrier.invalid"
 RETRY_AFTER: Final = 3 * 3600
@@ -440,11 +442,82 @@ class YmobileHarness(MySoftBankHarness):
         )
 
 
+class MineoHarness(CarrierHarness):
+    """One mineo line (a second would get the first one's faulty answer too)."""
+
+    carrier = Carrier.MINEO
+    data_path = f"{mineo_fakes.API_PATH}/get_capacity"
+
+    def __init__(self) -> None:
+        super().__init__()
+        telnum_list = load_json_fixture("mineo/telnum_list.json")
+        telnum_list["telNumList"] = telnum_list["telNumList"][:1]
+        self.replay = mineo_fakes.MineoReplay(telnum_list=telnum_list)
+
+    def replay_app(self) -> web.Application:
+        return self.replay.app()
+
+    def logins(self) -> int:
+        # Refresh-token uses: each one spends a token, so a retry storm would show here.
+        return len(self.replay.refresh_uses)
+
+    def entry_data(self) -> dict[str, Any]:
+        return {
+            CONF_CARRIER: "mineo",
+            CONF_REFRESH_TOKEN: mineo_fakes.INITIAL_REFRESH_TOKEN,
+            CONF_DEVICE_ID: "0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0",
+        }
+
+    @contextmanager
+    def pointed_at(self, base_url: str) -> Iterator[None]:
+        module = "custom_components.japan_sim_data.carriers.mineo"
+        with (
+            patch(f"{module}.TOKEN_URL", f"{base_url.rstrip('/')}{mineo_fakes.TOKEN_PATH}"),
+            patch(f"{module}.API_BASE_URL", f"{base_url.rstrip('/')}{mineo_fakes.API_PATH}"),
+        ):
+            yield
+
+    def expire_session(self) -> None:
+        # The id_token stops working as the figures are asked for: Invalid JWT, then renewal.
+        def expire(call: str) -> None:
+            if call == "get_capacity":
+                self.replay.expire_id_tokens()
+                self.replay.observer = None
+
+        self.replay.observer = expire
+
+    def reject_credentials(self) -> None:
+        self.replay.expire_id_tokens()
+        self.replay.reject_all_refresh_tokens()
+
+    def figures(self) -> str:
+        return json.dumps(load_json_fixture("mineo/capacity.json"), ensure_ascii=False)
+
+    def renamed_keys(self) -> str:
+        payload = json.loads(self.figures())
+        payload["result_code"] = payload.pop("resultCode")
+        return json.dumps(payload)
+
+    def missing_keys(self) -> str:
+        payload = json.loads(self.figures())
+        del payload["resultCode"]
+        return json.dumps(payload)
+
+    def numbers_reencoded(self) -> str:
+        payload = json.loads(self.figures())
+        payload["packetInfo"] = {k: _flip(v) for k, v in payload["packetInfo"].items()}
+        return json.dumps(payload)
+
+    def maintenance_page(self) -> str:
+        return load_text_fixture("mineo/maintenance.html")
+
+
 HARNESSES: Final[dict[str, type[CarrierHarness]]] = {
     "iijmio": IijmioHarness,
     "povo": PovoHarness,
     "softbank": SoftBankHarness,
     "ymobile": YmobileHarness,
+    "mineo": MineoHarness,
 }
 
 
