@@ -204,7 +204,8 @@ async def test_a_calendar_trigger_fires_one_day_before_the_data_expires(
                 },
                 "conditions": {
                     "condition": "template",
-                    "value_template": "{{ 'expires' in trigger.calendar_event.summary }}",
+                    # Language-independent: the uid says what the event is.
+                    "value_template": "{{ '_expires_' in trigger.calendar_event.uid }}",
                 },
                 "actions": {
                     "event": "data_expires_tomorrow",

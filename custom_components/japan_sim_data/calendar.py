@@ -2,7 +2,9 @@
 
 Dates the carrier gives as a whole day (data usable "until the end of the 30th") are all-day
 events on that day; an expiry at a given moment (a povo topping at 14:00) is an event at that
-moment, so a calendar trigger with an offset fires the right time before it.
+moment, so a calendar trigger with an offset fires the right time before it. Each event's uid
+says what it is in any language: ``<SIM>_expires_<kind>_<moment>``, ``<SIM>_resets_<day>`` or
+``<SIM>_plan_ends_<day>``, ``<SIM>`` being the SIM's keyed id.
 """
 
 from __future__ import annotations
@@ -105,17 +107,17 @@ def sim_events(
                 amount=amount_text(remaining),
             )
         local = expires.astimezone(TOKYO)
-        uid = f"{uid_stem}_{kind}_{local.isoformat()}"
+        uid = f"{uid_stem}_expires_{kind}_{local.isoformat()}"
         if local == end_of_day(local.date()):
             events.append(_day_event(local.date(), summary, uid))
         else:
             events.append(CalendarEvent(start=expires, end=expires, summary=summary, uid=uid))
     if sim.resets_on is not None:
         summary = texts.get("calendar_event.data_resets", sim=name)
-        events.append(_day_event(sim.resets_on, summary, f"{uid_stem}_reset_{sim.resets_on}"))
+        events.append(_day_event(sim.resets_on, summary, f"{uid_stem}_resets_{sim.resets_on}"))
     if plan_end is not None:
         summary = texts.get("calendar_event.plan_ends", sim=name)
-        events.append(_day_event(plan_end, summary, f"{uid_stem}_plan_end_{plan_end}"))
+        events.append(_day_event(plan_end, summary, f"{uid_stem}_plan_ends_{plan_end}"))
     return events
 
 
