@@ -14,6 +14,7 @@ from unittest.mock import patch
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.data_entry_flow import FlowResultType
@@ -114,9 +115,7 @@ async def _setup(
 ) -> TrackerCoordinator:
     freezer.move_to(now)
     entry.add_to_hass(hass)
-    with patch(
-        "custom_components.japan_sim_data.PLATFORMS", [Platform.SENSOR, Platform.BUTTON]
-    ):
+    with patch("custom_components.japan_sim_data.PLATFORMS", [Platform.SENSOR, Platform.BUTTON]):
         assert await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()
     coordinator = entry.runtime_data.coordinator
@@ -157,7 +156,9 @@ def _last_inquiry(hass: HomeAssistant) -> tuple[str, Any]:
     return state.state, state.attributes.get("replied")
 
 
-async def _reply(hass: HomeAssistant, text: str = REPLY, phone: str | None = "+81120000000") -> None:
+async def _reply(
+    hass: HomeAssistant, text: str = REPLY, phone: str | None = "+81120000000"
+) -> None:
     data = {"text": text} if phone is None else {"phone": phone, "text": text}
     hass.bus.async_fire(SMS_EVENT, data)
     await hass.async_block_till_done()
@@ -371,7 +372,7 @@ async def test_a_vanished_action_is_a_translated_error(
     with pytest.raises(HomeAssistantError) as caught:
         await _refresh(hass, entry)
     assert caught.value.translation_key == "inquiry_failed"
-    assert caught.value.translation_placeholders["error"] == "ServiceNotFound"
+    assert (caught.value.translation_placeholders or {}).get("error") == "ServiceNotFound"
 
 
 async def test_the_refresh_button_asks_within_the_limits(
@@ -383,9 +384,7 @@ async def test_the_refresh_button_asks_within_the_limits(
     assert button is not None
 
     async def press() -> None:
-        await hass.services.async_call(
-            "button", "press", {"entity_id": button}, blocking=True
-        )
+        await hass.services.async_call("button", "press", {"entity_id": button}, blocking=True)
 
     await press()
     assert len(modem.calls) == 1
@@ -393,7 +392,7 @@ async def test_the_refresh_button_asks_within_the_limits(
     with pytest.raises(HomeAssistantError) as caught:
         await press()
     assert caught.value.translation_key == "inquiry_too_soon"
-    assert caught.value.translation_placeholders["time"] == "12:10"
+    assert (caught.value.translation_placeholders or {}).get("time") == "12:10"
     for moment in ("12:10", "12:20", "12:30"):
         await _tick(hass, freezer, f"2025-11-25T{moment}:00+09:00")
         await press()
@@ -402,7 +401,7 @@ async def test_the_refresh_button_asks_within_the_limits(
     with pytest.raises(HomeAssistantError) as caught:
         await press()
     assert caught.value.translation_key == "inquiry_daily_cap"
-    assert caught.value.translation_placeholders["limit"] == "4"
+    assert (caught.value.translation_placeholders or {}).get("limit") == "4"
     assert len(modem.calls) == 4
     await _tick(hass, freezer, "2025-11-26T00:00:00+09:00")
     await press()
@@ -574,10 +573,9 @@ async def test_inquiry_options(
         options={CONF_NOTICE_EVENTS: [SMS_EVENT], CONF_NOTICE_SENDERS: [CARRIER_NUMBER]},
     )
     await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
-    hass.services.async_register("esphome", "modem_send_sms", lambda call: None)
-    hass.services.async_register(DOMAIN, "not_offered", lambda call: None)
+    hass.services.async_register("esphome", "modem_send_sms", lambda _call: None)
 
-    async def open_form() -> dict[str, Any]:
+    async def open_form() -> ConfigFlowResult:
         result = await hass.config_entries.options.async_init(entry.entry_id)
         assert result["type"] is FlowResultType.MENU
         assert "inquiry" in result["menu_options"]
@@ -587,13 +585,15 @@ async def test_inquiry_options(
 
     form = await open_form()
     assert form["step_id"] == "inquiry"
-    offered = form["data_schema"].schema[CONF_INQUIRY_ACTION].config["options"]
+    schema = form["data_schema"]
+    assert schema is not None
+    offered = schema.schema[CONF_INQUIRY_ACTION].config["options"]
     assert "notify.fake_modem" in offered
     assert "esphome.modem_send_sms" in offered
     assert "notify.persistent_notification" not in offered
     assert f"{DOMAIN}.refresh" not in offered
 
-    async def submit(user_input: dict[str, Any]) -> dict[str, Any]:
+    async def submit(user_input: dict[str, Any]) -> ConfigFlowResult:
         return await hass.config_entries.options.async_configure(form["flow_id"], user_input)
 
     for user_input, errors in (
@@ -666,3 +666,37 @@ async def test_inquiry_options(
     await hass.async_block_till_done()
     assert not entry.runtime_data.coordinator.asks_by_sms
     assert _entity_id(hass, "last_inquiry") is None
+
+
+async def test_a_press_as_the_window_closes_counts_the_silence_first(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    modem: FakeModem,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The reply's timer and a press at the same moment: the silence is counted, then asked."""
+    entry = _entry()
+    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    await _refresh(hass, entry)
+    freezer.move_to("2025-11-25T12:10:00+09:00")  # no timer has run yet
+    await _refresh(hass, entry)
+    assert len(modem.calls) == 2
+    assert entry.runtime_data.coordinator._state.inquiry.silences == 1
+    assert "got no reply to its SMS inquiry" in caplog.text
+    assert _last_inquiry(hass) == ("2025-11-25T03:10:00+00:00", None)
+
+
+async def test_a_scheduled_inquiry_held_back_by_a_press_waits(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, modem: FakeModem
+) -> None:
+    entry = _entry(**{CONF_INQUIRY_STALE_HOURS: 3})
+    coordinator = await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    assert len(modem.calls) == 1
+    await _tick(hass, freezer, "2025-11-25T12:30:00+09:00")
+    inquirer = coordinator._inquirer
+    assert inquirer is not None
+    # A scheduled inquiry that finds the limits closed sends nothing and waits.
+    await inquirer.async_ask(manual=False)
+    assert len(modem.calls) == 1
+    await _tick(hass, freezer, "2025-11-25T15:00:00+09:00")
+    assert len(modem.calls) == 2
