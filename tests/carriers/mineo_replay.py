@@ -68,6 +68,10 @@ class MineoReplay:
     """Every refresh token presented, in order."""
     reused: int = 0
     """Spent refresh tokens presented again: must stay 0."""
+    token_prefix: str = "rt"
+    """How handed-out refresh tokens begin (the secrets test makes them sentinels)."""
+    issued: list[str] = field(default_factory=list)
+    """Every refresh token and id_token handed out, in order."""
     observer: Callable[[str], None] | None = None
     """When set, called with each call's name as it arrives (before it is answered)."""
     calls: list[str] = field(default_factory=list)
@@ -114,11 +118,12 @@ class MineoReplay:
         self.valid_refresh_tokens.discard(presented)
         self.spent_refresh_tokens.add(presented)
         issued = len(self.spent_refresh_tokens)
-        refresh_token = f"rt-{issued}-{secrets.token_hex(8)}"
+        refresh_token = f"{self.token_prefix}-{issued}-{secrets.token_hex(8)}"
         now = int(self.clock().timestamp())
         id_token = fake_jwt({"sub": self.subject, "exp": now + LIFETIME, "iat": now, "n": issued})
         self.valid_refresh_tokens.add(refresh_token)
         self.valid_id_tokens.add(id_token)
+        self.issued += [refresh_token, id_token]
         answer = load_json_fixture("mineo/token.json")
         answer |= {
             "access_token": f"at-{issued}",

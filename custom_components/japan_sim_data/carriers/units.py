@@ -64,8 +64,9 @@ def to_number(value: object) -> float | None:
             return None
         try:
             number = float(cleaned)
-        except ValueError as err:
-            raise CarrierParseError("A number could not be read") from err
+        except ValueError:
+            # "from None": float()'s error quotes the carrier's text, which may be personal.
+            raise CarrierParseError("A number could not be read") from None
     else:
         raise CarrierParseError(f"A {type(value).__name__} was sent where a number was expected")
     if not math.isfinite(number) or number < 0:
