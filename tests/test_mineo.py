@@ -142,6 +142,8 @@ async def test_every_figure_is_shown(hass: HomeAssistant, replay: MineoReplay) -
     # 2025-11-25: carried-over data goes at the month's end, six days counting today.
     assert _state(hass, FIRST, "days_left") == "6"
     assert _state(hass, FIRST, "data_expires") == "2025-11-30"
+    assert _state(hass, FIRST, "data_resets_on") == "2025-12-01"
+    assert _state(hass, FIRST, "plan") == "Dプラン デュアルタイプ (5GB)"
     assert _state(hass, FIRST, "throttled", "binary_sensor") == "off"
 
     assert _state(hass, SECOND, "throttled", "binary_sensor") == "on"
