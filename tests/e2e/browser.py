@@ -35,7 +35,6 @@ CHROMIUM_FLAGS = (
     "--disable-component-update",
     "--disable-sync",
     "--disable-dev-shm-usage",
-    "--lang=en-US",
     "--window-size=1280,1100",
 )
 
@@ -178,7 +177,9 @@ class Browser:
         """Type into whatever has the focus (inputs inside shadow roots included)."""
         ActionChains(self.driver).send_keys(text).perform()
 
-    def log_in(self, base_url: str, username: str, password: str) -> None:
+    def log_in(
+        self, base_url: str, username: str, password: str, *, settings: str = "Settings"
+    ) -> None:
         """Log in on Home Assistant's own login page, as a person does."""
         self.driver.get(f"{base_url}/")
         self.wait_for_element("input[name=username]").send_keys(username)
@@ -189,8 +190,9 @@ class Browser:
                 shot = self.screenshot("login")
                 raise BrowserError(f"Still on the login page after 30 s (screenshot {shot})")
             time.sleep(0.2)
-        # The tokens are saved once the app has loaded; wait for its sidebar.
-        self.wait_for_text("Settings")
+        # The tokens are saved once the app has loaded; wait for its sidebar ("Settings" in
+        # the browser's language).
+        self.wait_for_text(settings)
 
     def screenshot(self, name: str) -> Path:
         """Save a PNG of the window."""
@@ -200,14 +202,18 @@ class Browser:
 
 
 @contextmanager
-def chromium(screenshots: Path) -> Iterator[Browser]:
-    """Start headless Chromium with a fresh profile; always quit it and remove the profile."""
+def chromium(screenshots: Path, *, language: str = "en-US") -> Iterator[Browser]:
+    """Start headless Chromium with a fresh profile; always quit it and remove the profile.
+
+    ``language`` is the browser's own, which Home Assistant's frontend follows.
+    """
     profile = Path(tempfile.mkdtemp(prefix="jsd-chromium-"))
     options = Options()
     options.binary_location = CHROMIUM
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
+    for flag in (*CHROMIUM_FLAGS, f"--lang={language}", f"--user-data-dir={profile}"):
         options.add_argument(flag)
+    options.add_experimental_option("prefs", {"intl.accept_languages": language})
     service = Service(executable_path=CHROMEDRIVER)
     try:
         driver = webdriver.Chrome(service=service, options=options)

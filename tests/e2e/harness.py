@@ -253,8 +253,14 @@ def _exchange_code(client: RestClient, client_id: str, code: str) -> Tokens:
     )
 
 
-def onboard(base_url: str, *, name: str, username: str, password: str) -> Tokens:
-    """Complete onboarding as the frontend does; return the owner's tokens."""
+def onboard(
+    base_url: str, *, name: str, username: str, password: str, language: str = "en"
+) -> Tokens:
+    """Complete onboarding as the frontend does; return the owner's tokens.
+
+    A step already marked done in ``.storage/onboarding`` is skipped (see
+    ``skip_default_integrations``).
+    """
     client = RestClient(base_url)
     client_id = f"{base_url}/"
     created = client.post(
@@ -264,12 +270,14 @@ def onboard(base_url: str, *, name: str, username: str, password: str) -> Tokens
             "name": name,
             "username": username,
             "password": password,
-            "language": "en",
+            "language": language,
         },
     )
     tokens = _exchange_code(client, client_id, created["auth_code"])
     client.token = tokens.access_token
-    client.post("/api/onboarding/core_config")
+    done = {step["step"] for step in client.get("/api/onboarding") if step["done"]}
+    if "core_config" not in done:
+        client.post("/api/onboarding/core_config")
     client.post("/api/onboarding/analytics")
     client.post(
         "/api/onboarding/integration",
@@ -279,6 +287,24 @@ def onboard(base_url: str, *, name: str, username: str, password: str) -> Tokens
     if not all(step["done"] for step in steps):
         raise HomeAssistantError(f"Onboarding is not complete: {steps}")
     return tokens
+
+
+def skip_default_integrations(config_dir: Path) -> None:
+    """Mark onboarding's location step done before the first start.
+
+    That step would add Home Assistant's default integrations (weather, text-to-speech, radio,
+    shopping list), which a minimal configuration does not load and whose failures fill the
+    log; the configuration's ``homeassistant:`` block sets the location instead.
+    """
+    storage = config_dir / ".storage"
+    storage.mkdir(parents=True, exist_ok=True)
+    store = {
+        "version": 4,
+        "minor_version": 1,
+        "key": "onboarding",
+        "data": {"done": ["core_config"]},
+    }
+    (storage / "onboarding").write_text(json.dumps(store, indent=2), encoding="utf-8")
 
 
 def log_in(base_url: str, *, username: str, password: str) -> Tokens:
@@ -393,6 +419,7 @@ def prepare_config_dir(config_dir: Path, port: int) -> None:
     config_dir.mkdir(parents=True, exist_ok=True)
     (config_dir / "configuration.yaml").write_text(MINIMAL_CONFIGURATION, encoding="utf-8")
     write_http_settings(config_dir, port)
+    skip_default_integrations(config_dir)
     custom = config_dir / "custom_components"
     custom.mkdir(exist_ok=True)
     link = custom / DOMAIN
