@@ -18,9 +18,11 @@ from typing import Any
 
 from aiohttp import web
 
-from custom_components.japan_sim_data.carriers.mineo import CLIENT_ID
 from tests.helpers import load_json_fixture
 
+CLIENT_ID = "100064798"
+"""The mineo app's client id as mineard's specification gives it (stated here on its own, so
+that a typo in the adapter fails the tests; the e2e replay process needs no integration)."""
 TOKEN_PATH = "/oidc/v1/token"
 API_PATH = "/mineo/v1"
 INITIAL_REFRESH_TOKEN = "rt-0-initial-sentinel"
@@ -95,9 +97,13 @@ class MineoReplay:
     def app(self) -> web.Application:
         """The routes, at mineo's own paths."""
         app = web.Application()
+        self.install(app)
+        return app
+
+    def install(self, app: web.Application) -> None:
+        """Add the routes to ``app`` (the e2e replay serves several carriers on one port)."""
         app.router.add_post(TOKEN_PATH, self._token)
         app.router.add_post(f"{API_PATH}/{{call}}", self._call)
-        return app
 
     async def _token(self, request: web.Request) -> web.StreamResponse:
         form = dict(await request.post())

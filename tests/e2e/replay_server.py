@@ -1,4 +1,4 @@
-"""The IIJmio replay (tests/carriers/iijmio_replay.py) as a process, for a real Home Assistant.
+"""The IIJmio and mineo replays (tests/carriers/) as one process, for a real Home Assistant.
 
 ``python -m tests.e2e.replay_server --port N`` serves IIJmio's member-site routes on 127.0.0.1
 (the app API's paths answer 404, so the adapter falls back to the member site),
@@ -7,7 +7,8 @@ plus control routes the tests use:
 
 - ``POST /_e2e/state``: ``{"logins": n, "password": ...}``;
 - ``POST /_e2e/password`` ``{"password": "..."}``: the account's password changes and every
-  session ends, as when the user changes the password on IIJmio's site.
+  session ends, as when the user changes the password on IIJmio's site;
+- mineo's routes and its control routes (see ``add_mineo``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from tests.carriers.iijmio_replay import IijmioReplay
+from tests.carriers.mineo_replay import MineoReplay
 from tests.helpers import load_json_fixture
 
 # The fixture (tests/fixtures/iijmio/member_top.json) is written for November 2025: coupons of
@@ -55,6 +57,28 @@ def build_app(replay: IijmioReplay) -> web.Application:
     return app
 
 
+def add_mineo(app: web.Application, mineo: MineoReplay) -> None:
+    """mineo's token endpoint and API on the same server, with their control routes.
+
+    - ``POST /_e2e/mineo``: refresh-token uses, how many were distinct, spent ones reused;
+    - ``POST /_e2e/mineo/expire``: every id_token handed out stops working (as after 24 h).
+    """
+    mineo.install(app)
+
+    async def state(request: web.Request) -> web.Response:
+        uses = mineo.refresh_uses
+        return web.json_response(
+            {"refresh_uses": len(uses), "distinct": len(set(uses)), "reused": mineo.reused}
+        )
+
+    async def expire(request: web.Request) -> web.Response:
+        mineo.expire_id_tokens()
+        return web.json_response({"expired": True})
+
+    app.router.add_post("/_e2e/mineo", state)
+    app.router.add_post("/_e2e/mineo/expire", expire)
+
+
 def main() -> None:
     """Serve until stopped."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -64,7 +88,9 @@ def main() -> None:
     replay = IijmioReplay(
         top_payload=current_member_top(datetime.now(ZoneInfo("Asia/Tokyo"))), app_api=False
     )
-    web.run_app(build_app(replay), host="127.0.0.1", port=args.port, print=None)
+    app = build_app(replay)
+    add_mineo(app, MineoReplay())
+    web.run_app(app, host="127.0.0.1", port=args.port, print=None)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,9 @@ shipped with the integration, never configured by a user.
   Assistant to import the adapter module and then sets its module-level ``BASE_URL`` and
   ``APP_BASE_URL``, which the adapter reads when it is built. Nothing is added to the
   integration or its config flow, so no user can point it elsewhere by mistake.
+- The mineo adapter likewise: its ``TOKEN_URL`` and ``API_BASE_URL`` point at
+  JSD_E2E_MINEO_URL, else at the IIJmio replay's URL (the suite's one replay process serves
+  both carriers, at their own paths).
 - ``stubs/`` goes at the end of sys.path: stand-ins for two voice packages that cannot be built
   here, so that Home Assistant can import its base components (see stubs/pymicro_vad.py).
 """
@@ -55,4 +58,39 @@ class _PatchIijmioBaseUrl(importlib.abc.MetaPathFinder):
 
 if URL is not None:
     sys.meta_path.insert(0, _PatchIijmioBaseUrl())
+
+MINEO_TARGET = "custom_components.japan_sim_data.carriers.mineo"
+MINEO_URL = os.environ.get("JSD_E2E_MINEO_URL") or URL
+
+
+class _PatchMineoUrls(importlib.abc.MetaPathFinder):
+    """Find the mineo adapter module as usual, then point its two addresses at the replay."""
+
+    def find_spec(
+        self,
+        fullname: str,
+        path: Sequence[str] | None,
+        target: ModuleType | None = None,
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname != MINEO_TARGET or MINEO_URL is None:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        if spec is None or spec.loader is None:
+            return spec
+        loader = spec.loader
+        exec_module = loader.exec_module
+
+        def exec_and_patch(module: ModuleType) -> None:
+            exec_module(module)
+            base = str(MINEO_URL).rstrip("/")
+            module.TOKEN_URL = f"{base}/oidc/v1/token"  # type: ignore[attr-defined]
+            module.API_BASE_URL = f"{base}/mineo/v1"  # type: ignore[attr-defined]
+            print(f"e2e shim: mineo TOKEN_URL and API_BASE_URL -> {base}", file=sys.stderr)  # noqa: T201
+
+        loader.exec_module = exec_and_patch  # type: ignore[method-assign]
+        return spec
+
+
+if MINEO_URL is not None:
+    sys.meta_path.insert(0, _PatchMineoUrls())
 sys.path.append(str(Path(__file__).with_name("stubs")))
