@@ -270,7 +270,7 @@ def _error_dict_values(node: ast.Dict) -> set[str]:
     return found
 
 
-def _errors(tree: ast.Module) -> set[str]:
+def _errors(tree: ast.AST) -> set[str]:
     """Form errors a flow module sets: in errors[...] = "...", error dicts and error returns."""
     found: set[str] = set()
     for node in ast.walk(tree):
@@ -288,15 +288,30 @@ def _errors(tree: ast.Module) -> set[str]:
     return found
 
 
+def _form_helper_errors(flow: ast.Module) -> set[str]:
+    """Errors of the tracker_flow helpers this flow calls (tracker_flow.clean_...(...))."""
+    helpers = {
+        node.name: _errors(node)
+        for node in _tree("tracker_flow").body
+        if isinstance(node, ast.FunctionDef)
+    }
+    called = {
+        node.func.attr
+        for node in ast.walk(flow)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and getattr(node.func.value, "id", "") == "tracker_flow"
+    }
+    return set().union(*(helpers.get(name, set()) for name in called))
+
+
 def test_every_flow_reason_has_a_string_in_every_language() -> None:
-    config_flow, options_flow, tracker_flow = (
-        _tree(name) for name in ("config_flow", "options_flow", "tracker_flow")
-    )
+    config_flow, options_flow = _tree("config_flow"), _tree("options_flow")
     needed = {
         "config.abort": _aborts(config_flow),
-        "config.error": _errors(config_flow) | _errors(tracker_flow),
+        "config.error": _errors(config_flow) | _form_helper_errors(config_flow),
         "options.abort": _aborts(options_flow),
-        "options.error": _errors(options_flow) | _errors(tracker_flow),
+        "options.error": _errors(options_flow) | _form_helper_errors(options_flow),
     }
     # Sanity: the scan sees the reasons it must (so a broken scan cannot pass quietly).
     assert {"already_in_progress", "wrong_account", "tracker_use_options"} <= needed["config.abort"]
