@@ -6,7 +6,8 @@ figures (tests/fixtures/iijmio/README.md), so a route switch must not change wha
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from typing import Any
 from unittest.mock import patch
 
@@ -14,7 +15,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from custom_components.japan_sim_data.carriers import iijmio
+from custom_components.japan_sim_data.carriers import iijmio, iijmio_app
 from custom_components.japan_sim_data.carriers.dates import TOKYO
 from custom_components.japan_sim_data.carriers.errors import (
     CarrierAppVersionError,
@@ -50,7 +51,12 @@ def adapter(url: str, http_session: aiohttp.ClientSession) -> IijmioAdapter:
 
 
 def _build(
-    session: aiohttp.ClientSession, url: str, *, app_url: str | None = None, login: str = MIO_ID
+    session: aiohttp.ClientSession,
+    url: str,
+    *,
+    app_url: str | None = None,
+    login: str = MIO_ID,
+    clock: Callable[[], datetime] = lambda: NOW,
 ) -> IijmioAdapter:
     return IijmioAdapter(
         session,
@@ -58,7 +64,7 @@ def _build(
         password=PASSWORD,
         base_url=url,
         app_base_url=app_url or url,
-        clock=lambda: NOW,
+        clock=clock,
     )
 
 
@@ -122,12 +128,28 @@ async def test_both_routes_name_and_read_the_lines_alike(
     assert _figures(by_app) == _figures(by_member)
 
 
-async def test_token_is_kept_between_updates(adapter: IijmioAdapter, replay: IijmioReplay) -> None:
+async def test_a_poll_costs_one_request(
+    url: str, http_session: aiohttp.ClientSession, replay: IijmioReplay
+) -> None:
+    """The token, the main line and each line's history are kept: a poll is one /dataTraffic."""
+    now = [NOW]
+    adapter = _build(http_session, url, clock=lambda: now[0])
     await adapter.async_fetch()
     replay.requests.clear()
+    now[0] += timedelta(minutes=30)
     await adapter.async_fetch()
-    assert replay.requests == APP_READ
+    assert replay.requests == ["GET /dataTraffic"]
     assert replay.app_logins == 1
+
+    # The history holds whole days: it is asked again after six hours, or on a new day.
+    replay.requests.clear()
+    now[0] += iijmio_app.HISTORY_REFRESH
+    await adapter.async_fetch()
+    assert replay.requests == ["GET /dataTraffic", *["GET /pastDataTraffic"] * 3]
+    replay.requests.clear()
+    now[0] = datetime(2025, 11, 26, 0, 5, tzinfo=TOKYO)
+    await adapter.async_fetch()
+    assert replay.requests == ["GET /dataTraffic", *["GET /pastDataTraffic"] * 3]
 
 
 @pytest.mark.parametrize("status", [401, 403])
@@ -140,7 +162,13 @@ async def test_rejected_token_logs_in_again_once(
 
     usage = await adapter.async_fetch()
 
-    assert replay.requests == ["GET /lineInfo", "GET /dataTraffic", "POST /token", *APP_READ]
+    # A new session asks for the main line again; the histories it already holds are kept.
+    assert replay.requests == [
+        "GET /dataTraffic",
+        "POST /token",
+        "GET /lineInfo",
+        "GET /dataTraffic",
+    ]
     assert replay.app_logins == 2
     assert len(usage.sims) == 3
 
@@ -289,14 +317,24 @@ async def test_member_site_error_is_reported_when_both_fail(
         await adapter.async_fetch()
 
 
-async def test_app_api_is_tried_again_after_a_fallback(
-    adapter: IijmioAdapter, replay: IijmioReplay
+async def test_app_api_is_tried_again_after_a_rest(
+    url: str, http_session: aiohttp.ClientSession, replay: IijmioReplay
 ) -> None:
+    now = [NOW]
+    adapter = _build(http_session, url, clock=lambda: now[0])
     replay.app_answers["/dataTraffic"] = lambda: web.Response(status=502)
     await adapter.async_fetch()
     assert adapter.active_route == "member"
     del replay.app_answers["/dataTraffic"]
 
+    # Meanwhile each poll asks the member site alone: no failing request first.
+    now[0] += timedelta(hours=1)
+    replay.requests.clear()
+    await adapter.async_fetch()
+    assert adapter.active_route == "member"
+    assert replay.requests == ["POST /api/member/top"]
+
+    now[0] += iijmio.APP_RETRY_AFTER
     await adapter.async_fetch()
     assert adapter.active_route == "app"
 

@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from custom_components.japan_sim_data.carriers import iijmio
 from custom_components.japan_sim_data.carriers.errors import (
     CarrierAppVersionError,
     CarrierAuthError,
@@ -66,6 +67,8 @@ async def test_app_route_secrets_stay_secret(
     replay = SentinelApp()
     url = await serve(replay.app())
 
+    now = [NOW]
+
     def build(password: str = S_PASSWORD) -> IijmioAdapter:
         return IijmioAdapter(
             http_session,
@@ -73,7 +76,7 @@ async def test_app_route_secrets_stay_secret(
             password=password,
             base_url=url,
             app_base_url=url,
-            clock=lambda: NOW,
+            clock=lambda: now[0],
         )
 
     attempts = Attempts()
@@ -91,8 +94,11 @@ async def test_app_route_secrets_stay_secret(
         lambda: web.json_response({"dataTraffic": ECHO}),
     ]
     for answer in echoing:
+        # Past the app API's rest after the last failure, so each answer is asked for.
+        now[0] += iijmio.APP_RETRY_AFTER
         replay.app_answers["/dataTraffic"] = answer
         assert (await adapter.async_fetch()).sims  # the member site stands in
+    now[0] += iijmio.APP_RETRY_AFTER
     replay.app_answers["/dataTraffic"] = lambda: web.Response(
         status=429, text=ECHO, headers={"Retry-After": "60"}
     )

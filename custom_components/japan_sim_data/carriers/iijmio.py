@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final, Protocol
 
 import aiohttp
@@ -44,6 +44,9 @@ _LOGGER = logging.getLogger(__name__)
 #   not tried with the same password, and no route logs in more than once per update.
 # - A 429 ends the update too: the carrier asked us to slow down, not to go round it.
 # - 505 is remembered while the adapter lives: the app version is fixed in this library.
+# - After any other failure of the app API, the member site alone is read for APP_RETRY_AFTER
+#   (our choice, not a reference's): a poll should cost the carrier one request, not a failing
+#   one first.
 # - The token lives in memory only; after a restart the app API is logged in to again.
 # ==========================================================================================
 
@@ -51,6 +54,7 @@ BASE_URL: Final = "https://www.iijmio.jp"
 """The member site (the fallback route)."""
 APP_BASE_URL: Final = "https://gapi.iijmio.jp"
 """The My IIJmio app API (the primary route)."""
+APP_RETRY_AFTER: Final = timedelta(hours=6)
 
 
 class _Route(Protocol):
@@ -96,6 +100,7 @@ class IijmioAdapter(CarrierAdapter):
         )
         self._clock = clock or (lambda: datetime.now(TOKYO))
         self._app_too_old: CarrierAppVersionError | None = None
+        self._app_failed_at: datetime | None = None
         self._active: _Route | None = None
 
     @property
@@ -143,10 +148,7 @@ class IijmioAdapter(CarrierAdapter):
             return await route.fetch(now)
 
     async def _on_first_working_route[T](self, call: Callable[[_Route], Awaitable[T]]) -> T:
-        routes: list[_Route] = [self._member]
-        if self._app_too_old is None:
-            routes.insert(0, self._app)
-        for route in routes:
+        for route in self._routes():
             try:
                 result = await call(route)
             # A verdict on the password, or a request to slow down, holds for the account.
@@ -169,13 +171,30 @@ class IijmioAdapter(CarrierAdapter):
                     raise CarrierAppVersionError(str(self._app_too_old)) from err
                 raise
             else:
-                if route is not self._active:
-                    _LOGGER.debug("Reading IIJmio through its %s route", route.name)
-                self._active = route
+                self._settle_on(route)
                 return result
         raise AssertionError("unreachable: the member site is the last route")  # pragma: no cover
 
+    def _routes(self) -> list[_Route]:
+        """The routes to try, in order: the app API first, unless it is out for a while."""
+        app_resting = (
+            self._app_failed_at is not None
+            and self._clock() - self._app_failed_at < APP_RETRY_AFTER
+        )
+        if self._app_too_old is not None or app_resting:
+            return [self._member]
+        return [self._app, self._member]
+
+    def _settle_on(self, route: _Route) -> None:
+        if route is self._app:
+            self._app_failed_at = None
+        if route is not self._active:
+            _LOGGER.debug("Reading IIJmio through its %s route", route.name)
+        self._active = route
+
     def _fall_back(self, route: _Route, err: CarrierError) -> None:
+        if route is self._app:
+            self._app_failed_at = self._clock()
         if self._active is not self._member:
             _LOGGER.info(
                 "IIJmio's %s route failed (%s); reading the member site instead",

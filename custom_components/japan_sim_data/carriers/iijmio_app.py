@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from http import HTTPStatus
 from typing import Any, Final
 
@@ -54,6 +54,9 @@ TOKEN_PATH: Final = "/token"  # noqa: S105 (a path, not a secret)
 LINE_INFO_PATH: Final = "/lineInfo"
 DATA_TRAFFIC_PATH: Final = "/dataTraffic"
 PAST_DATA_TRAFFIC_PATH: Final = "/pastDataTraffic"
+HISTORY_REFRESH: Final = timedelta(hours=6)
+"""How long a line's usage history is reused: it holds whole days, and a poll should cost the
+carrier one request, not one per line."""
 # Headers the app sends on every call (docs/iij_endpoints.md, MyIIJmioAPIClient.request).
 APP_HEADERS: Final[Mapping[str, str]] = {
     "Accept": "application/json",
@@ -146,6 +149,9 @@ class AppRoute:
         self._token: str | None = None
         self.account_id: str | None = None
         """The mioID /token answered with; None before the first login."""
+        self._main_line: str | None = None
+        self._main_line_read = False
+        self._histories: dict[str, tuple[datetime, PastTraffic | None]] = {}
 
     @property
     def logged_in(self) -> bool:
@@ -168,32 +174,52 @@ class AppRoute:
             token, account_id = parse_token(payload)
         self._token = token
         self.account_id = account_id
+        # A new session may see other lines: ask for the main line again.
+        self._main_line_read = False
 
     async def fetch(self, now: datetime) -> AccountUsage:
-        """Read every line with the token held."""
-        main_line = parse_line_info(await self._get(LINE_INFO_PATH, {}))
+        """Read every line with the token held.
+
+        A poll costs one request (/dataTraffic): the main line is asked once per login, and
+        each line's history at most every HISTORY_REFRESH (it holds whole days).
+        """
+        if not self._main_line_read:
+            self._main_line = parse_line_info(await self._get(LINE_INFO_PATH, {}))
+            self._main_line_read = True
         query = {"dataDetailFlag": "1"}
-        if main_line is not None:
-            query["mainLineServiceCode"] = main_line
+        if self._main_line is not None:
+            query["mainLineServiceCode"] = self._main_line
         traffic = await self._get(DATA_TRAFFIC_PATH, query)
         with reading(traffic):
             lines = parse_data_traffic(traffic, now)
         histories = {
-            line.usage.sim_id: await self._history(line.history_query, now)
+            line.usage.sim_id: await self._history(line.usage.sim_id, line.history_query, now)
             for line in lines
             if line.history_query is not None
         }
         return combine(lines, histories)
 
-    async def _history(self, query: Mapping[str, str], now: datetime) -> PastTraffic | None:
-        """One line's history; None when IIJmio will not give it (the figures still count)."""
+    async def _history(
+        self, sim_id: str, query: Mapping[str, str], now: datetime
+    ) -> PastTraffic | None:
+        """One line's history, kept for HISTORY_REFRESH and within one Tokyo day.
+
+        None when IIJmio will not give it (the figures still count).
+        """
+        if (kept := self._histories.get(sim_id)) is not None:
+            read_at, history = kept
+            same_day = read_at.astimezone(TOKYO).date() == now.astimezone(TOKYO).date()
+            if same_day and now - read_at < HISTORY_REFRESH:
+                return history
         try:
             payload = await self._get(PAST_DATA_TRAFFIC_PATH, query)
             with reading(payload):
-                return parse_past_data_traffic(payload, now)
+                history = parse_past_data_traffic(payload, now)
         except CarrierParseError as err:
             _LOGGER.debug("IIJmio gave no usable usage history for a line: %s", err)
-            return None
+            history = None
+        self._histories[sim_id] = (now, history)
+        return history
 
     async def _get(self, path: str, query: Mapping[str, str]) -> Any:
         if self._token is None:
