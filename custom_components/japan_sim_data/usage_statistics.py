@@ -237,18 +237,14 @@ class DailyUsageStatistics:
         if sim_id in self._checked:
             return None
         self._checked.add(sim_id)
-        from homeassistant.helpers.recorder import get_instance  # noqa: PLC0415
         from homeassistant.components.recorder.statistics import (  # noqa: PLC0415
             get_last_statistics,
         )
+        from homeassistant.helpers.recorder import get_instance  # noqa: PLC0415
 
+        convert_units = False  # the rows' own unit (bytes), as they were written
         last = await get_instance(self._hass).async_add_executor_job(
-            get_last_statistics,
-            self._hass,
-            1,
-            stat_id,
-            False,
-            {"sum"},  # noqa: FBT003
+            get_last_statistics, self._hass, 1, stat_id, convert_units, {"sum"}
         )
         rows = last.get(stat_id)
         if not rows:
