@@ -23,10 +23,11 @@ VOICE_LINE = "(5678)"
 
 
 def _calendar(home_assistant: RunningHomeAssistant) -> str:
+    """The IIJmio account's calendar (other tests of the session may add tracked SIMs)."""
     (entity_id,) = (
         entity_id
         for entity_id in home_assistant.client.integration_entities()
-        if entity_id.startswith("calendar.")
+        if entity_id.startswith("calendar.iijmio")
     )
     return entity_id
 
