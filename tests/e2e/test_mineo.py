@@ -2,13 +2,16 @@
 a restart of the whole process that needs no new login and spends no refresh token twice.
 
 The suite's replay process serves mineo next to IIJmio (tests/e2e/replay_server.py); the shim
-points the mineo adapter at it. Runs last in the suite: it restarts Home Assistant.
+points the mineo adapter at it. The module runs a Home Assistant of its own, since it restarts
+it: the suite's shared one (and the tests that count its entities) is left alone.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,8 +19,17 @@ import pytest
 import pytest_socket
 
 from tests.carriers.mineo_replay import INITIAL_REFRESH_TOKEN
-from tests.e2e.conftest import RunningHomeAssistant
-from tests.e2e.harness import ReplayProcess, start_home_assistant, wait_for
+from tests.e2e.conftest import OWNER, RunningHomeAssistant
+from tests.e2e.harness import (
+    ReplayProcess,
+    RestClient,
+    free_port,
+    onboard,
+    prepare_config_dir,
+    remove_failed_entries,
+    start_home_assistant,
+    wait_for,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -36,10 +48,31 @@ def _number(state: dict[str, Any]) -> float | None:
 
 
 @pytest.fixture(scope="module")
-def mineo_entry(home_assistant: RunningHomeAssistant) -> str:
+def mineo_home_assistant(e2e_dir: Path, replay: ReplayProcess) -> Iterator[RunningHomeAssistant]:
+    """A Home Assistant of this module's own: the restart below must not touch the suite's."""
+    pytest_socket.enable_socket()
+    port = free_port()
+    config_dir = e2e_dir / "mineo-config"
+    prepare_config_dir(config_dir, port)
+    process = start_home_assistant(config_dir, port, iijmio_url=replay.url)
+    running: RunningHomeAssistant | None = None
+    try:
+        process.wait_until_up()
+        tokens = onboard(process.base_url, **OWNER)
+        client = RestClient(process.base_url, tokens.access_token)
+        remove_failed_entries(client)
+        running = RunningHomeAssistant(process=process, tokens=tokens, client=client)
+        yield running
+    finally:
+        # The restart test swaps the process: stop whichever runs now.
+        (running.process if running is not None else process).stop()
+
+
+@pytest.fixture(scope="module")
+def mineo_entry(mineo_home_assistant: RunningHomeAssistant) -> str:
     """A mineo account added through the config-flow REST API with a pasted refresh token."""
     pytest_socket.enable_socket()
-    client = home_assistant.client
+    client = mineo_home_assistant.client
     menu = client.start_flow()
     assert "mineo" in menu["menu_options"], menu
     form = client.flow_step(menu["flow_id"], {"next_step_id": "mineo"})
@@ -94,9 +127,10 @@ def _assert_every_figure(home_assistant: RunningHomeAssistant) -> None:
 
 
 def test_mineo_login_and_every_figure(
-    home_assistant: RunningHomeAssistant, mineo_entry: str, replay: ReplayProcess
+    mineo_home_assistant: RunningHomeAssistant, mineo_entry: str, replay: ReplayProcess
 ) -> None:
     """The pasted token was spent once, by the flow; setup used the login the flow obtained."""
+    home_assistant = mineo_home_assistant
     entries = {entry["entry_id"]: entry for entry in home_assistant.client.config_entries()}
     assert entries[mineo_entry]["state"] == "loaded"
     _assert_every_figure(home_assistant)
@@ -104,9 +138,10 @@ def test_mineo_login_and_every_figure(
 
 
 def test_mineo_survives_a_restart_without_a_new_login(
-    home_assistant: RunningHomeAssistant, mineo_entry: str, replay: ReplayProcess
+    mineo_home_assistant: RunningHomeAssistant, mineo_entry: str, replay: ReplayProcess
 ) -> None:
     """Home Assistant stopped and started again: the stored tokens carry on, none is reused."""
+    home_assistant = mineo_home_assistant
     _assert_every_figure(home_assistant)
     before = replay.control("mineo")
 
