@@ -278,6 +278,10 @@ async def test_reauth_with_another_eo_id_is_refused(
         DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
     )
     assert result["step_id"] == "mineo_reauth"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_REFRESH_TOKEN: "rt-never-issued"}
+    )
+    assert result["errors"] == {"base": "invalid_refresh_token"}
     replay.subject = "someone-else"
     replay.valid_refresh_tokens.add("rt-other-account")
     result = await hass.config_entries.flow.async_configure(

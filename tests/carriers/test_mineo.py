@@ -550,3 +550,49 @@ def test_account_id_falls_back_without_a_subject(clock: Clock) -> None:
     session: Any = None
     adapter = MineoAdapter(session, refresh_token="r", aid=AID, id_token="opaque", clock=clock)
     assert adapter.account_id == anonymous_id(Carrier.MINEO, AID)
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (lambda: web.json_response(["not", "an", "object"]), "unknown shape"),
+        (lambda: web.json_response({"id_token": "t", "refresh_token": "r"}, status=201), "201"),
+    ],
+)
+async def test_token_answers_that_are_not_tokens(
+    http_session: aiohttp.ClientSession,
+    base_url: str,
+    replay: MineoReplay,
+    clock: Clock,
+    answer: Any,
+    message: str,
+) -> None:
+    replay.token_answer = answer
+    adapter = make_adapter(http_session, base_url, clock)
+    with pytest.raises(CarrierParseError, match=message):
+        await adapter.async_login()
+    assert adapter.refreshed_secrets() == {}
+
+
+async def test_a_bare_401_is_an_expired_id_token(
+    http_session: aiohttp.ClientSession, base_url: str, replay: MineoReplay, clock: Clock
+) -> None:
+    """A 401 without mineo's JSON (a proxy's text) is treated like Invalid JWT: renew once."""
+    adapter = make_adapter(http_session, base_url, clock)
+    await adapter.async_login()
+
+    def once() -> web.Response:
+        replay.api_answer = None
+        return web.Response(status=401, text="Unauthorized")
+
+    replay.api_answer = once
+    await adapter.async_login()
+    assert len(replay.refresh_uses) == 2
+    assert adapter.lines
+
+
+def test_an_unreadable_id_token_names_the_account_by_its_app_id(clock: Clock) -> None:
+    session: Any = None
+    for token in ("a.!!!.c", "a.bm90IGpzb24.c", "a.WzFd.c"):  # bad base64, not JSON, a list
+        adapter = MineoAdapter(session, refresh_token="r", aid=AID, id_token=token, clock=clock)
+        assert adapter.account_id == anonymous_id(Carrier.MINEO, AID)

@@ -234,11 +234,6 @@ class MineoAdapter(CarrierAdapter):
         """The lines the last answer listed."""
         return self._lines
 
-    @property
-    def token_lock(self) -> asyncio.Lock:
-        """Held while the login is checked or renewed: one renewal at a time."""
-        return self._lock
-
     def set_rotation_listener(self, listener: Callable[[], None]) -> None:
         """Have ``listener`` save the tokens the moment a renewal hands out new ones."""
         self._listener = listener
