@@ -23,6 +23,10 @@ CONF_DEVICE_ID: Final = "device_id"
 CONF_AUTH_TOKEN: Final = "auth_token"  # noqa: S105 - a key name, not a secret
 CONF_CODE: Final = "code"
 CONF_RESEND_CODE: Final = "resend_code"
+# mineo: the eo ID login, rotated at every renewal (the refresh token works once).
+CONF_REFRESH_TOKEN: Final = "refresh_token"  # noqa: S105 - a key name, not a secret
+CONF_ID_TOKEN: Final = "id_token"  # noqa: S105 - a key name, not a secret
+CONF_ID_TOKEN_EXPIRES: Final = "id_token_expires"  # noqa: S105 - a key name, not a secret
 
 # Options.
 CONF_RESET_DAY: Final = "reset_day"
