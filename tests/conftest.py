@@ -30,6 +30,16 @@ from tests.helpers import load_json_fixture
 type ServeApp = Callable[[web.Application], Awaitable[str]]
 
 
+@pytest.fixture
+def hass_config_dir(hass_tmp_config_dir: str) -> str:
+    """Every test gets a configuration directory of its own.
+
+    The test plugin's default is a folder inside the installed package: stores, recorder
+    databases and the blueprints Home Assistant copies there would leak into later tests.
+    """
+    return hass_tmp_config_dir
+
+
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> Iterator[None]:
     """Let Home Assistant load integrations from custom_components in every test."""

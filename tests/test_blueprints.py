@@ -112,12 +112,6 @@ def test_blueprint_validates(filename: str) -> None:
 
 
 @pytest.fixture
-def hass_config_dir(hass_tmp_config_dir: str) -> str:
-    """A configuration directory of this test's own, for the blueprint files."""
-    return hass_tmp_config_dir
-
-
-@pytest.fixture
 def blueprint_folder(hass: HomeAssistant) -> None:
     """Install the blueprints where Home Assistant looks for them, as an import does."""
     shutil.copytree(BLUEPRINT_DIR, hass.config.path("blueprints", "automation", DOMAIN))

@@ -378,3 +378,16 @@ async def test_a_povo_flow_closes_its_session_when_it_ends(
 @pytest.fixture
 def platforms() -> list[Platform]:
     return [Platform.BUTTON, Platform.SENSOR]
+
+
+async def test_a_refresh_that_fails_says_so(
+    hass: HomeAssistant, mock_iijmio: MagicMock, init_integration: MockConfigEntry
+) -> None:
+    """The action and the button raise a translated error when the carrier cannot be read."""
+    mock_iijmio.async_fetch.side_effect = CarrierMaintenanceError("HTTP 503")
+    with pytest.raises(HomeAssistantError) as asked:
+        await hass.services.async_call(
+            DOMAIN, "refresh", {"config_entry_id": init_integration.entry_id}, blocking=True
+        )
+    assert asked.value.translation_key == "refresh_failed"
+    assert "IIJmio mi***" in str(asked.value)

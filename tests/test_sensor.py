@@ -133,7 +133,7 @@ async def test_new_sim_appears_without_restart(
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
     assert hass.states.get("sensor.iijmio_kikahuran_9999_remaining_data") is not None
-    assert len(hass.states.async_entity_ids(Platform.SENSOR)) == 4 * 11
+    assert len(hass.states.async_entity_ids(Platform.SENSOR)) == 4 * 12
 
 
 async def test_sim_that_leaves_the_account_is_removed(

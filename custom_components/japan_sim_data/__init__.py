@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import aiohttp
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
@@ -30,14 +32,21 @@ from .entity import TRACKER_MODEL, sim_device_identifier
 from .history import async_remove_histories
 from .identifiers import InstallationKey, async_get_installation_key
 from .services import async_setup_services
-from .tracker import (
-    TRACKER_SECRET_KEYS,
-    TrackerCoordinator,
-    async_remove_tracker_state,
-    tracker_manufacturer,
-)
+from .usage_statistics import async_remove_daily_usage
+from .usage_today import async_remove_usage_today
 
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR]
+if TYPE_CHECKING:
+    from .tracker import TrackerCoordinator
+
+# Imported when an entry needs them: the carrier's adapter (adapters.py) and, for a plan
+# tracker, tracker.py with its notice patterns. An IIJmio account loads neither povo nor SoftBank.
+
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.CALENDAR,
+    Platform.SENSOR,
+]
 
 # Set up from the UI only; actions are registered once, whatever the number of entries.
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -56,6 +65,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: JapanSimDataConfigEntry)
     coordinator: SimDataCoordinator
     tracker: TrackerCoordinator | None = None
     if carrier is Carrier.TRACKER:
+        from .tracker import (  # noqa: PLC0415 - only for a plan tracker
+            TRACKER_SECRET_KEYS,
+            TrackerCoordinator,
+            tracker_manufacturer,
+        )
+
         # A SIM without a carrier API: figures from the user's plan, counters and notices.
         coordinator = tracker = TrackerCoordinator(hass, entry)
         await tracker.async_load()
@@ -229,4 +244,9 @@ async def async_remove_entry(hass: HomeAssistant, entry: JapanSimDataConfigEntry
     for kind in REPAIR_ISSUES:
         ir.async_delete_issue(hass, DOMAIN, repair_issue_id(kind, entry.entry_id))
     await async_remove_histories(hass, entry.entry_id)
-    await async_remove_tracker_state(hass, entry.entry_id)
+    await async_remove_usage_today(hass, entry.entry_id)
+    await async_remove_daily_usage(hass, entry.entry_id)
+    if entry.data.get(CONF_CARRIER) == Carrier.TRACKER:
+        from .tracker import async_remove_tracker_state  # noqa: PLC0415 - trackers only
+
+        await async_remove_tracker_state(hass, entry.entry_id)

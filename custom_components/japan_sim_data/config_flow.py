@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 import aiohttp
@@ -12,7 +12,6 @@ from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
     ConfigEntry,
-    ConfigFlow,
     ConfigFlowResult,
 )
 from homeassistant.const import CONF_EMAIL, CONF_NAME, CONF_PASSWORD
@@ -26,13 +25,11 @@ from homeassistant.helpers.selector import (
 )
 from homeassistant.util import dt as dt_util
 
-from . import tracker_flow
 from .adapters import CARRIER_PROFILES, CarrierProfile, LoginKind
 from .carriers.base import CarrierAdapter
 from .carriers.dates import TOKYO
 from .carriers.errors import CarrierError
 from .carriers.models import Carrier
-from .carriers.povo import PovoAdapter, new_device_id
 from .const import (
     CONF_AUTH_TOKEN,
     CONF_CARRIER,
@@ -49,7 +46,14 @@ from .const import (
 from .coordinator import short_error_text
 from .error_keys import error_key
 from .identifiers import async_get_installation_key
-from .options_flow import JapanSimDataOptionsFlow
+from .mineo_flow import MineoLoginFlow
+
+if TYPE_CHECKING:
+    from .carriers.povo import PovoAdapter
+    from .options_flow import JapanSimDataOptionsFlow
+
+# Home Assistant imports this module when it sets up any entry: the povo adapter, the tracker's
+# forms (which compile notice patterns) and the options flow are imported when a step needs them.
 
 _PASSWORD_SELECTOR = TextSelector(
     TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="current-password")
@@ -92,8 +96,8 @@ def _title(profile: CarrierProfile, data: Mapping[str, Any]) -> str:
     return f"{profile.name} {hint} (β)" if profile.experimental else f"{profile.name} {hint}"
 
 
-class JapanSimDataConfigFlow(ConfigFlow, domain=DOMAIN):
-    """Add a carrier account."""
+class JapanSimDataConfigFlow(MineoLoginFlow, domain=DOMAIN):
+    """Add a carrier account (mineo's steps: mineo_flow.py)."""
 
     VERSION = 1
     MINOR_VERSION = 2
@@ -114,6 +118,8 @@ class JapanSimDataConfigFlow(ConfigFlow, domain=DOMAIN):
         config_entry: ConfigEntry,  # noqa: ARG004 - Home Assistant's signature
     ) -> JapanSimDataOptionsFlow:
         """Options: alert thresholds, and the billing cycle where the user picks it."""
+        from .options_flow import JapanSimDataOptionsFlow  # noqa: PLC0415 - when it opens
+
         return JapanSimDataOptionsFlow()
 
     @callback
@@ -185,6 +191,8 @@ class JapanSimDataConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_povo(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the povo account's e-mail address, then have povo send a code to it."""
+        from .carriers.povo import new_device_id  # noqa: PLC0415 - when povo is picked
+
         errors: dict[str, str] = {}
         if user_input is not None:
             data = {
@@ -257,6 +265,8 @@ class JapanSimDataConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     def _povo_adapter(self, data: Mapping[str, Any]) -> PovoAdapter:
+        from .carriers.povo import PovoAdapter  # noqa: PLC0415 - when povo is picked
+
         # The code request and the code submission must share cookies: one session per flow.
         self._close_povo_session()
         self._povo_session = async_create_clientsession(
@@ -305,6 +315,8 @@ class JapanSimDataConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Name the tracked SIM; pick its carrier, allowance and plan shape."""
+        from . import tracker_flow  # noqa: PLC0415 - when a tracker is added
+
         if user_input is not None:
             self._tracker_data = {
                 CONF_CARRIER: Carrier.TRACKER.value,
@@ -322,6 +334,8 @@ class JapanSimDataConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask for the day of the month the allowance arrives."""
+        from . import tracker_flow  # noqa: PLC0415 - when a tracker is added
+
         if user_input is not None:
             self._tracker_data |= tracker_flow.monthly_plan(user_input)
             return await self.async_step_tracker_sources()
@@ -333,6 +347,8 @@ class JapanSimDataConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask when a fixed-validity plan starts, and its length or last day."""
+        from . import tracker_flow  # noqa: PLC0415 - when a tracker is added
+
         errors: dict[str, str] = {}
         if user_input is not None:
             plan, errors = tracker_flow.validity_plan(user_input)
@@ -352,6 +368,8 @@ class JapanSimDataConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask where usage and carrier notices come from (all optional), then add the SIM."""
+        from . import tracker_flow  # noqa: PLC0415 - when a tracker is added
+
         errors: dict[str, str] = {}
         if user_input is not None:
             options, errors = tracker_flow.clean_sources(user_input)
@@ -379,6 +397,8 @@ class JapanSimDataConfigFlow(ConfigFlow, domain=DOMAIN):
         """Start re-authentication when the carrier rejected the stored credentials."""
         if CARRIER_PROFILES[Carrier(entry_data[CONF_CARRIER])].login is LoginKind.EMAIL_CODE:
             return await self.async_step_povo_reauth()
+        if CARRIER_PROFILES[Carrier(entry_data[CONF_CARRIER])].login is LoginKind.REFRESH_TOKEN:
+            return await self.async_step_mineo_reauth()
         return await self.async_step_reauth_confirm()
 
     async def async_step_reauth_confirm(
@@ -410,6 +430,8 @@ class JapanSimDataConfigFlow(ConfigFlow, domain=DOMAIN):
         profile = CARRIER_PROFILES[Carrier(entry.data[CONF_CARRIER])]
         if profile.login is LoginKind.EMAIL_CODE:
             return await self.async_step_povo_reauth()
+        if profile.login is LoginKind.REFRESH_TOKEN:
+            return await self.async_step_mineo_reauth()
         errors: dict[str, str] = {}
         if user_input is not None:
             result, errors = await self._async_relogin(entry, user_input)

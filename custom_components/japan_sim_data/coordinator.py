@@ -41,6 +41,8 @@ from .const import (
 from .error_keys import error_key
 from .history import SimHistories
 from .identifiers import InstallationKey
+from .usage_statistics import DailyUsageStatistics
+from .usage_today import UsageToday
 
 FETCH_BUDGET: Final = 180.0
 """Seconds one whole update (logins, hops, every request) may take."""
@@ -115,6 +117,10 @@ class SimDataCoordinator(DataUpdateCoordinator[AccountUsage]):
         self.carrier_name = carrier_name
         self.history = SimHistories(hass, entry.entry_id)
         """Readings of every SIM for the forecast; loaded by the sensor platform."""
+        self.usage_today = UsageToday(hass, entry.entry_id)
+        """Data used today per SIM; loaded and fed by the sensor platform."""
+        self.daily_statistics = DailyUsageStatistics(hass, entry.entry_id)
+        """Carriers' past daily usage in long-term statistics; fed by the sensor platform."""
         self.added_sims: dict[str, set[str]] = {}
         """Per platform, the SIMs whose entities it added (see entity.async_add_sim_entities)."""
         self.device_last_seen: dict[str, datetime] = {}
@@ -140,6 +146,18 @@ class SimDataCoordinator(DataUpdateCoordinator[AccountUsage]):
                 translation_placeholders={"entry_title": self.config_entry.title},
             )
         await self.async_request_refresh()
+        if not self.last_update_success:
+            # The action (or button) failed: say so, as the entities already show.
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="refresh_failed",
+                translation_placeholders={
+                    "entry_title": self.config_entry.title,
+                    "error": short_error_text(self.last_exception)
+                    if self.last_exception is not None
+                    else "",
+                },
+            )
 
     @callback
     def async_start_midnight_updates(self) -> None:
@@ -183,6 +201,9 @@ class JapanSimDataCoordinator(SimDataCoordinator):
         self._consecutive_failures = 0
         self._consecutive_parse_failures = 0
         self._credentials_rejected = False
+        # Adapters whose refresh tokens work once (mineo) call this the moment they renew.
+        if callable(listen := getattr(adapter, "set_rotation_listener", None)):
+            listen(self._store_refreshed_secrets)
 
     @property
     def credentials_rejected(self) -> bool:
@@ -309,7 +330,13 @@ class JapanSimDataCoordinator(SimDataCoordinator):
 
     @callback
     def _store_refreshed_secrets(self) -> None:
-        """Persist tokens the adapter renewed, so a restart does not need a new login."""
+        """Persist tokens the adapter renewed, so a restart does not need a new login.
+
+        Called after every update, and also by adapters with single-use refresh tokens
+        (mineo's ``set_rotation_listener``) right after a renewal, before their next request:
+        the spent token is then worthless and the new one exists only in memory. The entry
+        update is synchronous; Home Assistant writes it to disk within a second and at stop.
+        """
         refreshed = self.adapter.refreshed_secrets()
         if refreshed and any(self.config_entry.data.get(k) != v for k, v in refreshed.items()):
             self.hass.config_entries.async_update_entry(
@@ -317,7 +344,7 @@ class JapanSimDataCoordinator(SimDataCoordinator):
             )
 
 
-def short_error_text(err: Exception) -> str:
+def short_error_text(err: BaseException) -> str:
     """The error's text on one line and cut short: never a carrier's whole answer."""
     text = " ".join(str(err).split())
     return text if len(text) <= MAX_ERROR_TEXT else f"{text[: MAX_ERROR_TEXT - 1]}…"

@@ -22,8 +22,7 @@ from .carriers.dates import TOKYO, days_left
 from .carriers.insights import daily_budget
 from .carriers.models import BucketKind, Carrier, SimUsage
 from .coordinator import JapanSimDataConfigEntry, SimDataCoordinator
-from .entity import JapanSimDataEntity, async_add_sim_entities
-from .tracker import TrackedSimUsage
+from .entity import JapanSimDataEntity, async_add_sim_entities, sim_device_name
 
 # Read-only entities fed by the coordinator: no limit on parallel updates.
 PARALLEL_UPDATES = 0
@@ -49,6 +48,13 @@ _LIVE: Final = _ALL - {Carrier.TRACKER}
 _SOFTBANK_FAMILY: Final = frozenset({Carrier.SOFTBANK, Carrier.YMOBILE, Carrier.LINEMO})
 # My SoftBank's chart splits the data into slices; My Y!mobile's tables give one figure.
 _SOFTBANK_PAGES: Final = frozenset({Carrier.SOFTBANK, Carrier.LINEMO})
+
+
+def _last_notice(sim: SimUsage) -> datetime | None:
+    # Only a plan tracker's SIMs have this sensor: tracker.py is not imported for carriers.
+    from .tracker import TrackedSimUsage  # noqa: PLC0415
+
+    return sim.last_notice if isinstance(sim, TrackedSimUsage) else None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,7 +94,7 @@ SENSORS: tuple[JapanSimDataSensorDescription, ...] = (
     _data_size(
         "data_allowance",
         lambda sim: sim.allowance,
-        carriers=frozenset({Carrier.IIJMIO, Carrier.POVO, Carrier.TRACKER}),
+        carriers=frozenset({Carrier.IIJMIO, Carrier.MINEO, Carrier.POVO, Carrier.TRACKER}),
     ),
     _data_size(
         "base_data",
@@ -98,17 +104,17 @@ SENSORS: tuple[JapanSimDataSensorDescription, ...] = (
     _data_size(
         "carried_over_data",
         lambda sim: sim.remaining_of(BucketKind.CARRIED_OVER),
-        carriers=_SOFTBANK_PAGES | {Carrier.IIJMIO},
+        carriers=_SOFTBANK_PAGES | {Carrier.IIJMIO, Carrier.MINEO},
     ),
     _data_size(
         "topping_data",
         lambda sim: sim.remaining_of(BucketKind.TOPPING),
-        carriers=_SOFTBANK_PAGES | {Carrier.POVO, Carrier.TRACKER},
+        carriers=_SOFTBANK_PAGES | {Carrier.MINEO, Carrier.POVO, Carrier.TRACKER},
     ),
     _data_size(
         "gifted_data",
         lambda sim: sim.remaining_of(BucketKind.GIFT),
-        carriers=_SOFTBANK_PAGES | {Carrier.POVO},
+        carriers=_SOFTBANK_PAGES | {Carrier.MINEO, Carrier.POVO},
     ),
     _data_size(
         "data_used",
@@ -146,14 +152,14 @@ SENSORS: tuple[JapanSimDataSensorDescription, ...] = (
         translation_key="data_resets_on",
         device_class=SensorDeviceClass.DATE,
         value_fn=lambda sim: sim.resets_on,
-        carriers=_SOFTBANK_FAMILY | {Carrier.IIJMIO, Carrier.TRACKER},
+        carriers=_SOFTBANK_FAMILY | {Carrier.IIJMIO, Carrier.MINEO, Carrier.TRACKER},
     ),
     JapanSimDataSensorDescription(
         key="plan",
         translation_key="plan",
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda sim: sim.plan_name,
-        carriers=frozenset({Carrier.IIJMIO}),
+        carriers=frozenset({Carrier.IIJMIO, Carrier.MINEO}),
     ),
     JapanSimDataSensorDescription(
         key="unlimited_until",
@@ -167,7 +173,7 @@ SENSORS: tuple[JapanSimDataSensorDescription, ...] = (
         key="last_notice",
         translation_key="last_notice",
         device_class=SensorDeviceClass.TIMESTAMP,
-        value_fn=lambda sim: sim.last_notice if isinstance(sim, TrackedSimUsage) else None,
+        value_fn=_last_notice,
         carriers=frozenset({Carrier.TRACKER}),
     ),
 )
@@ -189,6 +195,18 @@ RUNS_OUT_ON = SensorEntityDescription(
 )
 
 
+# Data used since midnight in Tokyo: a daily meter, so the statistics card shows use per day.
+USED_TODAY = SensorEntityDescription(
+    key="used_today",
+    translation_key="used_today",
+    device_class=SensorDeviceClass.DATA_SIZE,
+    native_unit_of_measurement=UnitOfInformation.BYTES,
+    suggested_unit_of_measurement=UnitOfInformation.MEBIBYTES,
+    suggested_display_precision=0,
+    state_class=SensorStateClass.TOTAL_INCREASING,
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: JapanSimDataConfigEntry,
@@ -201,9 +219,16 @@ async def async_setup_entry(
     @callback
     def record_readings() -> None:
         coordinator.history.async_record(coordinator.data)
+        coordinator.usage_today.async_record(coordinator.data)
+        if any(sim.daily_usage for sim in coordinator.data.sims.values()):
+            entry.async_create_task(hass, _async_import_daily_usage(entry), eager_start=False)
 
     await coordinator.history.async_load()
+    await coordinator.usage_today.async_load()
+    await coordinator.daily_statistics.async_load()
     entry.async_on_unload(coordinator.history.async_save)
+    entry.async_on_unload(coordinator.usage_today.async_save)
+    entry.async_on_unload(coordinator.daily_statistics.async_save)
     record_readings()
     entry.async_on_unload(coordinator.async_add_listener(record_readings))
 
@@ -213,7 +238,11 @@ async def async_setup_entry(
         ]
         if getattr(coordinator, "asks_by_sms", False):
             entities.append(LastInquirySensor(coordinator, sim_id))
-        return [*entities, RunsOutOnSensor(coordinator, sim_id)]
+        return [
+            *entities,
+            RunsOutOnSensor(coordinator, sim_id),
+            UsedTodaySensor(coordinator, sim_id),
+        ]
 
     async_add_sim_entities(entry, async_add_entities, entities_for, Platform.SENSOR)
 
@@ -257,6 +286,34 @@ class RunsOutOnSensor(JapanSimDataEntity, SensorEntity):
             return None
         history = self.coordinator.history.get(self.sim_id)
         return history.runs_out_on(dt_util.now(), sim.remaining)
+
+
+class UsedTodaySensor(JapanSimDataEntity, SensorEntity):
+    """Data used since midnight in Tokyo; unknown until two readings can be compared."""
+
+    entity_description = USED_TODAY
+
+    def __init__(self, coordinator: SimDataCoordinator, sim_id: str) -> None:
+        """Count one SIM's day."""
+        super().__init__(coordinator, sim_id, USED_TODAY.key)
+
+    @property
+    def native_value(self) -> int | None:
+        """Bytes used today, from the carrier's figure or the fall in data left."""
+        return self.coordinator.usage_today.used_today(self.sim_id)
+
+
+async def _async_import_daily_usage(entry: JapanSimDataConfigEntry) -> None:
+    """Bring the long-term statistics of every SIM's past days up to date."""
+    coordinator = entry.runtime_data.coordinator
+    key = entry.runtime_data.key
+    usage = coordinator.data
+    names = {
+        sim_id: sim_device_name(coordinator.carrier_name, sim) for sim_id, sim in usage.sims.items()
+    }
+    await coordinator.daily_statistics.async_import(
+        usage, lambda sim_id: key.sim_id(coordinator.carrier, sim_id), names
+    )
 
 
 class LastInquirySensor(JapanSimDataEntity, SensorEntity):

@@ -50,6 +50,8 @@ homeassistant:
 frontend:
 config:
 api:
+# Long-term statistics (Used today, carriers' past days), as any default configuration has.
+recorder:
 # Stands in for an SMS modem in the plan tracker's inquiry test: when asked to send exactly
 # the inquiry that test sets up, the "carrier" answers as the former core SMS integration
 # fired received messages. Anything else sent gets no answer.
