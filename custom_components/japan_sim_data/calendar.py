@@ -26,7 +26,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from homeassistant.util import dt as dt_util
 
 from .carriers.dates import TOKYO, end_of_day
-from .carriers.models import BucketKind, Carrier, SimUsage
+from .carriers.models import AccountUsage, BucketKind, Carrier, SimUsage
 from .carriers.plan import ValidityPlan
 from .carriers.units import GIB, MIB
 from .const import DOMAIN
@@ -149,12 +149,24 @@ class DataCalendar(CoordinatorEntity[SimDataCoordinator], CalendarEntity):
         self._attr_unique_id = f"{entry.entry_id}_{DATA_CALENDAR.key}"
         self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, entry.entry_id)})
         self._events: tuple[CalendarEvent, ...] = ()
+        self._built_from: AccountUsage | None = None
+        self._built: list[CalendarEvent] = []
         self._was_available = True
         self._last_shown: tuple[object, ...] | None = None
 
     @property
     def events(self) -> list[CalendarEvent]:
-        """Every event the account's figures give, soonest first."""
+        """Every event the account's figures give, soonest first.
+
+        Built once per update: the state, its attributes and the panel all ask for them, and
+        each event is validated as it is made.
+        """
+        if self._built_from is not self.coordinator.data:
+            self._built_from = self.coordinator.data
+            self._built = self._build_events()
+        return self._built
+
+    def _build_events(self) -> list[CalendarEvent]:
         coordinator = self.coordinator
         runtime = coordinator.config_entry.runtime_data
         plan_end = None
