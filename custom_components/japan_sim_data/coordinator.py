@@ -202,8 +202,7 @@ class JapanSimDataCoordinator(SimDataCoordinator):
         self._consecutive_parse_failures = 0
         self._credentials_rejected = False
         # Adapters whose refresh tokens work once (mineo) call this the moment they renew.
-        if callable(listen := getattr(adapter, "set_rotation_listener", None)):
-            listen(self._store_refreshed_secrets)
+        adapter.set_rotation_listener(self._store_refreshed_secrets)
 
     @property
     def credentials_rejected(self) -> bool:

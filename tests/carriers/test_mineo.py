@@ -35,7 +35,6 @@ from custom_components.japan_sim_data.carriers.mineo import (
     MineoAdapter,
     MineoLine,
     MineoTokens,
-    RotatingTokens,
     parse_capacity,
     parse_telnum_list,
     parse_throttled,
@@ -162,7 +161,6 @@ async def test_new_tokens_are_handed_over_before_the_next_request(
 ) -> None:
     """The rotation listener runs right after the token answer, before any data call."""
     adapter = make_adapter(http_session, base_url, clock)
-    assert isinstance(adapter, RotatingTokens)
     seen: list[tuple[list[str], dict[str, str]]] = []
     adapter.set_rotation_listener(
         lambda: seen.append((list(replay.calls), adapter.refreshed_secrets()))

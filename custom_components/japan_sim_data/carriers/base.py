@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import ClassVar
 
 import aiohttp
@@ -45,6 +46,14 @@ class CarrierAdapter(ABC):
     def active_route(self) -> str | None:
         """Which of the carrier's routes the last update used, for carriers with several."""
         return None
+
+    def set_rotation_listener(self, listener: Callable[[], None]) -> None:
+        """Have ``listener`` persist new credentials the moment they are issued.
+
+        For adapters whose refresh tokens work once (mineo): the spent token is worthless and
+        the new one exists only in memory until the listener saves it. Others ignore it.
+        """
+        return  # Nothing of theirs rotates.
 
     def refreshed_secrets(self) -> dict[str, str]:
         """Secrets the adapter renewed since it was built, for the caller to persist.

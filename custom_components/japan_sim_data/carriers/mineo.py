@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from http import HTTPStatus
-from typing import Any, Final, Protocol, runtime_checkable
+from typing import Any, Final
 from urllib.parse import urlencode
 
 import aiohttp
@@ -134,14 +134,6 @@ _ERROR_CODE: Final = re.compile(r"[a-z_]{1,40}")
 _RESULT_CODE: Final = re.compile(r"\d{1,6}")
 _LATEST_EPOCH: Final = 253402268399
 """9999-12-31T23:59:59 in Tokyo: a later expiry is a misread."""
-
-
-@runtime_checkable
-class RotatingTokens(Protocol):
-    """An adapter whose credentials rotate and must be saved the moment they are issued."""
-
-    def set_rotation_listener(self, listener: Callable[[], None]) -> None:
-        """Call ``listener`` right after new credentials arrive, before anything else."""
 
 
 @dataclass(frozen=True, slots=True)
