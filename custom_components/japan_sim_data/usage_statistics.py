@@ -31,7 +31,7 @@ from homeassistant.util.unit_conversion import InformationConverter
 
 from .carriers.dates import TOKYO
 from .carriers.models import AccountUsage, DailyUsage
-from .carriers.plan import stored_count, within_calendar
+from .carriers.plan import stored_count, stored_day
 from .const import DOMAIN, LOGGER
 
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ class ImportedDays:
         days = data.get("days")
         if isinstance(days, Mapping):
             for day_text, value in list(days.items())[-MAX_DAYS:]:
-                day, used = _stored_day(day_text), stored_count(value)
+                day, used = stored_day(day_text), stored_count(value)
                 if day is None or used is None:
                     dropped += 1
                 else:
@@ -127,23 +127,13 @@ class ImportedDays:
             dropped += 1
         base = stored_count(data.get("base", 0))
         floor = data.get("floor")
-        imported.floor = _stored_day(floor) if floor is not None else None
+        imported.floor = stored_day(floor) if floor is not None else None
         if base is None or (floor is not None and imported.floor is None):
             # Without the running total, rewritten rows would not join the recorder's: start
             # again from whatever the recorder holds.
             return cls(), dropped + 1
         imported.base = base
         return imported, dropped
-
-
-def _stored_day(value: object) -> date | None:
-    if not isinstance(value, str) or len(value) > 10:  # noqa: PLR2004 - YYYY-MM-DD
-        return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        return None
-    return day if within_calendar(day) else None
 
 
 def _store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:

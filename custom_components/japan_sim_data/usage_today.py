@@ -19,7 +19,7 @@ from homeassistant.util import dt as dt_util
 
 from .carriers.dates import TOKYO
 from .carriers.models import AccountUsage, SimUsage
-from .carriers.plan import stored_count, stored_moment, within_calendar
+from .carriers.plan import stored_count, stored_day, stored_moment
 from .const import DOMAIN, LOGGER
 
 STORAGE_VERSION: Final = 1
@@ -143,10 +143,10 @@ class DayCounter:
             return read_value
 
         counter = cls(
-            day=read("day", _stored_day),
+            day=read("day", stored_day),
             used=read("used", stored_count),
             period_used=read("period_used", stored_count),
-            resets_on=read("resets_on", _stored_day),
+            resets_on=read("resets_on", stored_day),
         )
         raw = data.get("buckets")
         if isinstance(raw, Mapping) and len(raw) <= MAX_BUCKETS:
@@ -159,16 +159,6 @@ class DayCounter:
         elif raw is not None:
             dropped += 1
         return counter, dropped
-
-
-def _stored_day(value: object) -> date | None:
-    if not isinstance(value, str) or len(value) > 10:  # noqa: PLR2004 - YYYY-MM-DD
-        return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        return None
-    return day if within_calendar(day) else None
 
 
 def _store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:

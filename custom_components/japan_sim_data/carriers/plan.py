@@ -182,6 +182,17 @@ def stored_count(value: object) -> int | None:
     return value if _is_count(value) else None
 
 
+def stored_day(value: object) -> date | None:
+    """A day read back from storage (YYYY-MM-DD); None when not one, or outside plans' days."""
+    if not isinstance(value, str) or len(value) > 10:  # noqa: PLR2004 - YYYY-MM-DD
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return None
+    return day if within_calendar(day) else None
+
+
 def stored_moment(value: object) -> datetime | None:
     """A moment read back from storage (ISO 8601 text with its offset); None when not one.
 

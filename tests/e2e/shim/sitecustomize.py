@@ -20,16 +20,20 @@ import importlib.abc
 import importlib.machinery
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
 
-TARGET = "custom_components.japan_sim_data.carriers.iijmio"
-URL = os.environ.get("JSD_E2E_IIJMIO_URL")
+IIJMIO_URL = os.environ.get("JSD_E2E_IIJMIO_URL")
+MINEO_URL = os.environ.get("JSD_E2E_MINEO_URL") or IIJMIO_URL
 
 
-class _PatchIijmioBaseUrl(importlib.abc.MetaPathFinder):
-    """Find the adapter module as usual, then set BASE_URL right after it runs."""
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Find a module as usual, then let ``patch`` change it right after it runs."""
+
+    def __init__(self, target: str, patch: Callable[[ModuleType], None]) -> None:
+        self._target = target
+        self._patch = patch
 
     def find_spec(
         self,
@@ -37,7 +41,7 @@ class _PatchIijmioBaseUrl(importlib.abc.MetaPathFinder):
         path: Sequence[str] | None,
         target: ModuleType | None = None,
     ) -> importlib.machinery.ModuleSpec | None:
-        if fullname != TARGET or URL is None:
+        if fullname != self._target:
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
         if spec is None or spec.loader is None:
@@ -47,50 +51,32 @@ class _PatchIijmioBaseUrl(importlib.abc.MetaPathFinder):
 
         def exec_and_patch(module: ModuleType) -> None:
             exec_module(module)
-            module.BASE_URL = URL  # type: ignore[attr-defined]
-            # The app API too, so nothing leaves the machine; the replay answers it with 404.
-            module.APP_BASE_URL = URL  # type: ignore[attr-defined]
-            print(f"e2e shim: IIJmio BASE_URL and APP_BASE_URL -> {URL}", file=sys.stderr)  # noqa: T201
+            self._patch(module)
 
         loader.exec_module = exec_and_patch  # type: ignore[method-assign]
         return spec
 
 
-if URL is not None:
-    sys.meta_path.insert(0, _PatchIijmioBaseUrl())
-
-MINEO_TARGET = "custom_components.japan_sim_data.carriers.mineo"
-MINEO_URL = os.environ.get("JSD_E2E_MINEO_URL") or URL
-
-
-class _PatchMineoUrls(importlib.abc.MetaPathFinder):
-    """Find the mineo adapter module as usual, then point its two addresses at the replay."""
-
-    def find_spec(
-        self,
-        fullname: str,
-        path: Sequence[str] | None,
-        target: ModuleType | None = None,
-    ) -> importlib.machinery.ModuleSpec | None:
-        if fullname != MINEO_TARGET or MINEO_URL is None:
-            return None
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
-        if spec is None or spec.loader is None:
-            return spec
-        loader = spec.loader
-        exec_module = loader.exec_module
-
-        def exec_and_patch(module: ModuleType) -> None:
-            exec_module(module)
-            base = str(MINEO_URL).rstrip("/")
-            module.TOKEN_URL = f"{base}/oidc/v1/token"  # type: ignore[attr-defined]
-            module.API_BASE_URL = f"{base}/mineo/v1"  # type: ignore[attr-defined]
-            print(f"e2e shim: mineo TOKEN_URL and API_BASE_URL -> {base}", file=sys.stderr)  # noqa: T201
-
-        loader.exec_module = exec_and_patch  # type: ignore[method-assign]
-        return spec
+def _point_iijmio(module: ModuleType) -> None:
+    module.BASE_URL = IIJMIO_URL  # type: ignore[attr-defined]
+    # The app API too, so nothing leaves the machine; the replay answers it with 404.
+    module.APP_BASE_URL = IIJMIO_URL  # type: ignore[attr-defined]
+    print(f"e2e shim: IIJmio BASE_URL and APP_BASE_URL -> {IIJMIO_URL}", file=sys.stderr)  # noqa: T201
 
 
+def _point_mineo(module: ModuleType) -> None:
+    base = str(MINEO_URL).rstrip("/")
+    module.TOKEN_URL = f"{base}/oidc/v1/token"  # type: ignore[attr-defined]
+    module.API_BASE_URL = f"{base}/mineo/v1"  # type: ignore[attr-defined]
+    print(f"e2e shim: mineo TOKEN_URL and API_BASE_URL -> {base}", file=sys.stderr)  # noqa: T201
+
+
+if IIJMIO_URL is not None:
+    sys.meta_path.insert(
+        0, _AfterImport("custom_components.japan_sim_data.carriers.iijmio", _point_iijmio)
+    )
 if MINEO_URL is not None:
-    sys.meta_path.insert(0, _PatchMineoUrls())
+    sys.meta_path.insert(
+        0, _AfterImport("custom_components.japan_sim_data.carriers.mineo", _point_mineo)
+    )
 sys.path.append(str(Path(__file__).with_name("stubs")))
