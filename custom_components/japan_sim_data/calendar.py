@@ -74,15 +74,48 @@ def amount_text(remaining: int) -> str:
     return f"{remaining / MIB:.0f} MB"
 
 
-def _day_event(day: date, summary: str, uid: str, description: str | None = None) -> CalendarEvent:
-    return CalendarEvent(
-        start=day, end=day + timedelta(days=1), summary=summary, uid=uid, description=description
-    )
+@dataclass(frozen=True, slots=True)
+class PlannedEvent:
+    """An event as the figures give it, before Home Assistant's CalendarEvent is made.
+
+    Making a CalendarEvent validates it, which costs more than everything else a poll does
+    here; only the events someone asks for are made.
+    """
+
+    start: date | datetime
+    end: date | datetime
+    summary: str
+    uid: str
+
+    @property
+    def start_local(self) -> datetime:
+        """The start in Home Assistant's time zone (a day starts at its midnight)."""
+        return _local(self.start)
+
+    @property
+    def end_local(self) -> datetime:
+        """The end in Home Assistant's time zone (an all-day event ends at the next midnight)."""
+        return _local(self.end)
+
+    def to_event(self) -> CalendarEvent:
+        """The CalendarEvent Home Assistant shows."""
+        return CalendarEvent(start=self.start, end=self.end, summary=self.summary, uid=self.uid)
+
+
+def _local(value: date | datetime) -> datetime:
+    """As Home Assistant's calendar reads an event's start or end."""
+    if isinstance(value, datetime):
+        return dt_util.as_local(value)
+    return dt_util.start_of_local_day(value)
+
+
+def _day_event(day: date, summary: str, uid: str) -> PlannedEvent:
+    return PlannedEvent(start=day, end=day + timedelta(days=1), summary=summary, uid=uid)
 
 
 def sim_events(
     sim: SimUsage, name: str, uid_stem: str, texts: Texts, plan_end: date | None = None
-) -> list[CalendarEvent]:
+) -> list[PlannedEvent]:
     """Every dated event of one SIM: bucket expiries, the next reset, a plan's last day."""
     held: dict[tuple[BucketKind, datetime], int | None] = {}
     for bucket in sim.buckets:
@@ -94,7 +127,7 @@ def sim_events(
         held[key] = (
             None if before is None or bucket.remaining is None else before + bucket.remaining
         )
-    events: list[CalendarEvent] = []
+    events: list[PlannedEvent] = []
     for (kind, expires), remaining in held.items():
         kind_text = texts.get(f"bucket_kind.{kind}")
         if remaining is None:
@@ -111,7 +144,7 @@ def sim_events(
         if local == end_of_day(local.date()):
             events.append(_day_event(local.date(), summary, uid))
         else:
-            events.append(CalendarEvent(start=expires, end=expires, summary=summary, uid=uid))
+            events.append(PlannedEvent(start=expires, end=expires, summary=summary, uid=uid))
     if sim.resets_on is not None:
         summary = texts.get("calendar_event.data_resets", sim=name)
         events.append(_day_event(sim.resets_on, summary, f"{uid_stem}_resets_{sim.resets_on}"))
@@ -121,8 +154,8 @@ def sim_events(
     return events
 
 
-def _sort_key(event: CalendarEvent) -> tuple[datetime, str]:
-    return (event.start_datetime_local, event.summary)
+def _sort_key(event: PlannedEvent) -> tuple[datetime, str]:
+    return (event.start_local, event.summary)
 
 
 async def async_setup_entry(
@@ -148,25 +181,26 @@ class DataCalendar(CoordinatorEntity[SimDataCoordinator], CalendarEntity):
         self._texts = texts
         self._attr_unique_id = f"{entry.entry_id}_{DATA_CALENDAR.key}"
         self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, entry.entry_id)})
-        self._events: tuple[CalendarEvent, ...] = ()
-        self._built_from: AccountUsage | None = None
-        self._built: list[CalendarEvent] = []
+        self._events: tuple[PlannedEvent, ...] = ()
+        self._planned_from: AccountUsage | None = None
+        self._planned: list[PlannedEvent] = []
         self._was_available = True
         self._last_shown: tuple[object, ...] | None = None
 
     @property
+    def planned(self) -> list[PlannedEvent]:
+        """Every event the account's figures give, soonest first; worked out once per update."""
+        if self._planned_from is not self.coordinator.data:
+            self._planned_from = self.coordinator.data
+            self._planned = self._plan_events()
+        return self._planned
+
+    @property
     def events(self) -> list[CalendarEvent]:
-        """Every event the account's figures give, soonest first.
+        """Every event, as Home Assistant shows them."""
+        return [planned.to_event() for planned in self.planned]
 
-        Built once per update: the state, its attributes and the panel all ask for them, and
-        each event is validated as it is made.
-        """
-        if self._built_from is not self.coordinator.data:
-            self._built_from = self.coordinator.data
-            self._built = self._build_events()
-        return self._built
-
-    def _build_events(self) -> list[CalendarEvent]:
+    def _plan_events(self) -> list[PlannedEvent]:
         coordinator = self.coordinator
         runtime = coordinator.config_entry.runtime_data
         plan_end = None
@@ -178,7 +212,7 @@ class DataCalendar(CoordinatorEntity[SimDataCoordinator], CalendarEntity):
                 plan := coordinator.plan, ValidityPlan
             ):
                 plan_end = plan.end
-        events: list[CalendarEvent] = []
+        events: list[PlannedEvent] = []
         for sim_id, sim in coordinator.data.sims.items():
             events.extend(
                 sim_events(
@@ -195,13 +229,14 @@ class DataCalendar(CoordinatorEntity[SimDataCoordinator], CalendarEntity):
     def event(self) -> CalendarEvent | None:
         """The event under way, or else the next one."""
         now = dt_util.now()
-        return next((event for event in self.events if event.end_datetime_local > now), None)
+        upcoming = next((event for event in self.planned if event.end_local > now), None)
+        return None if upcoming is None else upcoming.to_event()
 
     async def async_get_events(
         self, hass: HomeAssistant, start_date: datetime, end_date: datetime
     ) -> list[CalendarEvent]:
         """The events that overlap ``start_date`` to ``end_date``."""
-        return list(_overlapping(self.events, start_date, end_date))
+        return [event.to_event() for event in _overlapping(self.planned, start_date, end_date)]
 
     @callback
     def _handle_coordinator_update(self) -> None:
@@ -210,7 +245,7 @@ class DataCalendar(CoordinatorEntity[SimDataCoordinator], CalendarEntity):
         A changed amount in a later event changes no state: the calendar panels that show it
         are sent the new events without a state write.
         """
-        events = tuple(self.events)
+        events = tuple(self.planned)
         if events == self._events and self.available == self._was_available:
             return
         self._events, self._was_available = events, self.available
@@ -224,7 +259,7 @@ class DataCalendar(CoordinatorEntity[SimDataCoordinator], CalendarEntity):
     async def async_added_to_hass(self) -> None:
         """Remember what the first write showed."""
         await super().async_added_to_hass()
-        self._events, self._was_available = tuple(self.events), self.available
+        self._events, self._was_available = tuple(self.planned), self.available
         self._last_shown = self._shown_state()
 
     def _shown_state(self) -> tuple[object, ...]:
@@ -233,11 +268,14 @@ class DataCalendar(CoordinatorEntity[SimDataCoordinator], CalendarEntity):
         return (True, self.state, self.state_attributes)
 
 
-def _overlapping(
-    events: Iterable[CalendarEvent], start: datetime, end: datetime
-) -> Iterable[CalendarEvent]:
+def _overlapping[E: (PlannedEvent, CalendarEvent)](
+    events: Iterable[E], start: datetime, end: datetime
+) -> Iterable[E]:
     for event in events:
-        begins, ends = event.start_datetime_local, event.end_datetime_local
+        if isinstance(event, PlannedEvent):
+            begins, ends = event.start_local, event.end_local
+        else:
+            begins, ends = event.start_datetime_local, event.end_datetime_local
         # A moment's event (start == end) counts when it falls within the window.
         if begins < end and (ends > start or begins == ends >= start):
             yield event
