@@ -12,9 +12,10 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
+
+from tests.helpers import flat_strings
 
 ROOT = Path(__file__).parents[1]
 GLOSSARY = ROOT / "docs" / "glossary.md"
@@ -35,19 +36,9 @@ ASCII_PUNCTUATION = r"[:(),;]"
 MARKDOWN_TARGET = re.compile(r"\]\([^)\s]*\)")
 
 
-def _strings(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
-    flat: dict[str, str] = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            flat |= _strings(value, f"{prefix}{key}.")
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
 def _translations(language: str) -> dict[str, str]:
     text = (TRANSLATIONS / f"{language}.json").read_text(encoding="utf-8")
-    return _strings(json.loads(text))
+    return flat_strings(json.loads(text))
 
 
 def _table() -> list[dict[str, str]]:

@@ -14,20 +14,11 @@ from custom_components.japan_sim_data.binary_sensor import BINARY_SENSORS
 from custom_components.japan_sim_data.button import REFRESH
 from custom_components.japan_sim_data.calendar import DATA_CALENDAR
 from custom_components.japan_sim_data.sensor import LAST_INQUIRY, RUNS_OUT_ON, SENSORS, USED_TODAY
+from tests.helpers import flat_strings
 
 COMPONENT = Path(__file__).parents[1] / "custom_components" / "japan_sim_data"
 LANGUAGES = ("ja", "zh-Hans", "zh-Hant")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
-
-
-def _strings(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
-    flat: dict[str, str] = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            flat |= _strings(value, f"{prefix}{key}.")
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -37,8 +28,8 @@ def _load(name: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_translation_has_every_english_string(language: str) -> None:
-    english = _strings(_load("translations/en.json"))
-    translated = _strings(_load(f"translations/{language}.json"))
+    english = flat_strings(_load("translations/en.json"))
+    translated = flat_strings(_load(f"translations/{language}.json"))
     assert set(translated) == set(english)
     for key, text in english.items():
         # English may add the library's own detail ({error}) for the log; the other languages
