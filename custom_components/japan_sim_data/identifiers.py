@@ -13,6 +13,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Final
 
 from homeassistant.core import HomeAssistant
@@ -43,8 +44,14 @@ class InstallationKey:
         return self._keyed("sim", carrier, carrier_sim_id)
 
     def _keyed(self, *parts: str) -> str:
-        message = "\x1f".join(parts).encode()
-        return hmac.new(self.secret, message, hashlib.sha256).hexdigest()[:_ID_LENGTH]
+        return _keyed(self.secret, "\x1f".join(parts))
+
+
+# Every poll asks for each SIM's identifier (device clean-up, the calendar's uids): the same few
+# values, each an HMAC, so they are kept.
+@lru_cache(maxsize=1024)
+def _keyed(secret: bytes, message: str) -> str:
+    return hmac.new(secret, message.encode(), hashlib.sha256).hexdigest()[:_ID_LENGTH]
 
 
 @singleton(f"{DOMAIN}_installation_key")
