@@ -97,7 +97,14 @@ def test_setting_up_an_iijmio_account_imports_no_other_carrier() -> None:
     assert not result["iijmio_before_setup"]
     modules = set(result["modules"])
     assert f"{PACKAGE}.carriers.iijmio" in modules
-    for absent in ("carriers.povo", "carriers.softbank", "tracker", "carriers.notices"):
+    # The plan model is the tracker's: a carrier's account has no plan to count.
+    for absent in (
+        "carriers.povo",
+        "carriers.softbank",
+        "tracker",
+        "carriers.notices",
+        "carriers.plan",
+    ):
         assert f"{PACKAGE}.{absent}" not in modules, absent
 
 

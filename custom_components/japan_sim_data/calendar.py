@@ -27,7 +27,6 @@ from homeassistant.util import dt as dt_util
 
 from .carriers.dates import TOKYO, end_of_day
 from .carriers.models import AccountUsage, BucketKind, Carrier, SimUsage
-from .carriers.plan import ValidityPlan
 from .carriers.units import GIB, MIB
 from .const import DOMAIN
 from .coordinator import JapanSimDataConfigEntry, SimDataCoordinator
@@ -205,7 +204,8 @@ class DataCalendar(CoordinatorEntity[SimDataCoordinator], CalendarEntity):
         runtime = coordinator.config_entry.runtime_data
         plan_end = None
         if coordinator.carrier is Carrier.TRACKER:
-            # Only a plan tracker knows a plan: tracker.py is not loaded for carriers.
+            # Only a plan tracker knows a plan: neither module is loaded for carriers.
+            from .carriers.plan import ValidityPlan  # noqa: PLC0415
             from .tracker import TrackerCoordinator  # noqa: PLC0415
 
             if isinstance(coordinator, TrackerCoordinator) and isinstance(

@@ -11,7 +11,7 @@ from homeassistant.util import dt as dt_util
 
 from .carriers.insights import Reading, UsageHistory
 from .carriers.models import AccountUsage
-from .carriers.plan import stored_count, stored_moment
+from .carriers.stored import stored_count, stored_moment
 from .const import DOMAIN, LOGGER
 
 STORAGE_VERSION: Final = 1

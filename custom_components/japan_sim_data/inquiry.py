@@ -20,7 +20,7 @@ from typing import Any, Final
 import regex
 
 from .carriers.dates import TOKYO
-from .carriers.plan import stored_count, stored_moment
+from .carriers.stored import stored_count, stored_moment
 from .const import (
     CONF_INQUIRY_ACTION,
     CONF_INQUIRY_MESSAGE,

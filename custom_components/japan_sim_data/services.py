@@ -15,7 +15,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 
 from .carriers.dates import TOKYO, end_of_day
-from .carriers.plan import EARLIEST_DAY, LATEST_DAY, within_calendar
+from .carriers.stored import EARLIEST_DAY, LATEST_DAY, within_calendar
 from .const import DOMAIN
 from .coordinator import JapanSimDataConfigEntry
 

@@ -47,16 +47,13 @@ from .carriers.notices import (
     parse_notice,
 )
 from .carriers.plan import (
-    LATEST_DAY,
     MonthlyPlan,
     Plan,
     UsageCounter,
     ValidityPlan,
     current_period,
-    stored_count,
-    stored_moment,
-    within_calendar,
 )
+from .carriers.stored import LATEST_DAY, stored_count, stored_moment, within_calendar
 from .carriers.units import GIB, MAX_PLAUSIBLE_BYTES
 from .const import (
     CONF_ALLOWANCE,

@@ -30,7 +30,7 @@ from homeassistant.helpers.selector import (
 )
 
 from .carriers.notices import InvalidNoticePattern, compile_user_pattern
-from .carriers.plan import within_calendar
+from .carriers.stored import within_calendar
 from .const import (
     CONF_ALLOWANCE,
     CONF_END_DATE,

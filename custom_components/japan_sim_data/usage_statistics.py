@@ -31,7 +31,7 @@ from homeassistant.util.unit_conversion import InformationConverter
 
 from .carriers.dates import TOKYO
 from .carriers.models import AccountUsage, DailyUsage
-from .carriers.plan import stored_count, stored_day
+from .carriers.stored import stored_count, stored_day
 from .const import DOMAIN, LOGGER
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ from homeassistant.util import dt as dt_util
 
 from .carriers.dates import TOKYO
 from .carriers.models import AccountUsage, SimUsage
-from .carriers.plan import stored_count, stored_day, stored_moment
+from .carriers.stored import stored_count, stored_day, stored_moment
 from .const import DOMAIN, LOGGER
 
 STORAGE_VERSION: Final = 1

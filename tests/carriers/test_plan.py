@@ -12,14 +12,16 @@ from hypothesis import strategies as st
 
 from custom_components.japan_sim_data.carriers.dates import TOKYO
 from custom_components.japan_sim_data.carriers.plan import (
-    EARLIEST_DAY,
-    LATEST_DAY,
     MonthlyPlan,
     UsageCounter,
     ValidityPlan,
     current_period,
     estimate_remaining,
     period_expires,
+)
+from custom_components.japan_sim_data.carriers.stored import (
+    EARLIEST_DAY,
+    LATEST_DAY,
     stored_count,
     stored_moment,
     within_calendar,

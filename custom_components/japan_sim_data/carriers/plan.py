@@ -7,24 +7,13 @@ monthly download and upload sensors, and from the figures carrier notices state.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Final, TypeGuard
+from typing import Any
 
 from .dates import add_months, end_of_day, last_day_of_month
-from .units import MAX_PLAUSIBLE_BYTES
-
-# The days a plan, a top-up or a notice may name: anything outside is a typo or an attack, and
-# date arithmetic near year 9999 overflows.
-EARLIEST_DAY: Final = date(2000, 1, 1)
-LATEST_DAY: Final = date(2100, 12, 31)
-
-
-def within_calendar(day: date) -> bool:
-    """Tell whether a day lies in the range plans are kept in."""
-    return EARLIEST_DAY <= day <= LATEST_DAY
+from .stored import is_count
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,12 +124,12 @@ class UsageCounter:
         """Rebuild a counter saved by ``as_dict``; ValueError when the data is not such a state."""
         used = data.get("used")
         baselines = data.get("baselines")
-        if not isinstance(baselines, Mapping) or not _is_count(used):
+        if not isinstance(baselines, Mapping) or not is_count(used):
             raise ValueError("Not a saved usage counter")
         counter = cls()
         counter._used = used
         for source_id, value in baselines.items():
-            if not isinstance(source_id, str) or not _is_count(value):
+            if not isinstance(source_id, str) or not is_count(value):
                 raise ValueError("Not a saved usage counter")
             counter._baselines[source_id] = value
         return counter
@@ -156,7 +145,7 @@ class UsageCounter:
         if not isinstance(data, Mapping):
             return counter, ["counter"]
         used = data.get("used")
-        if _is_count(used):
+        if is_count(used):
             counter._used = used
         else:
             dropped.append("counter.used")
@@ -164,57 +153,11 @@ class UsageCounter:
         if not isinstance(baselines, Mapping):
             return counter, [*dropped, "counter.baselines"]
         for source_id, value in baselines.items():
-            if isinstance(source_id, str) and _is_count(value):
+            if isinstance(source_id, str) and is_count(value):
                 counter._baselines[source_id] = value
             elif "counter.baselines" not in dropped:
                 dropped.append("counter.baselines")
         return counter, dropped
-
-
-def stored_count(value: object) -> int | None:
-    """A byte count read back from storage; None when the value is not one.
-
-    JSON tools may write a whole number as 5.0, so a finite whole float counts too; text,
-    booleans, negatives, NaN, infinities and implausibly large numbers do not.
-    """
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        value = int(value)
-    return value if _is_count(value) else None
-
-
-def stored_day(value: object) -> date | None:
-    """A day read back from storage (YYYY-MM-DD); None when not one, or outside plans' days."""
-    if not isinstance(value, str) or len(value) > 10:  # noqa: PLR2004 - YYYY-MM-DD
-        return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        return None
-    return day if within_calendar(day) else None
-
-
-def stored_moment(value: object) -> datetime | None:
-    """A moment read back from storage (ISO 8601 text with its offset); None when not one.
-
-    A moment without an offset cannot be compared with the clock, and one outside the days
-    plans are kept in is a misread.
-    """
-    if not isinstance(value, str) or len(value) > 64:  # noqa: PLR2004 - far above any ISO form
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if moment.utcoffset() is None or not within_calendar(moment.date()):
-        return None
-    return moment
-
-
-def _is_count(value: object) -> TypeGuard[int]:
-    """Tell whether a stored value is a byte count (bool is an int, but never a count)."""
-    return (
-        isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_PLAUSIBLE_BYTES
-    )
 
 
 def estimate_remaining(
