@@ -117,6 +117,9 @@ class JapanSimDataBinarySensor(JapanSimDataEntity, BinarySensorEntity):
         super().__init__(coordinator, sim_id, description.key)
         self.entity_description = description
 
+    def _value_shown(self) -> object:
+        return self.is_on  # the state is "on", "off" or unknown from this alone
+
     @property
     def is_on(self) -> bool | None:
         """On, off, or None (unknown)."""

@@ -109,7 +109,11 @@ class JapanSimDataEntity(CoordinatorEntity[SimDataCoordinator]):
         """What the frontend and automations see: availability, state and attributes."""
         if not self.available:
             return (False,)
-        return (True, self.state, self.extra_state_attributes)
+        return (True, self._value_shown(), self.extra_state_attributes)
+
+    def _value_shown(self) -> object:
+        """What decides the state (a platform may name a cheaper figure the state follows)."""
+        return self.state
 
     @property
     def sim(self) -> SimUsage | None:

@@ -247,7 +247,19 @@ async def async_setup_entry(
     async_add_sim_entities(entry, async_add_entities, entities_for, Platform.SENSOR)
 
 
-class JapanSimDataSensor(JapanSimDataEntity, SensorEntity):
+class _SimSensor(JapanSimDataEntity, SensorEntity):
+    """A sensor of one SIM, compared between polls by its native value.
+
+    Home Assistant's state is that value validated and converted to the unit the user chose
+    (no rounding), so it changes exactly when the value does; a change of unit writes the
+    state by itself. Comparing the value skips that work for every sensor at every poll.
+    """
+
+    def _value_shown(self) -> object:
+        return self.native_value
+
+
+class JapanSimDataSensor(_SimSensor):
     """A figure of one SIM."""
 
     entity_description: JapanSimDataSensorDescription
@@ -269,7 +281,7 @@ class JapanSimDataSensor(JapanSimDataEntity, SensorEntity):
         return None if sim is None else self.entity_description.value_fn(sim)
 
 
-class RunsOutOnSensor(JapanSimDataEntity, SensorEntity):
+class RunsOutOnSensor(_SimSensor):
     """The day the data runs out at the recent rate of use; unknown until there is a trend."""
 
     entity_description = RUNS_OUT_ON
@@ -288,7 +300,7 @@ class RunsOutOnSensor(JapanSimDataEntity, SensorEntity):
         return history.runs_out_on(dt_util.now(), sim.remaining)
 
 
-class UsedTodaySensor(JapanSimDataEntity, SensorEntity):
+class UsedTodaySensor(_SimSensor):
     """Data used since midnight in Tokyo; unknown until two readings can be compared."""
 
     entity_description = USED_TODAY
@@ -316,7 +328,7 @@ async def _async_import_daily_usage(entry: JapanSimDataConfigEntry) -> None:
     )
 
 
-class LastInquirySensor(JapanSimDataEntity, SensorEntity):
+class LastInquirySensor(_SimSensor):
     """When the SIM last asked its carrier by SMS, and whether the carrier answered."""
 
     entity_description = LAST_INQUIRY
