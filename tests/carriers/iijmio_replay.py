@@ -83,6 +83,27 @@ class IijmioReplay:
             app.router.add_get("/pastDataTraffic", self._app_get)
         return app
 
+    def add_app_api_routes(self, app: web.Application) -> None:
+        """Serve this account's app API on ``app``, an application of another account's site.
+
+        For the end-to-end server, where one account reads the member site and another the app
+        API: /token answers 404 to any other login, as the member-site account's app API
+        answered before (its adapter then falls back to the member site, as ever).
+        """
+
+        async def token(request: web.Request) -> web.StreamResponse:
+            body = await request.json()  # aiohttp keeps the body: _token reads it again
+            if not isinstance(body, dict) or body.get("loginId") not in {
+                self.login_id,
+                self.account_mio_id,
+            }:
+                return web.Response(status=404, text="404: Not Found")
+            return await self._token(request)
+
+        app.router.add_post("/token", token)
+        for path in ("/lineInfo", "/dataTraffic", "/pastDataTraffic"):
+            app.router.add_get(path, self._app_get)
+
     # --- Member site -------------------------------------------------------------------------
 
     async def _login_page(self, request: web.Request) -> web.Response:

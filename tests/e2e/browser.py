@@ -6,6 +6,7 @@ Home Assistant's frontend is made of web components with shadow roots, which CSS
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -36,7 +37,13 @@ CHROMIUM_FLAGS = (
     "--disable-sync",
     "--disable-dev-shm-usage",
     "--window-size=1280,1100",
+    # Charts drawn at once (Home Assistant's charts follow it): a screenshot never catches one
+    # halfway through its animation.
+    "--force-prefers-reduced-motion",
 )
+
+DOCS_ENV = "JSD_E2E_DOCS"
+"""Set to a directory (docs/) to copy the README's pictures there; unset, they stay in tmp."""
 
 # Text of the page, shadow roots included (style and script text left out).
 _DEEP_TEXT = """
@@ -199,6 +206,39 @@ class Browser:
         path = self.screenshots / f"{name}.png"
         self.driver.save_screenshot(str(path))
         return path
+
+    def element_screenshot(self, element: WebElement, name: str) -> Path:
+        """Save a PNG of one element only (a card), without the empty space below its content.
+
+        A card alone in a panel view is stretched to the window's height: the picture stops
+        a margin below the last thing drawn.
+        """
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", element)
+        path = self.screenshots / f"{name}.png"
+        if not element.screenshot(str(path)):
+            raise BrowserError(f"Chromium took no picture of {name}")
+        _trim_bottom(path)
+        return path
+
+
+def _trim_bottom(path: Path, margin: int = 16) -> None:
+    """Cut the rows below the content, whose colour is that of the bottom-right pixel."""
+    # Pillow comes with Home Assistant; only the pictures need it.
+    from PIL import Image, ImageChops  # noqa: PLC0415
+
+    with Image.open(path) as image:
+        picture = image.convert("RGB")
+    corner = picture.getpixel((picture.width - 1, picture.height - 1))
+    box = ImageChops.difference(picture, Image.new("RGB", picture.size, corner)).getbbox()
+    if box is not None and box[3] + margin < picture.height:
+        picture = picture.crop((0, 0, picture.width, box[3] + margin))
+    picture.save(path, optimize=True)
+
+
+def keep_for_docs(shot: Path, name: str) -> None:
+    """Copy a screenshot into the directory DOCS_ENV names, as ``name``; else do nothing."""
+    if target := os.environ.get(DOCS_ENV):
+        shutil.copyfile(shot, Path(target) / name)
 
 
 @contextmanager

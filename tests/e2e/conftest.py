@@ -120,6 +120,9 @@ def home_assistant(e2e_dir: Path, replay: ReplayProcess) -> Iterator[RunningHome
     port = free_port()
     config_dir = e2e_dir / "config"
     prepare_config_dir(config_dir, port)
+    # The statistics-graph card (test_usage_history.py) shows nothing without it.
+    with (config_dir / "configuration.yaml").open("a", encoding="utf-8") as configuration:
+        configuration.write("history:\n")
     started = time.monotonic()
     process = start_home_assistant(config_dir, port, iijmio_url=replay.url)
     try:

@@ -7,15 +7,13 @@ screenshot.png (the device page) and dashboard.png.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import pytest_socket
 
-from tests.e2e.browser import CHROMEDRIVER, CHROMIUM, Browser, chromium
+from tests.e2e.browser import CHROMEDRIVER, CHROMIUM, Browser, chromium, keep_for_docs
 from tests.e2e.demo import DEMO_NAME, LANGUAGE, add_demo_sim, prepare_frontend
 from tests.e2e.harness import (
     MINIMAL_CONFIGURATION,
@@ -37,7 +35,6 @@ pytestmark = [
 ]
 
 OWNER = {"name": "山田", "username": "yamada", "password": "yamada-e2e-password"}
-DOCS_ENV = "JSD_E2E_DOCS"
 
 
 @pytest.fixture(scope="module")
@@ -78,11 +75,6 @@ def browser(japanese_home: RestClient, e2e_dir: Path) -> Iterator[Browser]:
             pytest_socket.enable_socket()
 
 
-def _keep(shot: Path, name: str) -> None:
-    if target := os.environ.get(DOCS_ENV):
-        shutil.copyfile(shot, Path(target) / name)
-
-
 def _remaining_entity(client: RestClient) -> str:
     def probe() -> str | None:
         states = client.states()
@@ -103,7 +95,7 @@ def test_dashboard_opens_on_the_demo_sim(japanese_home: RestClient, browser: Bro
     text = browser.wait_for_text("12.50 GiB", "残りデータ量", "残り日数", "データの有効期限")
     assert "/sim-data/" in browser.driver.current_url
     assert "Remaining data" not in text
-    _keep(browser.screenshot("dashboard-ja"), "dashboard.png")
+    keep_for_docs(browser.screenshot("dashboard-ja"), "dashboard.png")
 
 
 def test_device_page_in_japanese(japanese_home: RestClient, browser: Browser) -> None:
@@ -113,4 +105,4 @@ def test_device_page_in_japanese(japanese_home: RestClient, browser: Browser) ->
     browser.driver.get(f"{japanese_home.base_url}/config/devices/device/{device_id}")
     text = browser.wait_for_text(DEMO_NAME, "Plan tracker", "docomo", "残りデータ量 12.50 GiB")
     assert f"{DEMO_NAME} docomo" not in text  # the carrier is the maker, not part of the name
-    _keep(browser.screenshot("sim-device-page-ja"), "screenshot.png")
+    keep_for_docs(browser.screenshot("sim-device-page-ja"), "screenshot.png")
