@@ -2,11 +2,16 @@
 
 GET /api/bench_probe answers how many state changes (state_changed) and writes that changed
 nothing (state_reported) the instance has seen; with ?modules=1 also the modules it has
-imported. Set up in every benchmarked instance alike, the idle one included.
+imported. ?profile=start profiles the event loop's thread from then on, ?profile=stop ends it
+and answers the busiest functions (``scripts/bench --profile``). Set up in every benchmarked
+instance alike, the idle one included.
 """
 
 from __future__ import annotations
 
+import cProfile
+import io
+import pstats
 import sys
 from typing import Any
 
@@ -49,8 +54,21 @@ class _CountsView(HomeAssistantView):
 
     def __init__(self, counts: dict[str, int]) -> None:
         self._counts = counts
+        self._profile: cProfile.Profile | None = None
 
     async def get(self, request: web.Request) -> web.Response:
+        # The view runs on the event loop's thread, where polls and state writes happen.
+        if request.query.get("profile") == "start":
+            self._profile = cProfile.Profile()
+            self._profile.enable()
+        elif request.query.get("profile") == "stop" and self._profile is not None:
+            self._profile.disable()
+            text = io.StringIO()
+            stats = pstats.Stats(self._profile, stream=text)
+            stats.sort_stats("cumulative").print_stats(45)
+            stats.sort_stats("tottime").print_stats(30)
+            self._profile = None
+            return web.Response(text=text.getvalue())
         answer: dict[str, Any] = dict(self._counts)
         if request.query.get("modules"):
             answer["modules"] = sorted(sys.modules)
