@@ -9,13 +9,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 from unittest.mock import MagicMock
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder.core import Recorder
-from homeassistant.components.recorder.statistics import statistics_during_period
+from homeassistant.components.recorder.models import StatisticData, StatisticMeanType
+from homeassistant.components.recorder.statistics import (
+    async_add_external_statistics,
+    get_metadata,
+    statistics_during_period,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 from pytest_homeassistant_custom_component.components.recorder.common import (
@@ -30,6 +36,7 @@ from custom_components.japan_sim_data.usage_statistics import (
     MAX_DAYS,
     DailyUsageStatistics,
     ImportedDays,
+    day_start,
     statistic_id,
 )
 
@@ -56,8 +63,8 @@ def _statistic_id(sim_id: str = FIRST_SIM) -> str:
     return statistic_id(_keyed(sim_id))
 
 
-async def _days(hass: HomeAssistant, stat_id: str) -> dict[date, tuple[float, float]]:
-    """Each imported day's (bytes used, running total)."""
+async def _days(hass: HomeAssistant, stat_id: str) -> dict[date, tuple[int, int]]:
+    """Each imported day's (bytes used, running total in bytes); the rows are in MiB."""
     await async_wait_recording_done(hass)
     rows = await get_instance(hass).async_add_executor_job(
         statistics_during_period,
@@ -70,7 +77,10 @@ async def _days(hass: HomeAssistant, stat_id: str) -> dict[date, tuple[float, fl
         {"state", "sum"},
     )
     return {
-        datetime.fromtimestamp(row["start"], TOKYO).date(): (row["state"], row["sum"])
+        datetime.fromtimestamp(row["start"], TOKYO).date(): (
+            round(row["state"] * MIB),
+            round(row["sum"] * MIB),
+        )
         for row in rows.get(stat_id, [])
         if row["state"] is not None and row["sum"] is not None
     }
@@ -174,6 +184,71 @@ async def test_a_deleted_statistic_is_written_again_in_full(
     assert len(await _days(hass, stat_id)) == 4
 
 
+async def test_a_statistic_written_in_bytes_is_written_again_in_mib(
+    hass: HomeAssistant,
+    mock_iijmio: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """0.2.0 wrote bytes; rows of two units would not add up, so every kept day is rewritten."""
+    usage = app_usage(days_this_month=6)
+    freezer.move_to(FROZEN_NOW)
+    statistics = DailyUsageStatistics(hass, ENTRY_ID)
+    await statistics.async_load()
+    assert await statistics.async_import(usage, _keyed, {}) > 0
+    stat_id = _statistic_id()
+    imported = statistics._imported
+    kept = imported[FIRST_SIM]
+    # What 0.2.0 left: the same days in the recorder, in bytes.
+    get_instance(hass).async_clear_statistics([stat_id])
+    total = kept.base
+    rows: list[StatisticData] = []
+    for day in sorted(kept.days):
+        total += kept.days[day]
+        rows.append({"start": day_start(day), "state": kept.days[day], "sum": total})
+    async_add_external_statistics(
+        hass,
+        {
+            "statistic_id": stat_id,
+            "source": "japan_sim_data",
+            "name": "0.2.0",
+            "has_sum": True,
+            "mean_type": StatisticMeanType.NONE,
+            "unit_of_measurement": "B",
+            "unit_class": "information",
+        },
+        rows,
+    )
+    await async_wait_recording_done(hass)
+    in_bytes = await get_instance(hass).async_add_executor_job(
+        statistics_during_period,
+        hass,
+        datetime(2025, 10, 1, tzinfo=TOKYO),
+        None,
+        {stat_id},
+        "hour",
+        None,
+        {"sum"},
+    )
+    assert in_bytes[stat_id][-1]["sum"] == total
+
+    # The next start: the statistic is found in bytes, cleared and written again in MiB.
+    restarted = DailyUsageStatistics(hass, ENTRY_ID)
+    restarted._imported = imported
+    assert await restarted.async_import(usage, _keyed, {}) == len(kept.days)
+    await async_wait_recording_done(hass)
+    metadata = await get_instance(hass).async_add_executor_job(
+        partial(get_metadata, hass, statistic_ids={stat_id})
+    )
+    assert metadata[stat_id][1]["unit_of_measurement"] == "MiB"
+    days = await _days(hass, stat_id)
+    assert {day: used for day, (used, _) in days.items()} == kept.days
+    assert days[max(days)][1] == total
+    # Once in MiB, a later start writes nothing again.
+    again = DailyUsageStatistics(hass, ENTRY_ID)
+    again._imported = imported
+    assert await again.async_import(usage, _keyed, {}) == 0
+
+
 def test_old_days_fold_into_the_running_total() -> None:
     imported = ImportedDays()
     start = date(2024, 1, 1)
@@ -186,7 +261,7 @@ def test_old_days_fold_into_the_running_total() -> None:
     rows = imported.rows(today)
     assert rows == []
     last = imported.rows(start + timedelta(days=MAX_DAYS + 4))
-    assert last[0]["sum"] == sum(range(1, MAX_DAYS + 6))
+    assert last[0]["sum"] == sum(range(1, MAX_DAYS + 6)) / MIB  # rows are in MiB
     # A day under the floor is never taken again.
     assert imported.merge((DailyUsage(start, 999),), today) is None
 

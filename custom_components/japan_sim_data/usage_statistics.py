@@ -8,10 +8,13 @@ developer documentation keeps ``<domain>.<object>`` ids for statistics derived f
 and ``<domain>:<object>`` ids for statistics imported from an external source, which the
 integration then owns alone.
 
-One row per day, starting at midnight in Tokyo: ``state`` is the day's bytes and ``sum`` the
-running total, so the statistics graph's "change" per day is that day's use. Rows are keyed by
-their start, so writing a day again replaces it: a re-import rewrites, never adds. Only days
-before today are imported, since today's figure still grows (the Used today sensor shows it).
+One row per day, starting at midnight in Tokyo: ``state`` is the day's use and ``sum`` the
+running total, so the statistics graph's "change" per day is that day's use. Rows are in MiB,
+the unit the Used today sensor shows, so a card reads "300 MiB", not "314,572,800 B" (the
+statistics card converts only between units its statistics already have); days are counted
+in bytes here. Rows are keyed by their start, so writing a day again replaces it: a re-import
+rewrites, never adds. Only days before today are imported, since today's figure still grows
+(the Used today sensor shows it).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.const import UnitOfInformation
@@ -32,6 +36,7 @@ from homeassistant.util.unit_conversion import InformationConverter
 from .carriers.dates import TOKYO
 from .carriers.models import AccountUsage, DailyUsage
 from .carriers.stored import stored_count, stored_day
+from .carriers.units import MIB
 from .const import DOMAIN, LOGGER
 
 if TYPE_CHECKING:
@@ -44,6 +49,8 @@ STORAGE_VERSION: Final = 1
 SAVE_DELAY: Final = 60
 MAX_DAYS: Final = 400
 """Days whose figures are kept to rewrite; older ones are folded into the running total."""
+UNIT: Final = UnitOfInformation.MEBIBYTES
+"""The rows' unit. 0.2.0 wrote bytes: such a statistic is cleared and written again."""
 NAME_KEY: Final = f"component.{DOMAIN}.selector.statistic_name.options.daily_usage"
 DEFAULT_NAME: Final = "{sim}: data used per day"
 
@@ -95,8 +102,8 @@ class ImportedDays:
             if day >= since:
                 row: StatisticData = {
                     "start": day_start(day),
-                    "state": self.days[day],
-                    "sum": total,
+                    "state": self.days[day] / MIB,
+                    "sum": total / MIB,
                 }
                 rows.append(row)
         return rows
@@ -229,11 +236,22 @@ class DailyUsageStatistics:
         self._checked.add(sim_id)
         from homeassistant.components.recorder.statistics import (  # noqa: PLC0415
             get_last_statistics,
+            get_metadata,
         )
         from homeassistant.helpers.recorder import get_instance  # noqa: PLC0415
 
-        convert_units = False  # the rows' own unit (bytes), as they were written
-        last = await get_instance(self._hass).async_add_executor_job(
+        recorder = get_instance(self._hass)
+        found = await recorder.async_add_executor_job(
+            partial(get_metadata, self._hass, statistic_ids={stat_id})
+        )
+        if stat_id in found and found[stat_id][1]["unit_of_measurement"] != UNIT:
+            # Rows of two units would not add up, and the recorder converts only its own
+            # statistics: clear, then write every kept day again (queued, so in that order).
+            # Sums go on from the same running total; only days no longer kept are gone.
+            recorder.async_clear_statistics([stat_id])
+            return min(imported.days) if imported.days else None
+        convert_units = False  # the rows' own unit, as they were written
+        last = await recorder.async_add_executor_job(
             get_last_statistics, self._hass, 1, stat_id, convert_units, {"sum"}
         )
         rows = last.get(stat_id)
@@ -242,7 +260,7 @@ class DailyUsageStatistics:
         if not imported.days and imported.floor is None:
             last_day = dt_util.utc_from_timestamp(rows[0]["start"]).astimezone(TOKYO).date()
             imported.floor = last_day
-            imported.base = int(rows[0].get("sum") or 0)
+            imported.base = round((rows[0].get("sum") or 0) * MIB)
         return None
 
     async def _name_template(self) -> str:
@@ -267,7 +285,7 @@ def _metadata(stat_id: str, name: str) -> StatisticMetaData:
         name=name,
         has_sum=True,
         mean_type=StatisticMeanType.NONE,
-        unit_of_measurement=UnitOfInformation.BYTES,
+        unit_of_measurement=UNIT,
         unit_class=InformationConverter.UNIT_CLASS,
     )
 

@@ -124,8 +124,13 @@ def _daily_rows(client: RestClient, statistic_id: str, first: date) -> dict[date
             "types": ["change", "sum"],
         }
     )
+    # The rows are in MiB; in bytes they compare exactly with what the replay served.
     return {
-        datetime.fromtimestamp(row["start"] / 1000, TOKYO).date(): row
+        datetime.fromtimestamp(row["start"] / 1000, TOKYO).date(): {
+            **row,
+            "change": round(row["change"] * MIB),
+            "sum": round(row["sum"] * MIB),
+        }
         for row in answer.get(statistic_id, [])
     }
 
@@ -205,7 +210,8 @@ def test_past_days_are_imported_as_the_carrier_served_them(
     assert "2468" not in statistic["statistic_id"]
     assert statistic["name"] == f"IIJmio ギガプラン 15GB {HISTORY_LINE}: data used per day"
     assert (statistic["source"], statistic["has_sum"]) == (DOMAIN, True)
-    assert statistic["statistics_unit_of_measurement"] == "B"
+    # In the unit the Used today sensor shows, so a card reads MiB, not nine-digit bytes.
+    assert statistic["statistics_unit_of_measurement"] == "MiB"
     assert statistic["unit_class"] == "information"
 
     rows = _wait_for_rows(client, statistic["statistic_id"], expected)
