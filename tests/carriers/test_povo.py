@@ -13,7 +13,7 @@ import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,12 @@ from custom_components.japan_sim_data.carriers.errors import (
     CarrierParseError,
     CarrierRateLimitError,
 )
-from custom_components.japan_sim_data.carriers.models import BucketKind, Carrier, SimUsage
+from custom_components.japan_sim_data.carriers.models import (
+    BucketKind,
+    Carrier,
+    DailyUsage,
+    SimUsage,
+)
 from custom_components.japan_sim_data.carriers.povo import (
     APP_VERSION,
     AUTH_PATH,
@@ -40,6 +45,7 @@ from custom_components.japan_sim_data.carriers.povo import (
     PLAN_DETAILS_PATH,
     PROFILE_PATH,
     TOKEN_PATH,
+    USAGE_HISTORY_PATH,
     USAGE_PATH,
     USER_AGENT,
     PlanTile,
@@ -55,6 +61,7 @@ from custom_components.japan_sim_data.carriers.povo import (
     parse_profile,
     parse_token,
     parse_usage,
+    parse_usage_history,
     parse_used,
     request_uuid,
     unlimited_until,
@@ -133,6 +140,7 @@ class FakePovo:
             PROFILE_PATH: fixture("profile.json"),
             USAGE_PATH: fixture("usage_plan_account.json"),
             PLAN_DETAILS_PATH: fixture("plan_details.json"),
+            USAGE_HISTORY_PATH: fixture("usage_history_daily.json"),
         }
         # One-shot replies that replace the normal behaviour of a path.
         self.once: dict[str, list[Reply]] = {}
@@ -172,7 +180,7 @@ class FakePovo:
         app.router.add_post(OTP_PATH, self._otp)
         app.router.add_post(AUTH_PATH, self._auth)
         app.router.add_get(TOKEN_PATH, self._token)
-        for path in (PROFILE_PATH, USAGE_PATH, PLAN_DETAILS_PATH):
+        for path in (PROFILE_PATH, USAGE_PATH, PLAN_DETAILS_PATH, USAGE_HISTORY_PATH):
             app.router.add_get(path, self._data)
         return app
 
@@ -598,6 +606,7 @@ async def test_token_expired_mid_update(povo: FakePovo, make_adapter: MakeAdapte
         ("GET", TOKEN_PATH),
         ("GET", USAGE_PATH),
         ("GET", PLAN_DETAILS_PATH),
+        ("GET", USAGE_HISTORY_PATH),
     ]
     assert povo.headers[USAGE_PATH]["X-AUTH"] == povo.issued[-1]
     assert sim.remaining == round(62914560.37109375 * KIB)
@@ -1246,3 +1255,199 @@ def test_parse_plan_details_tolerates_reshaped_pages() -> None:
         {"type": tile, "data": {"expiry": {"value": soon}, "remaining": {"value": "０ＭＢ"}}},
     ]
     assert parse_plan_details({"widgets": [{"components": drained}]}) == tokyo("2026-06-01 09:00")
+
+
+# -- usage history (data used per day) ----------------------------------------------------------
+
+HISTORY_TODAY = datetime(2026, 9, 8, 12, 0, tzinfo=TOKYO)
+"""The day after the fixture's window (2026年 8月 8日~9月 7日): povo leaves today out."""
+SAMPLE_DAYS = (
+    # povo-android USAGE-HISTORY-FINDINGS.md §2: "usage": 1.23 on "2026年 8月 8日", GB.
+    DailyUsage(day=date(2026, 8, 8), used=round(1.23 * GIB)),
+    DailyUsage(day=date(2026, 8, 9), used=round(0.5 * GIB)),
+    # 8月 10日 has no figure: absent, never 0. 8月 11日 is a real zero.
+    DailyUsage(day=date(2026, 8, 11), used=0),
+    DailyUsage(day=date(2026, 9, 7), used=round(2.25 * GIB)),
+)
+
+
+def history_calls(povo: FakePovo) -> int:
+    return sum(1 for _, path in povo.calls if path == USAGE_HISTORY_PATH)
+
+
+async def test_fetch_daily_usage_history(
+    povo: FakePovo, make_adapter: MakeAdapter, clock: Clock
+) -> None:
+    clock.now = HISTORY_TODAY
+    adapter = await make_adapter()
+    sim = only_sim(await adapter.async_fetch())
+
+    assert sim.daily_usage == SAMPLE_DAYS
+    assert sim.daily_usage[0].used == 1320702444  # 1.23 GiB
+    # The app's request: type=DAILY and nothing else (no sin/uuid on quilt pages).
+    assert povo.queries[USAGE_HISTORY_PATH] == {"type": "DAILY"}
+    assert povo.headers[USAGE_HISTORY_PATH]["X-USER-ID"] == EXTERNAL_ID
+    assert povo.headers[USAGE_HISTORY_PATH]["X-Deviceid"] == DEVICE_ID
+    # The figures are those of the other calls, untouched.
+    assert sim.remaining == round(62914560.37109375 * KIB)
+
+
+async def test_daily_usage_history_at_most_every_six_hours(
+    povo: FakePovo, make_adapter: MakeAdapter, clock: Clock
+) -> None:
+    clock.now = datetime(2026, 9, 8, 9, 0, tzinfo=TOKYO)
+    adapter = await make_adapter()
+    first = only_sim(await adapter.async_fetch())
+    assert history_calls(povo) == 1
+
+    for later in (timedelta(minutes=30), timedelta(hours=3), timedelta(hours=5, minutes=59)):
+        clock.now = datetime(2026, 9, 8, 9, 0, tzinfo=TOKYO) + later
+        assert only_sim(await adapter.async_fetch()).daily_usage == first.daily_usage
+    assert history_calls(povo) == 1
+    assert sum(1 for _, path in povo.calls if path == USAGE_PATH) == 4  # figures every poll
+
+    clock.now = datetime(2026, 9, 8, 15, 0, tzinfo=TOKYO)
+    await adapter.async_fetch()
+    assert history_calls(povo) == 2
+
+
+async def test_daily_usage_history_again_on_a_new_tokyo_day(
+    povo: FakePovo, make_adapter: MakeAdapter, clock: Clock
+) -> None:
+    clock.now = datetime(2026, 9, 7, 23, 30, tzinfo=TOKYO)
+    adapter = await make_adapter()
+    sim = only_sim(await adapter.async_fetch())
+    # Read on 7 September, 7 September is not a whole day yet.
+    assert sim.daily_usage == SAMPLE_DAYS[:-1]
+
+    clock.now = datetime(2026, 9, 8, 0, 10, tzinfo=TOKYO)
+    sim = only_sim(await adapter.async_fetch())
+    assert history_calls(povo) == 2
+    assert sim.daily_usage == SAMPLE_DAYS
+
+
+async def _hang_up(request: web.Request) -> web.Response:
+    assert request.transport is not None
+    request.transport.close()
+    return web.Response()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        reply(404, {"code": 404, "type": "NO_RESULT", "description": "mongo: no documents"}),
+        reply(400, {"message": "Incorrect 'type' query param"}),
+        reply(500, {"message": "Internal Server Error"}),
+        reply(503, maintenance_page()),
+        reply(200, maintenance_page()),
+        reply(429, {"message": "Too Many Requests"}, {"Retry-After": "60"}),
+        reply(403, {"code": 403001}),
+        reply(200, {"success": False}),
+        _hang_up,
+    ],
+)
+async def test_failing_daily_usage_history_leaves_the_figures(
+    povo: FakePovo,
+    make_adapter: MakeAdapter,
+    clock: Clock,
+    answer: Reply,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    clock.now = HISTORY_TODAY
+    # aiohttp asks once more on a dropped kept-alive connection: hang up on both.
+    povo.once[USAGE_HISTORY_PATH] = [answer, answer] if answer is _hang_up else [answer]
+    adapter = await make_adapter()
+    sim = only_sim(await adapter.async_fetch())
+
+    assert sim.daily_usage == ()
+    assert sim.remaining == round(62914560.37109375 * KIB)
+    assert sim.next_expiry == EXPIRY
+    ours = "\n".join(
+        record.getMessage()
+        for record in caplog.records
+        if record.name.startswith("custom_components.japan_sim_data")
+    )
+    assert "usage history" in ours
+    for secret in (*SECRETS, *povo.issued):
+        assert secret not in ours
+    # A failure is not asked again at the next poll: one request per poll stays the rule.
+    asked = history_calls(povo)  # two when aiohttp asked again on a dropped connection
+    clock.now = HISTORY_TODAY + timedelta(minutes=30)
+    await adapter.async_fetch()
+    assert history_calls(povo) == asked
+    # After six hours it is asked again, and povo answers.
+    povo.once.pop(USAGE_HISTORY_PATH, None)
+    clock.now = HISTORY_TODAY + timedelta(hours=6)
+    assert only_sim(await adapter.async_fetch()).daily_usage == SAMPLE_DAYS
+
+
+def _graph(details: Any) -> dict[str, Any]:
+    return {"widgets": [{"components": [{"type": "povo-tile-graph", "data": details}]}]}
+
+
+def _day(usage: Any, title: Any = "2026年 8月 8日") -> dict[str, Any]:
+    return {"time": "8日", "usage": usage, "tooltip": {"title": title}}
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        _graph({"graph_details": {"8日": 1.23}}),
+        _graph({"graph_details": [_day(-1.0)]}),
+        _graph({"graph_details": [_day("-0.5")]}),
+        _graph({"graph_details": [_day(1e12)]}),
+        _graph({"graph_details": [_day("lots")]}),
+        _graph({"graph_details": [_day(True)]}),
+        _graph({"graph_details": [_day([1.23])]}),
+        _graph({"graph_details": ["2026年 8月 8日 1.23GB"]}),
+        _graph(None),
+        "[" * 100_000 + "]" * 100_000,
+    ],
+)
+async def test_malformed_daily_usage_history_is_dropped(
+    povo: FakePovo, make_adapter: MakeAdapter, clock: Clock, page: Any
+) -> None:
+    clock.now = HISTORY_TODAY
+    if isinstance(page, str):
+        povo.once[USAGE_HISTORY_PATH] = [_raw_json(page)]  # deep nesting, served as JSON
+    else:
+        povo.answers[USAGE_HISTORY_PATH] = page
+    adapter = await make_adapter()
+    sim = only_sim(await adapter.async_fetch())
+    assert sim.daily_usage == ()
+    assert sim.remaining == round(62914560.37109375 * KIB)
+
+
+def _raw_json(text: str) -> Reply:
+    async def answer(request: web.Request) -> web.Response:
+        return web.Response(text=text, content_type="application/json")
+
+    return answer
+
+
+def test_parse_usage_history_keeps_only_whole_reported_days() -> None:
+    page = _graph(
+        {
+            "graph_details": [
+                _day(0.25, "２０２６年 ９月 ６日"),  # full-width digits
+                _day(0.75, "2026年 9月 8日"),  # today: not whole yet
+                _day(0.5, "2026年 9月 9日"),  # tomorrow: a misread
+                _day(0.5, "2026年 2月 30日"),  # no such day
+                _day(0.5, None),  # no date
+                _day(0.5, "8日"),  # only the short label
+                {"time": "7日", "usage": 1.0},  # no tooltip
+                _day(None, "2026年 9月 5日"),  # no figure
+                _day("1.5", "2026年 9月 7日"),
+                _day(1.0, "2026年 9月 7日"),  # a later entry for the same day wins
+            ]
+        }
+    )
+    days = parse_usage_history(page, HISTORY_TODAY)
+    assert days == (
+        DailyUsage(day=date(2026, 9, 6), used=GIB // 4),
+        DailyUsage(day=date(2026, 9, 7), used=GIB),
+    )
+    # A page without the graph tile (reshaped) reports no day.
+    assert parse_usage_history(fixture("plan_details.json"), HISTORY_TODAY) == ()
+    assert parse_usage_history({"widgets": []}, HISTORY_TODAY) == ()

@@ -12,7 +12,8 @@ marks what no source shows. The references, by commit:
   docs/PHASE1-FINDINGS.md, docs/POVO-CORE-CHANGES.md, docs/samples/, core-povo's samples,
   parsers (ProfileParser, UsageParser, QuiltParser, Jwt) and their tests; the 403001 finding in
   app/.../AccountRepository.kt (@ 56386ed5162e4c7fbf47c1c84b5fff7efd0fcaa9) and
-  SessionScopedCache.kt (@ d47e5c27ccbd2523a95a298199f1ecbc4f9ac20c).
+  SessionScopedCache.kt (@ d47e5c27ccbd2523a95a298199f1ecbc4f9ac20c); the daily usage history
+  in docs/USAGE-HISTORY-FINDINGS.md (@ 90e184e41696aac2d4b02b9c9c5ccf223735626c).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from .errors import CarrierAuthError, CarrierError, CarrierParseError
 from .errors import PovoCodeRejectedError as PovoCodeRejectedError  # noqa: PLC0414
 from .errors import PovoMoreAuthNeededError as PovoMoreAuthNeededError  # noqa: PLC0414
 from .http import HostPolicy, HttpReply, check_token, request
-from .models import AccountUsage, BucketKind, Carrier, DataBucket, SimUsage
+from .models import AccountUsage, BucketKind, Carrier, DailyUsage, DataBucket, SimUsage
 from .skeleton import reading
 from .units import normalize_text, to_bytes, to_number
 
@@ -69,6 +70,10 @@ USAGE_PATH: Final = "/v4/jp/ja/mobile/account/usage/plan/get"
 PLAN_DETAILS_PATH: Final = "/api/v1/quilt/page/user-plan-details-v2"
 """Asked with no query: quilt pages get no sin/uuid (esp32 povo-client.cpp; povo-android
 POVO-CORE-CHANGES.md, "quilt では抑制")."""
+USAGE_HISTORY_PATH: Final = "/api/v1/quilt/page/usage-history"
+"""Asked with ?type=DAILY and nothing else: the app sends no date range and povo ignores one
+(povo-android USAGE-HISTORY-FINDINGS.md §2-3, "実在・動作確認済み")."""
+USAGE_HISTORY_QUERY: Final[Mapping[str, str]] = {"type": "DAILY"}
 
 # -- Headers -------------------------------------------------------------------------------
 APP_VERSION: Final = "1.70.0-JP"
@@ -182,6 +187,22 @@ UNLIMITED_TEXT: Final = "使い放題"
 RUNNING_STATUS: Final = "適用中"
 """An unlimited tile counts only with this status, as esp32 does (others may be reserved)."""
 
+# -- Usage history (data used per day) -------------------------------------------------------
+# povo-android docs/USAGE-HISTORY-FINDINGS.md (a device-tested finding; its figures are
+# stand-ins): the quilt page usage-history?type=DAILY holds a tile of type povo-tile-graph,
+# data.graph_details[] = {time: "8日", usage: 1.23, tooltip: {title: "2026年 8月 8日",
+# subtitle: "データ使用量: 1.23GB"}}: a rolling window of 31 days that leaves today out.
+# `usage` is GB as a float (not the usage call's KB); binary GB as on the plan page is assumed.
+# The day is read from tooltip.title (the full date); an entry without one, or without a
+# figure, is a day povo did not report (absent, never 0). A day from today on is dropped: it
+# would not be whole. povo notes on the page that the figure counts all data used except
+# overseas toppings (unlimited and bonus data included) and is only a guide, so it may differ
+# from the falls in data left. The envelope (widgets[] / pageWidgets[]) is searched as the
+# plan page is. Asked at most every HISTORY_REFRESH and again on a new Tokyo day; a failure
+# leaves the history out of that poll, never the figures.
+HISTORY_GRAPH_TILE: Final = "povo-tile-graph"
+HISTORY_REFRESH: Final = timedelta(hours=6)
+
 # ==========================================================================================
 
 BUCKET_NAMES: Final = tuple(BUCKET_KINDS)
@@ -277,6 +298,7 @@ class PovoAdapter(CarrierAdapter):
         self._clock = clock or _tokyo_now
         self._challenge_id: str | None = None
         self._line: PovoLine | None = None
+        self._history: tuple[datetime, tuple[DailyUsage, ...]] | None = None
 
     @property
     def account_id(self) -> str:
@@ -354,8 +376,31 @@ class PovoAdapter(CarrierAdapter):
             buckets = parse_usage(usage)
             used = parse_used(usage)
         tiles = await self._plan_tiles()
-        sim = build_sim(line, buckets, used, tiles)
+        daily = await self._daily_usage()
+        sim = build_sim(line, buckets, used, tiles, daily_usage=daily)
         return AccountUsage(sims={sim.sim_id: sim})
+
+    async def _daily_usage(self) -> tuple[DailyUsage, ...]:
+        """The days povo reports, kept for HISTORY_REFRESH and within one Tokyo day.
+
+        Empty when povo will not give them: the history never fails a poll.
+        """
+        now = self._clock()
+        if self._history is not None:
+            read_at, days = self._history
+            same_day = read_at.astimezone(TOKYO).date() == now.astimezone(TOKYO).date()
+            if same_day and now - read_at < HISTORY_REFRESH:
+                return days
+        try:
+            page = await self._get_json(USAGE_HISTORY_PATH, USAGE_HISTORY_QUERY)
+            with reading(page):
+                days = parse_usage_history(page, now)
+        except CarrierError as err:
+            # The type only: a message may quote the carrier's answer.
+            _LOGGER.debug("povo gave no usable usage history (%s)", type(err).__name__)
+            days = ()
+        self._history = (now, days)
+        return days
 
     async def _plan_tiles(self) -> tuple[PlanTile, ...]:
         """The plan-details tiles; none when povo refuses the page (it is only display text)."""
@@ -844,6 +889,47 @@ def unlimited_until(tiles: Iterable[PlanTile]) -> datetime | None:
     return min(ends) if ends else None
 
 
+_HISTORY_DAY: Final = re.compile(
+    r"(?P<year>\d{4})\s*年\s*(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*日"
+)
+_HISTORY_UNIT: Final = "GB"
+
+
+def parse_usage_history(payload: Any, now: datetime) -> tuple[DailyUsage, ...]:
+    """The whole days of the usage-history page's graph, oldest first, each once.
+
+    Raises CarrierParseError for a figure that is not a plausible amount.
+    """
+    today = now.astimezone(TOKYO).date()
+    days: dict[date, DailyUsage] = {}
+    for node in _objects(payload):
+        if node.get("type") != HISTORY_GRAPH_TILE:
+            continue
+        data = node.get("data")
+        details = data.get("graph_details") if isinstance(data, dict) else None
+        if not isinstance(details, list):
+            raise CarrierParseError("povo's usage graph has no list of days")
+        for entry in details:
+            if (day := _history_day(entry, today)) is not None:
+                days[day.day] = day
+    return tuple(days[day] for day in sorted(days))
+
+
+def _history_day(entry: Any, today: date) -> DailyUsage | None:
+    if not isinstance(entry, dict):
+        raise CarrierParseError("A day of povo's usage graph is not an object")
+    used = to_bytes(entry.get("usage"), _HISTORY_UNIT)
+    title = _text(entry, "tooltip", "title")
+    match = _HISTORY_DAY.search(normalize_text(title)) if title is not None else None
+    if used is None or match is None:
+        return None
+    try:
+        day = date(int(match["year"]), int(match["month"]), int(match["day"]))
+    except ValueError:
+        return None
+    return DailyUsage(day=day, used=used) if day < today else None
+
+
 def parse_plan_details(payload: Any) -> datetime | None:
     """The soonest expiry of the data that is left, from the plan-details page."""
     return soonest_data_expiry(parse_plan_tiles(payload))
@@ -857,6 +943,8 @@ def build_sim(
     buckets: tuple[DataBucket, ...],
     used: int | None,
     tiles: tuple[PlanTile, ...],
+    *,
+    daily_usage: tuple[DailyUsage, ...] = (),
 ) -> SimUsage:
     """The line's usage: the buckets, dated by the plan page, and any unlimited topping.
 
@@ -875,4 +963,5 @@ def build_sim(
         allowance=allowance,
         used=used,
         unlimited_until=unlimited_until(tiles),
+        daily_usage=daily_usage,
     )
