@@ -48,7 +48,7 @@ def _json(name: str, status: int = 200) -> web.Response:
 
 @dataclass
 class MineoReplay:
-    """Serves mineo's token endpoint and the two data calls the adapter makes."""
+    """Serves mineo's token endpoint and the data calls the adapter makes."""
 
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     subject: str = SUBJECT
@@ -59,6 +59,10 @@ class MineoReplay:
             "FGH67IJ890": load_json_fixture("mineo/capacity_switch_on.json"),
         }
     )
+    histories: dict[str, Any] = field(default_factory=dict)
+    """get_traffic_history answers by custId; a line without one gets 0098, as before."""
+    history_answer: Answer | None = None
+    """When set, get_traffic_history answers with this (the other calls as usual)."""
     token_answer: Answer | None = None
     """When set, the token endpoint answers with this (and spends nothing)."""
     api_answer: Answer | None = None
@@ -148,6 +152,8 @@ class MineoReplay:
         self.bodies_seen.append(form)
         if self.api_answer is not None:
             return self.api_answer()
+        if call == "get_traffic_history" and self.history_answer is not None:
+            return self.history_answer()
         authorization = request.headers.get("Authorization", "")
         if (
             not authorization.startswith("Bearer ")
@@ -162,6 +168,8 @@ class MineoReplay:
         if call == "get_telnum_list":
             return self.telnum_list
         if call == "get_capacity" and (payload := self.capacities.get(cust_id)) is not None:
+            return payload
+        if call == "get_traffic_history" and (payload := self.histories.get(cust_id)) is not None:
             return payload
         # mineard §1: 0022 for an unknown custId, 0098 for anything else it cannot serve.
         return {"resultCode": "0022" if call == "get_capacity" else "0098", "messages": [None]}

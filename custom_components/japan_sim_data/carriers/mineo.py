@@ -8,8 +8,9 @@ The references, by commit:
 - miutaku/mineard ("mineard"): docs/api-specification.md, api/src/services/mineo-auth.ts and
   mineo-api.ts @ abf9f81b5cd7bcf2b2d19d8ec76623a402cbc65c; api/src/services/token-manager.ts
   @ 17588dbd7413340b4f80368dc353cb20c62aa292; api/src/types.ts
-  @ 53b34824988f7d50d4181b5f8809b0287e139e95; api/wrangler.toml
-  @ 1ca1fa7415edd1456092827316ec7df1298ad606. Its specification cites the blog post below.
+  @ 53b34824988f7d50d4181b5f8809b0287e139e95; api/wrangler.toml and the specification's §7.3
+  (get_traffic_history) @ 1ca1fa7415edd1456092827316ec7df1298ad606. Its specification cites
+  the blog post below.
 - yuzune27/APGifter ("APGifter"): APGifter.py @ 346d0524ac60af72f0007c17290d2cf09a58696f.
 - The author's write-ups of the app's traffic ("Qiita"): qiita.com/yuzune27/items/
   169636571885c9d0ab52 (2024-07) and blog.3irun.moe/2025/11/29/mineo_api_document.
@@ -32,7 +33,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from http import HTTPStatus
 from typing import Any, Final
@@ -42,9 +43,14 @@ import aiohttp
 
 from .base import CarrierAdapter, anonymous_id
 from .dates import TOKYO, end_of_month
-from .errors import CarrierAuthError, CarrierParseError, CarrierSessionExpiredError
+from .errors import (
+    CarrierAuthError,
+    CarrierError,
+    CarrierParseError,
+    CarrierSessionExpiredError,
+)
 from .http import HostPolicy, HttpReply, check_token, request
-from .models import AccountUsage, BucketKind, Carrier, DataBucket, SimUsage
+from .models import AccountUsage, BucketKind, Carrier, DailyUsage, DataBucket, SimUsage
 from .skeleton import reading
 from .units import normalize_text, to_bytes, to_number
 
@@ -113,6 +119,23 @@ OK_RESULT: Final = "00"
 # - gift: received packet gifts; expiry unknown.
 # The allowance is baseCapacity. The new month's allowance arrives on the 1st: assumed (the
 # API counts calendar months: get_traffic_history's targetMonth, nengetsu "yyyyMM").
+TRAFFIC_HISTORY_CALL: Final = "get_traffic_history"
+"""POST custId (form) → the last three months' use (mineard §7.3, "過去3ヶ月分のデータ通信量"):
+{resultCode, messages, monthlyTrafficHistoryList: [{targetMonth: "5", averageInfo, sumInfo,
+dailyTrafficHistoryList: [...]}]}. averageInfo, sumInfo and each day are one object type:
+dataTraffic (total), dataTrafficAdCountFree (ad-free), dataTrafficHighSpeed, dataTrafficLowSpeed
+(slow / mineo switch on), decrease/increaseFreeTank and ...PacketGift, all numbers in MB, and
+targetDay (a string; null in sumInfo). The specification elides the day objects' values
+("[ ... ]"): the day's fields come from its field table only, and no client of the references
+calls this yet (mineard documents it; its code does not request it)."""
+# A day's use is its dataTrafficHighSpeed: slow traffic does not draw on the data left (as
+# IIJmio's history is read); assumed that ad-free traffic is not in it either. targetMonth is a
+# month without a year: one later in the year than this one is last year's (three months back).
+# A day without a figure is absent, never 0; today and later are left out (not whole days).
+# Asked at most every HISTORY_REFRESH per line, and again on a new Tokyo day; a failure leaves
+# that line's history out of the poll, never its figures.
+HISTORY_REFRESH: Final = timedelta(hours=6)
+_HISTORY_UNIT: Final = "MB"
 # Speed: tushinSettingStatusCode "01" = mineo switch on (節約モード, 200 kbps), "00" = off;
 # speedFlg "0" = on, "1" = off (mineard §4.1). lowSpeedDisp only repeats it as text.
 # mySokuFlg "1" = マイそく (mineard §4.1): a speed-capped plan with no monthly allowance to run
@@ -206,6 +229,7 @@ class MineoAdapter(CarrierAdapter):
         self._lock = asyncio.Lock()
         self._listener: Callable[[], None] | None = None
         self._lines: tuple[MineoLine, ...] = ()
+        self._histories: dict[str, tuple[datetime, tuple[DailyUsage, ...]]] = {}
 
     @property
     def account_id(self) -> str:
@@ -252,8 +276,37 @@ class MineoAdapter(CarrierAdapter):
         for line in self._lines:
             payload = await self._call(CAPACITY_CALL, {"custId": line.cust_id})
             with reading(payload):
-                sims[line.cust_id] = parse_capacity(payload, line, today)
+                sim = parse_capacity(payload, line, today)
+            daily = await self._daily_usage(line.cust_id)
+            sims[line.cust_id] = replace(sim, daily_usage=daily) if daily else sim
         return AccountUsage(sims=sims)
+
+    async def _daily_usage(self, cust_id: str) -> tuple[DailyUsage, ...]:
+        """One line's reported days, kept for HISTORY_REFRESH and within one Tokyo day.
+
+        Empty when mineo will not give them: the history never fails a poll.
+        """
+        now = self._clock()
+        if (kept := self._histories.get(cust_id)) is not None:
+            read_at, days = kept
+            same_day = read_at.astimezone(TOKYO).date() == now.astimezone(TOKYO).date()
+            if same_day and now - read_at < HISTORY_REFRESH:
+                return days
+        try:
+            payload = await self._call(TRAFFIC_HISTORY_CALL, {"custId": cust_id})
+            with reading(payload):
+                days = parse_traffic_history(payload, now.astimezone(TOKYO).date())
+        except CarrierError as err:
+            # The type only: a message may quote the carrier's answer.
+            _LOGGER.debug("mineo gave no usable usage history for a line (%s)", type(err).__name__)
+            days = ()
+        self._histories = {
+            line.cust_id: self._histories[line.cust_id]
+            for line in self._lines
+            if line.cust_id in self._histories
+        }
+        self._histories[cust_id] = (now, days)
+        return days
 
     async def _telnum_list(self) -> tuple[MineoLine, ...]:
         payload = await self._call(TELNUM_LIST_CALL, None)
@@ -471,6 +524,57 @@ def parse_capacity(payload: Any, line: MineoLine, today: date) -> SimUsage:
         resets_on=next_month,
         unlimited=payload.get("mySokuFlg") == MY_SOKU_ON,
     )
+
+
+def parse_traffic_history(payload: Any, today: date) -> tuple[DailyUsage, ...]:
+    """The whole days of get_traffic_history before ``today``, oldest first, each once.
+
+    Raises CarrierParseError for an answer, month or day that cannot be read.
+    """
+    if not isinstance(payload, dict):
+        raise CarrierParseError("mineo's usage history is not an object")
+    days: dict[date, DailyUsage] = {}
+    for month in _history_list(payload, "monthlyTrafficHistoryList"):
+        if not isinstance(month, dict):
+            raise CarrierParseError("A month of mineo's usage history is not an object")
+        number = _whole(month.get("targetMonth"), "month")
+        if not 1 <= number <= 12:  # noqa: PLR2004
+            raise CarrierParseError("A month of mineo's usage history is impossible")
+        year = today.year - 1 if number > today.month else today.year
+        for entry in _history_list(month, "dailyTrafficHistoryList"):
+            if (day := _history_day(entry, year, number)) is not None and day.day < today:
+                days[day.day] = day
+    return tuple(days[day] for day in sorted(days))
+
+
+def _history_list(holder: Mapping[str, Any], key: str) -> list[Any]:
+    """A list the answer may leave out or null (then empty)."""
+    value = holder.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise CarrierParseError(f"mineo's {key} is not a list")
+    return value
+
+
+def _history_day(entry: Any, year: int, month: int) -> DailyUsage | None:
+    if not isinstance(entry, dict):
+        raise CarrierParseError("A day of mineo's usage history is not an object")
+    used = to_bytes(entry.get("dataTrafficHighSpeed"), _HISTORY_UNIT)
+    if used is None:
+        return None
+    try:
+        day = date(year, month, _whole(entry.get("targetDay"), "day"))
+    except (ValueError, OverflowError) as err:
+        raise CarrierParseError("A day of mineo's usage history is impossible") from err
+    return DailyUsage(day=day, used=used)
+
+
+def _whole(value: Any, what: str) -> int:
+    number = to_number(value)
+    if number is None or not number.is_integer():
+        raise CarrierParseError(f"A {what} of mineo's usage history is unreadable")
+    return int(number)
 
 
 def _buckets(info: Mapping[str, Any], today: date) -> Iterator[DataBucket]:
