@@ -191,6 +191,11 @@ RESET_DAYS: Final = (1, 11, 21)
 EXPIRES_WITH_PERIOD: Final = frozenset(
     {BucketKind.MONTHLY, BucketKind.CARRIED_OVER, BucketKind.TOPPING}
 )
+# No daily usage history: no public client reads a per-day table for SoftBank, Y!mobile or
+# LINEMO; every one stops at the resfe/top page above (searched 2026-11: [MYSB], [NYB], [NDB],
+# [KYM], [KYK], [KTS], the other re11/re61 resfe scrapers in the code index, and the queries
+# 日別, 利用履歴, データ通信量 日別, dataUsageHistory, traffic_history). So SimUsage.daily_usage
+# stays empty here: a format would have to be invented.
 # ----------------------------------------------------------------------------------------------
 
 # Linear patterns only: each is anchored on a literal or a single character class.
