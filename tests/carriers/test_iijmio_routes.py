@@ -15,8 +15,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from custom_components.japan_sim_data.carriers import iijmio, iijmio_app
-from custom_components.japan_sim_data.carriers.dates import TOKYO
+from custom_components.japan_sim_data.carriers import iijmio
+from custom_components.japan_sim_data.carriers.dates import HISTORY_REFRESH, TOKYO
 from custom_components.japan_sim_data.carriers.errors import (
     CarrierAppVersionError,
     CarrierAuthError,
@@ -143,7 +143,7 @@ async def test_a_poll_costs_one_request(
 
     # The history holds whole days: it is asked again after six hours, or on a new day.
     replay.requests.clear()
-    now[0] += iijmio_app.HISTORY_REFRESH
+    now[0] += HISTORY_REFRESH
     await adapter.async_fetch()
     assert replay.requests == ["GET /dataTraffic", *["GET /pastDataTraffic"] * 3]
     replay.requests.clear()

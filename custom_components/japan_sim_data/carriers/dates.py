@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Final
 from zoneinfo import ZoneInfo
 
 TOKYO = ZoneInfo("Asia/Tokyo")
+
+HISTORY_REFRESH: Final = timedelta(hours=6)
+"""How long a carrier's daily usage history is reused: it holds whole days, so asking at
+every poll would only cost the carrier a request."""
 
 # The last instant a day still counts, as carriers print it ("23:59").
 _END_OF_DAY = time(23, 59, 59)
@@ -43,3 +48,13 @@ def days_left(expires: datetime, now: datetime) -> int:
         return 0
     today = now.astimezone(TOKYO).date()
     return (expires.astimezone(TOKYO).date() - today).days + 1
+
+
+def history_is_fresh(read_at: datetime, now: datetime) -> bool:
+    """Tell whether a daily history read at ``read_at`` may still serve at ``now``.
+
+    Within HISTORY_REFRESH and on the same Tokyo day: yesterday becomes a whole day at
+    midnight, and a history read before then does not hold it.
+    """
+    same_day = read_at.astimezone(TOKYO).date() == now.astimezone(TOKYO).date()
+    return same_day and now - read_at < HISTORY_REFRESH

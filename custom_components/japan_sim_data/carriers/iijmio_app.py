@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from http import HTTPStatus
 from typing import Any, Final
 
 import aiohttp
 
-from .dates import TOKYO, end_of_month
+from .dates import TOKYO, end_of_month, history_is_fresh
 from .errors import (
     CarrierAppVersionError,
     CarrierAuthError,
@@ -54,9 +54,6 @@ TOKEN_PATH: Final = "/token"  # noqa: S105 (a path, not a secret)
 LINE_INFO_PATH: Final = "/lineInfo"
 DATA_TRAFFIC_PATH: Final = "/dataTraffic"
 PAST_DATA_TRAFFIC_PATH: Final = "/pastDataTraffic"
-HISTORY_REFRESH: Final = timedelta(hours=6)
-"""How long a line's usage history is reused: it holds whole days, and a poll should cost the
-carrier one request, not one per line."""
 # Headers the app sends on every call (docs/iij_endpoints.md, MyIIJmioAPIClient.request).
 APP_HEADERS: Final[Mapping[str, str]] = {
     "Accept": "application/json",
@@ -208,8 +205,7 @@ class AppRoute:
         """
         if (kept := self._histories.get(sim_id)) is not None:
             read_at, history = kept
-            same_day = read_at.astimezone(TOKYO).date() == now.astimezone(TOKYO).date()
-            if same_day and now - read_at < HISTORY_REFRESH:
+            if history_is_fresh(read_at, now):
                 return history
         try:
             payload = await self._get(PAST_DATA_TRAFFIC_PATH, query)

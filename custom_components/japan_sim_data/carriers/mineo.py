@@ -42,7 +42,7 @@ from urllib.parse import urlencode
 import aiohttp
 
 from .base import CarrierAdapter, anonymous_id
-from .dates import TOKYO, end_of_month
+from .dates import TOKYO, end_of_month, history_is_fresh
 from .errors import (
     CarrierAuthError,
     CarrierError,
@@ -134,7 +134,6 @@ calls this yet (mineard documents it; its code does not request it)."""
 # A day without a figure is absent, never 0; today and later are left out (not whole days).
 # Asked at most every HISTORY_REFRESH per line, and again on a new Tokyo day; a failure leaves
 # that line's history out of the poll, never its figures.
-HISTORY_REFRESH: Final = timedelta(hours=6)
 _HISTORY_UNIT: Final = "MB"
 # Speed: tushinSettingStatusCode "01" = mineo switch on (節約モード, 200 kbps), "00" = off;
 # speedFlg "0" = on, "1" = off (mineard §4.1). lowSpeedDisp only repeats it as text.
@@ -289,8 +288,7 @@ class MineoAdapter(CarrierAdapter):
         now = self._clock()
         if (kept := self._histories.get(cust_id)) is not None:
             read_at, days = kept
-            same_day = read_at.astimezone(TOKYO).date() == now.astimezone(TOKYO).date()
-            if same_day and now - read_at < HISTORY_REFRESH:
+            if history_is_fresh(read_at, now):
                 return days
         try:
             payload = await self._call(TRAFFIC_HISTORY_CALL, {"custId": cust_id})

@@ -34,7 +34,7 @@ from typing import Any, Final
 import aiohttp
 
 from .base import CarrierAdapter, anonymous_id
-from .dates import TOKYO, end_of_day
+from .dates import TOKYO, end_of_day, history_is_fresh
 from .errors import CarrierAuthError, CarrierError, CarrierParseError
 
 # Defined in errors.py, so error_keys.py names them without importing this adapter; re-exported
@@ -201,7 +201,6 @@ RUNNING_STATUS: Final = "適用中"
 # plan page is. Asked at most every HISTORY_REFRESH and again on a new Tokyo day; a failure
 # leaves the history out of that poll, never the figures.
 HISTORY_GRAPH_TILE: Final = "povo-tile-graph"
-HISTORY_REFRESH: Final = timedelta(hours=6)
 
 # ==========================================================================================
 
@@ -388,8 +387,7 @@ class PovoAdapter(CarrierAdapter):
         now = self._clock()
         if self._history is not None:
             read_at, days = self._history
-            same_day = read_at.astimezone(TOKYO).date() == now.astimezone(TOKYO).date()
-            if same_day and now - read_at < HISTORY_REFRESH:
+            if history_is_fresh(read_at, now):
                 return days
         try:
             page = await self._get_json(USAGE_HISTORY_PATH, USAGE_HISTORY_QUERY)
