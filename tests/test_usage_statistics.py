@@ -63,8 +63,8 @@ def _statistic_id(sim_id: str = FIRST_SIM) -> str:
     return statistic_id(_keyed(sim_id))
 
 
-async def _days(hass: HomeAssistant, stat_id: str) -> dict[date, tuple[int, int]]:
-    """Each imported day's (bytes used, running total in bytes); the rows are in MiB."""
+async def _rows(hass: HomeAssistant, stat_id: str) -> list[Any]:
+    """The statistic's hourly rows as the recorder holds them, once it has written all."""
     await async_wait_recording_done(hass)
     rows = await get_instance(hass).async_add_executor_job(
         statistics_during_period,
@@ -76,12 +76,17 @@ async def _days(hass: HomeAssistant, stat_id: str) -> dict[date, tuple[int, int]
         None,
         {"state", "sum"},
     )
+    return list(rows.get(stat_id, []))
+
+
+async def _days(hass: HomeAssistant, stat_id: str) -> dict[date, tuple[int, int]]:
+    """Each imported day's (bytes used, running total in bytes); the rows are in MiB."""
     return {
         datetime.fromtimestamp(row["start"], TOKYO).date(): (
             round(row["state"] * MIB),
             round(row["sum"] * MIB),
         )
-        for row in rows.get(stat_id, [])
+        for row in await _rows(hass, stat_id)
         if row["state"] is not None and row["sum"] is not None
     }
 
@@ -218,18 +223,8 @@ async def test_a_statistic_written_in_bytes_is_written_again_in_mib(
         },
         rows,
     )
-    await async_wait_recording_done(hass)
-    in_bytes = await get_instance(hass).async_add_executor_job(
-        statistics_during_period,
-        hass,
-        datetime(2025, 10, 1, tzinfo=TOKYO),
-        None,
-        {stat_id},
-        "hour",
-        None,
-        {"sum"},
-    )
-    assert in_bytes[stat_id][-1]["sum"] == total
+    in_bytes = await _rows(hass, stat_id)
+    assert in_bytes[-1]["sum"] == total
 
     # The next start: the statistic is found in bytes, cleared and written again in MiB.
     restarted = DailyUsageStatistics(hass, ENTRY_ID)

@@ -53,7 +53,7 @@ from .carriers.plan import (
     ValidityPlan,
     current_period,
 )
-from .carriers.stored import LATEST_DAY, stored_count, stored_moment, within_calendar
+from .carriers.stored import LATEST_DAY, stored_count, stored_day, stored_moment
 from .carriers.units import GIB, MAX_PLAUSIBLE_BYTES
 from .const import (
     CONF_ALLOWANCE,
@@ -393,13 +393,10 @@ class _StoredFields:
 def _stored_period(value: object) -> str | None:
     if value == EXPIRED_PERIOD:
         return EXPIRED_PERIOD
-    if not isinstance(value, str) or len(value) != len("2000-01-01"):
-        return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        return None
-    return value if within_calendar(day) else None
+    # A period key is a day written in full (a compact 20250101 never keyed a period).
+    if isinstance(value, str) and len(value) == len("2000-01-01") and stored_day(value):
+        return value
+    return None
 
 
 def _stored_bool(value: object) -> bool | None:

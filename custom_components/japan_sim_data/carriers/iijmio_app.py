@@ -27,6 +27,7 @@ from .errors import (
 )
 from .http import HostPolicy, HttpReply, check_token, request
 from .iijmio_member import (
+    MAX_ACCOUNT_ID_LENGTH,
     bucket_kind,
     expiry_month,
     next_month_start,
@@ -105,7 +106,6 @@ DEFAULT_DAY_UNIT: Final = "MB"
 # showing it, so an answer for another account is refused here.
 # ==========================================================================================
 
-_MAX_ACCOUNT_ID_LENGTH: Final = 64
 _NOT_SHARING: Final = 0
 _SHARING: Final = 1
 
@@ -270,7 +270,7 @@ def parse_token(payload: Any) -> tuple[str, str]:
     if not isinstance(payload, dict):
         raise CarrierParseError("IIJmio's login answer is not an object")
     token = check_token(payload.get("token"), "app token")
-    account_id = check_token(payload.get("mioId"), "account id", max_length=_MAX_ACCOUNT_ID_LENGTH)
+    account_id = check_token(payload.get("mioId"), "account id", max_length=MAX_ACCOUNT_ID_LENGTH)
     return token, account_id
 
 
@@ -280,7 +280,7 @@ def parse_line_info(payload: Any) -> str | None:
         info = _object(payload, "lineInfo")
         for line in [*_list(info, "hdcList"), *_list(info, "hddList")]:
             if isinstance(line, dict) and (code := text(line.get("lineServiceCode"))):
-                return check_token(code, "line code", max_length=_MAX_ACCOUNT_ID_LENGTH)
+                return check_token(code, "line code", max_length=MAX_ACCOUNT_ID_LENGTH)
     return None
 
 

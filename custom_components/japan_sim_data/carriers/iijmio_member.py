@@ -73,7 +73,8 @@ SHARE_FLAG: Final = "dataShareExistence"
 _MONTH = re.compile(r"^(\d{4})(\d{2})$", re.ASCII)
 # Coupons are dated this century; other years are misreads (and outside date arithmetic).
 PLAUSIBLE_YEARS: Final = range(2000, 3000)
-_MAX_ACCOUNT_ID_LENGTH: Final = 64
+MAX_ACCOUNT_ID_LENGTH: Final = 64
+"""The longest account id (mioID) either route keeps; longer is a broken answer."""
 
 
 class MemberSiteRoute:
@@ -179,7 +180,7 @@ def parse_login_info(payload: Any) -> str | None:
     if not isinstance(payload, dict) or payload.get(ASSUMED_ACCOUNT_FIELD) in (None, ""):
         return None
     return check_token(
-        payload[ASSUMED_ACCOUNT_FIELD], "account id", max_length=_MAX_ACCOUNT_ID_LENGTH
+        payload[ASSUMED_ACCOUNT_FIELD], "account id", max_length=MAX_ACCOUNT_ID_LENGTH
     )
 
 
