@@ -200,7 +200,7 @@ class DailyUsageStatistics:
 
         async with self._lock:
             today = dt_util.now().astimezone(TOKYO).date()
-            template = await self._name_template()
+            template: str | None = None  # looked up only when a row is to be written
             written = 0
             for sim_id, sim in usage.sims.items():
                 if not sim.daily_usage and sim_id not in self._imported:
@@ -213,6 +213,8 @@ class DailyUsageStatistics:
                     since = changed if since is None else min(since, changed)
                 if since is None or not (rows := imported.rows(since)):
                     continue
+                if template is None:
+                    template = await self._name_template()
                 name = template.replace("{sim}", names.get(sim_id, sim_id))
                 async_add_external_statistics(self._hass, _metadata(stat_id, name), rows)
                 written += len(rows)
