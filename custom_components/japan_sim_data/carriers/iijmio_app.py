@@ -442,7 +442,8 @@ def _day(year: int, month: int, day: Any, used: int | None) -> DailyUsage | None
         raise CarrierParseError("An IIJmio day of usage has an unreadable date")
     try:
         when = date(year, month, int(number))
-    except ValueError as err:
+    # A day beyond C's int (2147483648) overflows rather than being merely impossible.
+    except (ValueError, OverflowError) as err:
         raise CarrierParseError("An IIJmio day of usage has an impossible date") from err
     return None if used is None else DailyUsage(day=when, used=used)
 
