@@ -6,7 +6,15 @@ from datetime import date, datetime, time, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
+from .errors import CarrierParseError
+
 TOKYO = ZoneInfo("Asia/Tokyo")
+
+EARLIEST_PLAUSIBLE_DAY: Final = date(2000, 1, 1)
+"""No SIM figure in this library is older: a carrier's 1900, 1970 or year 1 is a placeholder."""
+
+PLAUSIBLE_YEARS_AHEAD: Final = 10
+"""No data, plan or period lasts longer: 9999-12-31 is a placeholder, not an expiry."""
 
 HISTORY_REFRESH: Final = timedelta(hours=6)
 """How long a carrier's daily usage history is reused: it holds whole days, so asking at
@@ -58,3 +66,49 @@ def history_is_fresh(read_at: datetime, now: datetime) -> bool:
     """
     same_day = read_at.astimezone(TOKYO).date() == now.astimezone(TOKYO).date()
     return same_day and now - read_at < HISTORY_REFRESH
+
+
+def _tokyo_today() -> date:
+    # datetime.now is what freezegun (the tests' freezer) moves, so the window follows it.
+    return datetime.now(TOKYO).date()
+
+
+def _latest_plausible_day(today: date) -> date:
+    try:
+        return today.replace(year=today.year + PLAUSIBLE_YEARS_AHEAD)
+    except ValueError:  # 29 February, ten years on, is 28 February
+        return today.replace(year=today.year + PLAUSIBLE_YEARS_AHEAD, day=28)
+
+
+def is_plausible_day(day: date, today: date | None = None) -> bool:
+    """Tell whether a carrier, a history or a notice could really mean ``day``.
+
+    The one plausibility rule of the library: from 2000-01-01 to ten years after today in
+    Tokyo. Anything outside is a placeholder or a misread, never a figure.
+    """
+    today = today or _tokyo_today()
+    return EARLIEST_PLAUSIBLE_DAY <= day <= _latest_plausible_day(today)
+
+
+def plausible_day(day: date, *, today: date | None = None) -> date:
+    """Return ``day`` when it passes the plausibility rule, else raise CarrierParseError."""
+    if not is_plausible_day(day, today):
+        # The day itself stays out of the message: it may be a birthday or a contract date.
+        raise CarrierParseError("A date was outside the plausible range")
+    return day
+
+
+def plausible_moment(moment: datetime, *, now: datetime | None = None) -> datetime:
+    """Return ``moment`` in Tokyo when its Tokyo day passes the plausibility rule.
+
+    Raises CarrierParseError for a naive datetime (no carrier moment is without a zone once
+    parsed) and for a day outside the rule.
+    """
+    if moment.tzinfo is None:
+        raise CarrierParseError("A moment had no time zone")
+    try:
+        local = moment.astimezone(TOKYO)
+    except OverflowError:  # year 1 or 9999 moved across the date line
+        raise CarrierParseError("A date was outside the plausible range") from None
+    plausible_day(local.date(), today=now.astimezone(TOKYO).date() if now else None)
+    return local

@@ -12,6 +12,7 @@ import asyncio
 import codecs
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -205,7 +206,7 @@ async def _read_text(response: aiohttp.ClientResponse, max_bytes: int) -> str:
         body += chunk
         if len(body) > max_bytes:
             raise _too_big(max_bytes)
-    return bytes(body).decode(_charset(response), errors="replace")
+    return decode_body(bytes(body), response.charset)
 
 
 def _too_big(max_bytes: int) -> CarrierParseError:
@@ -214,14 +215,46 @@ def _too_big(max_bytes: int) -> CarrierParseError:
     )
 
 
-def _charset(response: aiohttp.ClientResponse) -> str:
-    """The body's declared character set when Python knows it, else UTF-8."""
-    if charset := response.charset:
-        try:
-            return codecs.lookup(charset).name
-        except LookupError:
-            pass
-    return "utf-8"
+# Where a page may declare its character set: browsers look in the first 1024 bytes; allow a
+# little more for the long <head> of carriers' pages.
+_META_SCAN_BYTES: Final = 4096
+_META_CHARSET: Final = re.compile(
+    rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.IGNORECASE
+)
+_BOMS: Final = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# What browsers read a page labelled Shift_JIS as (WHATWG Encoding): Microsoft's superset, which
+# holds the NEC and IBM extensions (①, ㈱, 髙) that Japanese pages use.
+_BROWSER_CODECS: Final = {"shift_jis": "cp932", "shift_jis_2004": "cp932", "euc_jp": "euc_jp"}
+
+
+def decode_body(body: bytes, declared: str | None) -> str:
+    """Decode an answer as a browser would: the header's charset, a BOM, then the page's own.
+
+    A page that names Shift_JIS only in its ``<meta charset>`` or ``http-equiv`` tag is common
+    on Japanese sites; decoding it as UTF-8 would turn every label into replacement characters.
+    Undecodable bytes become U+FFFD, never an exception.
+    """
+    encoding = _known_codec(declared)
+    if encoding is None:
+        encoding = next((name for bom, name in _BOMS if body.startswith(bom)), None)
+    if encoding is None and (meta := _META_CHARSET.search(body[:_META_SCAN_BYTES])):
+        encoding = _known_codec(meta[1].decode("ascii"))
+    return body.decode(encoding or "utf-8", errors="replace")
+
+
+def _known_codec(label: str | None) -> str | None:
+    """Python's codec for a charset label, or None when Python does not know it."""
+    if not label:
+        return None
+    try:
+        name = codecs.lookup(label.strip()).name
+    except LookupError:
+        return None
+    return _BROWSER_CODECS.get(name, name)
 
 
 def _judge(reply: HttpReply) -> HttpReply:

@@ -7,7 +7,7 @@ skip entity writes when nothing changed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
@@ -52,6 +52,14 @@ class DataBucket:
     expires: datetime | None = None
     """The last moment the data can be used, in Tokyo; None when unknown."""
 
+    def valid_at(self, now: datetime) -> bool:
+        """True while the slice can still be used: never past its expiry.
+
+        Carriers go on listing a coupon or a topping for a while after it expired (IIJmio at
+        month turnover, povo the day after): such a slice holds nothing a person can use.
+        """
+        return self.expires is None or now <= self.expires
+
 
 @dataclass(frozen=True, slots=True)
 class DailyUsage:
@@ -88,6 +96,22 @@ class SimUsage:
     """Unlimited data (e.g. a 24-hour topping) lasts until this moment; None when none runs."""
     daily_usage: tuple[DailyUsage, ...] = ()
     """Bytes used per day, oldest first, when the carrier publishes its history."""
+
+    def valid_at(self, now: datetime) -> SimUsage:
+        """This SIM as it stands at ``now``: without the buckets that have expired.
+
+        Every figure derived from the buckets (remaining, days left, data expires, the
+        calendar's events) then counts only data that can still be used.
+        """
+        valid = tuple(bucket for bucket in self.buckets if bucket.valid_at(now))
+        if len(valid) == len(self.buckets):
+            return self
+        return replace(self, buckets=valid)
+
+    def next_bucket_expiry(self, now: datetime) -> datetime | None:
+        """The next moment after ``now`` at which one of the buckets expires, if any."""
+        later = [b.expires for b in self.buckets if b.expires is not None and b.expires >= now]
+        return min(later) if later else None
 
     def is_unlimited(self, now: datetime) -> bool:
         """True while the line's data is unlimited, so low-data alerts have nothing to say."""
@@ -140,3 +164,15 @@ class AccountUsage:
     """Every SIM line of one carrier account, keyed by ``SimUsage.sim_id``."""
 
     sims: dict[str, SimUsage] = field(default_factory=dict)
+
+    def valid_at(self, now: datetime) -> AccountUsage:
+        """The account as it stands at ``now``: every SIM without its expired buckets."""
+        sims = {sim_id: sim.valid_at(now) for sim_id, sim in self.sims.items()}
+        if all(sims[sim_id] is sim for sim_id, sim in self.sims.items()):
+            return self
+        return replace(self, sims=sims)
+
+    def next_bucket_expiry(self, now: datetime) -> datetime | None:
+        """The next moment after ``now`` at which a bucket of any SIM expires, if any."""
+        moments = [m for sim in self.sims.values() if (m := sim.next_bucket_expiry(now))]
+        return min(moments) if moments else None

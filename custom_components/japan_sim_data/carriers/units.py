@@ -12,7 +12,7 @@ import re
 import unicodedata
 from typing import Final
 
-from .errors import CarrierParseError
+from .errors import CarrierParseError, quoted_code
 
 KIB: Final = 1024
 MIB: Final = 1024**2
@@ -32,7 +32,10 @@ _UNIT_FACTORS: Final = {
     "TB": 1024 * GIB,
 }
 
-_SEPARATORS = re.compile(r"[,\s]")
+# The one number grammar: digits with at most one decimal point, thousands separators only in
+# groups of three ("1,024.5"). "1,0" or "10,00" is a misread (a decimal comma, two figures run
+# together), not a thousand: reading it as one turned a malformed "1,0 GB" into 1000 GB.
+_NUMBER = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+")
 
 # No SIM holds a pebibyte: anything larger is a misread, not a figure.
 MAX_PLAUSIBLE_BYTES: Final = 1024**5
@@ -41,6 +44,22 @@ MAX_PLAUSIBLE_BYTES: Final = 1024**5
 def normalize_text(text: str) -> str:
     """Fold full-width digits, letters and punctuation (ＧＢ, ２．５, ：) to their ASCII forms."""
     return unicodedata.normalize("NFKC", text)
+
+
+def parse_number_text(text: str) -> float | None:
+    """Read a number written by a carrier or in a notice, by the one grammar of the library.
+
+    Full-width digits and separators are folded first; spaces around the number are ignored.
+    Returns None for empty text and raises CarrierParseError for anything else the grammar
+    does not accept.
+    """
+    cleaned = normalize_text(text).strip()
+    if not cleaned:
+        return None
+    if _NUMBER.fullmatch(cleaned) is None:
+        # The text stays out of the message: it may be personal.
+        raise CarrierParseError("A number could not be read")
+    return float(cleaned.replace(",", ""))
 
 
 def to_number(value: object) -> float | None:
@@ -59,14 +78,10 @@ def to_number(value: object) -> float | None:
         except OverflowError as err:
             raise CarrierParseError("A number was too large") from err
     elif isinstance(value, str):
-        cleaned = _SEPARATORS.sub("", normalize_text(value))
-        if not cleaned:
+        parsed = parse_number_text(value)
+        if parsed is None:
             return None
-        try:
-            number = float(cleaned)
-        except ValueError:
-            # "from None": float()'s error quotes the carrier's text, which may be personal.
-            raise CarrierParseError("A number could not be read") from None
+        number = parsed
     else:
         raise CarrierParseError(f"A {type(value).__name__} was sent where a number was expected")
     if not math.isfinite(number) or number < 0:
@@ -84,7 +99,8 @@ def to_bytes(value: object, unit: str) -> int | None:
         return None
     factor = _UNIT_FACTORS.get(normalize_text(unit).strip().upper())
     if factor is None:
-        raise CarrierParseError(f"Unknown data unit {unit!r}")
+        # The unit is carrier text: quoted like an error code, never echoed whole.
+        raise CarrierParseError(f"Unknown data unit ({quoted_code(unit.strip())})")
     amount = number * factor
     if not amount <= MAX_PLAUSIBLE_BYTES:
         raise CarrierParseError("An amount of data was implausibly large")
