@@ -63,13 +63,13 @@ def _statistic_id(sim_id: str = FIRST_SIM) -> str:
     return statistic_id(_keyed(sim_id))
 
 
-async def _rows(hass: HomeAssistant, stat_id: str) -> list[Any]:
+async def _rows(hass: HomeAssistant, stat_id: str, since: date = date(2025, 10, 1)) -> list[Any]:
     """The statistic's hourly rows as the recorder holds them, once it has written all."""
     await async_wait_recording_done(hass)
     rows = await get_instance(hass).async_add_executor_job(
         statistics_during_period,
         hass,
-        datetime(2025, 10, 1, tzinfo=TOKYO),
+        day_start(since),
         None,
         {stat_id},
         "hour",
@@ -79,14 +79,16 @@ async def _rows(hass: HomeAssistant, stat_id: str) -> list[Any]:
     return list(rows.get(stat_id, []))
 
 
-async def _days(hass: HomeAssistant, stat_id: str) -> dict[date, tuple[int, int]]:
+async def _days(
+    hass: HomeAssistant, stat_id: str, since: date = date(2025, 10, 1)
+) -> dict[date, tuple[int, int]]:
     """Each imported day's (bytes used, running total in bytes); the rows are in MiB."""
     return {
         datetime.fromtimestamp(row["start"], TOKYO).date(): (
             round(row["state"] * MIB),
             round(row["sum"] * MIB),
         )
-        for row in await _rows(hass, stat_id)
+        for row in await _rows(hass, stat_id, since)
         if row["state"] is not None and row["sum"] is not None
     }
 
@@ -246,19 +248,80 @@ async def test_a_statistic_written_in_bytes_is_written_again_in_mib(
 
 def test_old_days_fold_into_the_running_total() -> None:
     imported = ImportedDays()
-    start = date(2024, 1, 1)
-    days = tuple(DailyUsage(start + timedelta(days=n), n + 1) for n in range(MAX_DAYS + 5))
-    today = start + timedelta(days=MAX_DAYS + 10)
-    assert imported.merge(days, today) == start + timedelta(days=5)
+    today = date(2025, 11, 25)
+    first = today - timedelta(days=MAX_DAYS)
+    days = tuple(DailyUsage(first + timedelta(days=n), n + 1) for n in range(MAX_DAYS))
+    assert imported.merge(days, today) == (first, 0)
+    assert (len(imported.days), imported.base, imported.floor) == (MAX_DAYS, 0, None)
+    # Five days on, five more days: the five oldest fold into the running total.
+    later = today + timedelta(days=5)
+    new = tuple(DailyUsage(today + timedelta(days=n), MAX_DAYS + n + 1) for n in range(5))
+    assert imported.merge(new, later) == (today, 0)
     assert len(imported.days) == MAX_DAYS
     assert imported.base == sum(range(1, 6))
-    assert imported.floor == start + timedelta(days=4)
-    rows = imported.rows(today)
-    assert rows == []
-    last = imported.rows(start + timedelta(days=MAX_DAYS + 4))
+    assert imported.floor == first + timedelta(days=4)
+    assert imported.rows(later) == []
+    last = imported.rows(later - timedelta(days=1))
     assert last[0]["sum"] == sum(range(1, MAX_DAYS + 6)) / MIB  # rows are in MiB
-    # A day under the floor is never taken again.
-    assert imported.merge((DailyUsage(start, 999),), today) is None
+    # A day under the floor is never taken again; one older than the window is left out.
+    assert imported.merge((DailyUsage(first, 999),), later) == (None, 0)
+    imported.floor = None
+    assert imported.merge((DailyUsage(first, 999),), later) == (None, 1)
+
+
+def test_a_history_of_forty_thousand_days_is_read_in_one_pass() -> None:
+    """Tens of thousands of distinct days inside the body cap once froze Home Assistant."""
+    today = date(2025, 11, 25)
+    days = tuple(DailyUsage(today - timedelta(days=n), n) for n in range(1, 40_001))
+    imported = ImportedDays()
+    changed, left_out = imported.merge(days, today)
+    assert len(imported.days) == MAX_DAYS
+    assert left_out == 40_000 - MAX_DAYS
+    assert changed == min(imported.days) == today - timedelta(days=MAX_DAYS)
+    assert (imported.base, imported.floor) == (0, None)  # left out, not counted
+    assert len(imported.rows(changed)) == MAX_DAYS
+
+
+async def test_forty_thousand_days_write_at_most_max_days_rows(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    freezer.move_to(FROZEN_NOW)
+    today = datetime.fromisoformat(FROZEN_NOW).date()
+    usage = app_usage(days_this_month=3)
+    sim = usage.sims[FIRST_SIM]
+    history = tuple(DailyUsage(today - timedelta(days=n), MIB) for n in range(40_000, 0, -1))
+    usage = AccountUsage(sims={FIRST_SIM: replace(sim, daily_usage=history)})
+    statistics = DailyUsageStatistics(hass, ENTRY_ID)
+    await statistics.async_load()
+    assert await statistics.async_import(usage, _keyed, {}) == MAX_DAYS
+    assert statistics.day_counts == [MAX_DAYS]
+    days = await _days(hass, _statistic_id(), date(2000, 1, 1))
+    assert len(days) == MAX_DAYS
+    assert min(days) == today - timedelta(days=MAX_DAYS)
+    assert days[max(days)] == (MIB, MAX_DAYS * MIB)
+    # The reason is said once, not at every poll.
+    assert await statistics.async_import(usage, _keyed, {}) == 0
+    assert caplog.text.count("were not imported") == 1
+
+
+async def test_days_in_year_1_1900_and_1970_are_left_out_and_the_real_ones_written(
+    hass: HomeAssistant, mock_iijmio: MagicMock, freezer: FrozenDateTimeFactory
+) -> None:
+    usage = app_usage(days_this_month=3)
+    sim = usage.sims[FIRST_SIM]
+    placeholders = tuple(
+        DailyUsage(day, 5 * MIB) for day in (date(1, 1, 1), date(1900, 1, 1), date(1970, 1, 1))
+    )
+    odd = replace(sim, daily_usage=(*placeholders, *sim.daily_usage))
+    mock_iijmio.async_fetch.return_value = AccountUsage(sims={**usage.sims, FIRST_SIM: odd})
+    entry = await _set_up(hass, freezer)
+    days = await _days(hass, _statistic_id(), date(2000, 1, 1))
+    assert sorted(days) == [date(2025, 11, 22), date(2025, 11, 23), date(2025, 11, 24)]
+    # Again after a restart: nothing fails, nothing is added.
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert await _days(hass, _statistic_id()) == days
+    await _unload(hass, entry)
 
 
 def test_a_stored_record_is_read_field_by_field() -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
@@ -33,7 +33,7 @@ from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import InformationConverter
 
-from .carriers.dates import TOKYO
+from .carriers.dates import TOKYO, is_plausible_day
 from .carriers.models import AccountUsage, DailyUsage
 from .carriers.stored import stored_count, stored_day
 from .carriers.units import MIB
@@ -48,7 +48,11 @@ if TYPE_CHECKING:
 STORAGE_VERSION: Final = 1
 SAVE_DELAY: Final = 60
 MAX_DAYS: Final = 400
-"""Days whose figures are kept to rewrite; older ones are folded into the running total."""
+"""Days whose figures are kept to rewrite; older ones are folded into the running total.
+
+Also how far back a carrier's history is read (days before today): the longest a carrier
+gives is three months (mineo's get_traffic_history; IIJmio two, povo 31 days), so a longer
+one is not a history but an answer to bound."""
 UNIT: Final = UnitOfInformation.MEBIBYTES
 """The rows' unit. 0.2.0 wrote bytes: such a statistic is cleared and written again."""
 NAME_KEY: Final = f"component.{DOMAIN}.selector.statistic_name.options.daily_usage"
@@ -75,23 +79,36 @@ class ImportedDays:
     floor: date | None = None
     """Rows up to this day were already in the recorder, with figures not known here."""
 
-    def merge(self, reported: tuple[DailyUsage, ...], today: date) -> date | None:
-        """Take the carrier's days before today; the first day whose figure changed, if any."""
+    def merge(self, reported: tuple[DailyUsage, ...], today: date) -> tuple[date | None, int]:
+        """Take the carrier's days before today; the first day changed, and how many were left out.
+
+        Days left out are implausible or older than MAX_DAYS. Linear in the days reported: a
+        history of tens of thousands of days (still inside the body cap) costs one pass, and
+        at most MAX_DAYS of them are kept.
+        """
         changed: date | None = None
+        earliest = today - timedelta(days=MAX_DAYS)
+        left_out = 0
         for entry in reported:
             day = entry.day
             if day >= today or (self.floor is not None and day <= self.floor):
                 continue
+            if day < earliest or not is_plausible_day(day, today):
+                # No carrier keeps a longer daily history, and year 1 or 1900 is a placeholder
+                # the recorder cannot even place in time.
+                left_out += 1
+                continue
             if self.days.get(day) != entry.used:
                 self.days[day] = entry.used
-                changed = day if changed is None else min(changed, day)
-        for day in sorted(self.days)[: max(0, len(self.days) - MAX_DAYS)]:
-            # Folded away; a day this old that changes again would not be rewritten.
-            self.base += self.days.pop(day)
-            self.floor = day if self.floor is None else max(self.floor, day)
-            if changed is not None and changed <= day:
-                changed = None if not self.days else min(self.days)
-        return changed
+                changed = day if changed is None or day < changed else changed
+        if (excess := len(self.days) - MAX_DAYS) > 0:
+            # Only days older than the window fold (at most MAX_DAYS lie inside it), and no
+            # day taken above is that old: the rows to write are unchanged by the fold.
+            folded = sorted(self.days)[:excess]
+            for day in folded:
+                self.base += self.days.pop(day)
+            self.floor = folded[-1] if self.floor is None else max(self.floor, folded[-1])
+        return changed, left_out
 
     def rows(self, since: date) -> list[StatisticData]:
         """The rows from ``since`` on, each with the running total to its day's end."""
@@ -159,6 +176,7 @@ class DailyUsageStatistics:
         self._checked: set[str] = set()
         """SIMs whose statistic was looked up in the recorder since start."""
         self._lock = asyncio.Lock()
+        self._told_left_out = False
 
     @property
     def day_counts(self) -> list[int]:
@@ -208,7 +226,9 @@ class DailyUsageStatistics:
                 stat_id = statistic_id(keyed_id(sim_id))
                 imported = self._imported.setdefault(sim_id, ImportedDays())
                 since = await self._async_check(sim_id, stat_id, imported)
-                changed = imported.merge(sim.daily_usage, today)
+                changed, left_out = imported.merge(sim.daily_usage, today)
+                if left_out:
+                    self._log_left_out(left_out)
                 if changed is not None:
                     since = changed if since is None else min(since, changed)
                 if since is None or not (rows := imported.rows(since)):
@@ -221,6 +241,19 @@ class DailyUsageStatistics:
             if written:
                 self._store.async_delay_save(self._as_dict, SAVE_DELAY)
             return written
+
+    def _log_left_out(self, count: int) -> None:
+        """Say once per start why reported days were not imported (no figures, no ids)."""
+        if self._told_left_out:
+            return
+        self._told_left_out = True
+        LOGGER.warning(
+            "%d days of the daily usage history of entry %s were not imported: they are "
+            "older than %d days or not a plausible date",
+            count,
+            self._entry_id,
+            MAX_DAYS,
+        )
 
     async def async_save(self) -> None:
         """Write now (on unload), so a reload knows what the recorder holds."""
