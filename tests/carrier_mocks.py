@@ -27,7 +27,7 @@ from custom_components.japan_sim_data.carriers.povo import (
     parse_usage,
     parse_used,
 )
-from custom_components.japan_sim_data.carriers.softbank import parse_softbank_usage
+from custom_components.japan_sim_data.carriers.softbank_pages import parse_softbank_usage
 from tests.helpers import load_json_fixture, load_text_fixture
 
 

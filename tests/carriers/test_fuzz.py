@@ -38,7 +38,11 @@ from custom_components.japan_sim_data.carriers.povo import (
     parse_usage,
     parse_used,
 )
-from custom_components.japan_sim_data.carriers.softbank import (
+from custom_components.japan_sim_data.carriers.softbank_login import (
+    find_hidden_inputs,
+    is_login_page,
+)
+from custom_components.japan_sim_data.carriers.softbank_pages import (
     SOFTBANK_CHART_MARKER,
     SOFTBANK_KEY_ADDITIONAL,
     SOFTBANK_KEY_ADDITIONAL_USED,
@@ -48,11 +52,9 @@ from custom_components.japan_sim_data.carriers.softbank import (
     SOFTBANK_KEY_REMAIN,
     SOFTBANK_KEY_USED,
     ParsedUsage,
-    find_hidden_inputs,
-    is_login_page,
     parse_softbank_usage,
-    parse_ymobile_usage,
 )
+from custom_components.japan_sim_data.carriers.ymobile_pages import parse_ymobile_usage
 
 NOW = datetime(2025, 11, 25, 12, 0, tzinfo=TOKYO)
 
@@ -574,12 +576,16 @@ def test_ymobile_usage(html: str) -> None:
     parsed = parse_or_refuse(parse_ymobile_usage, html)
     if parsed is not None:
         assert_parsed(parsed)
-        (bucket,) = parsed.buckets
-        # remaining = granted − used, never below 0 and never above what was granted.
-        assert bucket.remaining is not None
-        assert bucket.total is not None
+        # One bucket per grant (carried over, base, paid, ...): each between 0 and its
+        # figure, together granted − used.
+        assert len(parsed.buckets) >= 3
         assert parsed.used is not None
-        assert bucket.remaining <= bucket.total
+        for bucket in parsed.buckets:
+            assert bucket.remaining is not None
+            assert bucket.total is not None
+            assert 0 <= bucket.remaining <= bucket.total
+        granted = sum(bucket.total or 0 for bucket in parsed.buckets)
+        assert sum(bucket.remaining or 0 for bucket in parsed.buckets) == granted - parsed.used
 
 
 html_ish_texts = st.text(

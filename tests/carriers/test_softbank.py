@@ -8,22 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
-from custom_components.japan_sim_data.carriers import softbank
+from custom_components.japan_sim_data.carriers import softbank_login, ymobile_pages
 from custom_components.japan_sim_data.carriers.base import anonymous_id
 from custom_components.japan_sim_data.carriers.dates import TOKYO, end_of_day
 from custom_components.japan_sim_data.carriers.errors import (
@@ -37,55 +32,44 @@ from custom_components.japan_sim_data.carriers.errors import (
 from custom_components.japan_sim_data.carriers.http import MOBILE_BROWSER_USER_AGENT
 from custom_components.japan_sim_data.carriers.models import BucketKind, Carrier, DataBucket
 from custom_components.japan_sim_data.carriers.softbank import (
-    MAX_FORM_VALUE_LENGTH,
-    PAGE_MAX_BYTES,
     LinemoAdapter,
-    ParsedUsage,
     SoftBankAdapter,
     YmobileAdapter,
     _MySoftBankAdapter,
-    find_hidden_inputs,
-    find_ymobile_tables,
-    is_login_page,
     next_reset,
-    parse_softbank_usage,
-    parse_ymobile_usage,
+)
+from custom_components.japan_sim_data.carriers.softbank_login import (
+    MAX_FORM_VALUE_LENGTH,
+    PAGE_MAX_BYTES,
+    find_hidden_inputs,
+    is_login_page,
     read_form,
 )
+from custom_components.japan_sim_data.carriers.softbank_pages import (
+    ParsedUsage,
+    parse_softbank_usage,
+)
 from custom_components.japan_sim_data.carriers.units import GIB
+from custom_components.japan_sim_data.carriers.ymobile_pages import (
+    find_ymobile_tables,
+    parse_ymobile_usage,
+)
+from tests.carriers.softbank_replay import (
+    LOGIN,
+    PASSWORD,
+    PHONE,
+    PHONE_DIGITS,
+    SB_HOP,
+    USAGE,
+    YM_ENTRY,
+    YM_HOP,
+    FakeMySoftBank,
+    adapter_for,
+    fixture,
+    gb,
+    page,
+)
 from tests.conftest import ServeApp
-
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "softbank"
-
-PHONE = "090-1234-5678"
-PHONE_DIGITS = "09012345678"
-PASSWORD = "s3cret-Pa55"
-COOKIE = "SBSESSION"
-# Tokyo 2025-04-15 10:00: the period of a line that resets on the 21st ends on 2025-04-20.
-NOW = datetime(2025, 4, 15, 10, 0, tzinfo=TOKYO)
-
-SB_HOP = "/msb/d/webLink/doSend/MRERE0000"
-YM_ENTRY = "/muc/d/webLink/doSend/MWBWL0130"
-YM_HOP = "/muc/d/webLink/doSend/MRERE0000"
-LOGIN = "/sbid_auth/type1/2.0/login.php"
-USAGE = "/resfe/top/"
-
-
-def fixture(name: str) -> str:
-    return (FIXTURES / name).read_text(encoding="utf-8")
-
-
-def gb(value: str) -> int:
-    """Bytes of a GB figure written as the page writes it (1 GB = 1024³ bytes)."""
-    return round(Decimal(value) * GIB)
-
-
-def html(name: str, status: int = 200) -> web.Response:
-    return web.Response(text=fixture(name), status=status, content_type="text/html")
-
-
-def page(body: str) -> str:
-    return f"<!DOCTYPE html><html lang='ja'><body>{body}</body></html>"
 
 
 def _section(*tables: str, classes: str = "list-toggle-content js-toggle-content m-top-20") -> str:
@@ -96,151 +80,6 @@ def _table(label: str | None, *cells: str) -> str:
     head = f"<tr><th>{label}</th></tr>" if label is not None else ""
     rows = "".join(f"<tr><td>{cell}</td></tr>" for cell in cells)
     return f"<table><tbody>{head}{rows}</tbody></table>"
-
-
-@dataclass
-class FakeMySoftBank:
-    """A SoftBank ID portal: ticket page, login, hidden-field hop and usage page on one host."""
-
-    brand: str = "softbank"
-    usage_page: str | None = None
-    """Serve this fixture as the usage page instead of the brand's usual one."""
-    usage_text: str | None = None
-    """Serve this text as the usage page (takes precedence over usage_page)."""
-    usage_status: int = 200
-    hop_page: str | None = None
-    """Serve this fixture on the hop instead of the real thing (maintenance, errors)."""
-    hop_text: str | None = None
-    """Serve this text on the hop to a logged-in session."""
-    hop_status: int = 200
-    entry_page: str | None = None
-    entry_text: str | None = None
-    """Serve this text as Y!mobile's entry page (takes precedence over entry_page)."""
-    login_page: str | None = None
-    login_status: int = 200
-    login_redirect: str | None = None
-    """Answer a right login with a 302 to this address (and the session cookie)."""
-    remember_sessions: bool = True
-    usage_logouts: int = 0
-    """How many usage requests find that the session has just expired."""
-    sessions: set[str] = field(default_factory=set)
-    hits: list[str] = field(default_factory=list)
-    user_agents: list[str] = field(default_factory=list)
-    forms: list[dict[str, str]] = field(default_factory=list)
-    issued: list[str] = field(default_factory=list)
-
-    @property
-    def logins(self) -> int:
-        return self.hits.count(f"POST {LOGIN}")
-
-    @property
-    def hop_fields(self) -> dict[str, str]:
-        if self.brand == "ymobile":
-            return {"mfiv": "YIV-123", "mfym": "YM-456"}
-        return {"mfiv": "IV-0f9e8d7c", "mfsb": 'SB-"x1"'}
-
-    @property
-    def ticket(self) -> str:
-        return "YM-TICKET-77" if self.brand == "ymobile" else "TICKET-a1b2c3&d4"
-
-    def forget_sessions(self) -> None:
-        self.sessions.clear()
-
-    def app(self) -> web.Application:
-        app = web.Application(middlewares=[self._record])
-        if self.brand == "ymobile":
-            app.router.add_get(YM_ENTRY, self._entry)
-            app.router.add_get(YM_HOP, self._hop)
-        else:
-            app.router.add_get(SB_HOP, self._hop)
-        app.router.add_post(LOGIN, self._login)
-        app.router.add_post(USAGE, self._usage)
-        return app
-
-    @web.middleware
-    async def _record(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        self.hits.append(f"{request.method} {request.path}")
-        self.user_agents.append(request.headers.get("User-Agent", ""))
-        return await handler(request)
-
-    def _logged_in(self, request: web.Request) -> bool:
-        return request.cookies.get(COOKIE) in self.sessions
-
-    async def _entry(self, request: web.Request) -> web.Response:
-        if self.entry_text is not None:
-            return web.Response(text=self.entry_text, content_type="text/html")
-        if self.entry_page is not None:
-            return html(self.entry_page)
-        return html(f"{self.brand}_entry.html")
-
-    async def _hop(self, request: web.Request) -> web.Response:
-        if self.hop_page is not None:
-            return html(self.hop_page, self.hop_status)
-        if self._logged_in(request):
-            if self.hop_text is not None:
-                return web.Response(text=self.hop_text, content_type="text/html")
-            return html(f"{self.brand}_hop.html")
-        # SoftBank's MRERE0000 is its own login page; Y!mobile's asks for a login without a ticket.
-        return html("softbank_entry.html" if self.brand == "softbank" else "session_expired.html")
-
-    async def _login(self, request: web.Request) -> web.StreamResponse:
-        form = {key: str(value) for key, value in (await request.post()).items()}
-        self.forms.append(form)
-        if self.login_page is not None:
-            return html(self.login_page, self.login_status)
-        right = (
-            form.get("telnum") == PHONE_DIGITS
-            and form.get("password") == PASSWORD
-            and form.get("ticket") == self.ticket
-        )
-        if not right:
-            return html("softbank_login_error.html")
-        response: web.StreamResponse = (
-            web.Response(status=302, headers={"Location": self.login_redirect})
-            if self.login_redirect
-            else html("softbank_login_ok.html")
-        )
-        token = secrets.token_hex(8)
-        self.issued.append(token)
-        if self.remember_sessions:
-            self.sessions.add(token)
-        response.set_cookie(COOKIE, token)
-        return response
-
-    async def _usage(self, request: web.Request) -> web.Response:
-        form = {key: str(value) for key, value in (await request.post()).items()}
-        self.forms.append(form)
-        if not self._logged_in(request) or form != self.hop_fields:
-            return html("session_expired.html")
-        if self.usage_logouts:
-            self.usage_logouts -= 1
-            self.sessions.discard(request.cookies[COOKIE])
-            return html("session_expired.html")
-        if self.usage_text is not None:
-            return web.Response(
-                text=self.usage_text, status=self.usage_status, content_type="text/html"
-            )
-        return html(self.usage_page or f"{self.brand}_usage.html", self.usage_status)
-
-
-async def adapter_for(
-    serve: ServeApp,
-    session: aiohttp.ClientSession,
-    fake: FakeMySoftBank,
-    cls: type[_MySoftBankAdapter] = SoftBankAdapter,
-    *,
-    password: str = PASSWORD,
-    reset_day: int = 1,
-) -> _MySoftBankAdapter:
-    base_url = await serve(fake.app())
-    return cls(
-        session,
-        phone_number=PHONE,
-        password=password,
-        reset_day=reset_day,
-        base_url=base_url,
-        clock=lambda: NOW,
-    )
 
 
 # --- SoftBank: the flow and miya/mysb-reminder's sample ------------------------------------------
@@ -277,14 +116,16 @@ async def test_softbank_reads_the_mysb_reminder_sample(
     assert sim.used == gb("6.34")
     assert round((sim.remaining + sim.used) / GIB, 2) == round(5 + 1.0 + 0.36, 2)
     assert sim.buckets == (
-        # 0.98 of the 1.00 GB added is used, the 0.36 GB given is all used: the 0.02 GB left
-        # is the addition's, and nothing is left of the plan.
+        # 0.98 of the 1.00 GB added is used, the 0.36 GB of carried-over added data is all
+        # used: the 0.02 GB left is the addition's, and nothing is left of the plan.
         DataBucket(BucketKind.MONTHLY, remaining=0, expires=period_end),
         # "" means 0 ([MYSB] reads "" as "0").
         DataBucket(BucketKind.CARRIED_OVER, remaining=0, expires=period_end),
+        # currentGivenData: [MYSB] 47e8390 labels it 追加繰越データ量, carried-over added data.
+        DataBucket(BucketKind.CARRIED_OVER, remaining=0, total=gb("0.36"), expires=period_end),
         DataBucket(BucketKind.TOPPING, remaining=gb("0.02"), total=gb("1.00"), expires=period_end),
-        DataBucket(BucketKind.GIFT, remaining=0, total=gb("0.36"), expires=None),
     )
+    assert sim.remaining_of(BucketKind.GIFT) is None
     assert sim.allowance is None
     assert sim.number_suffix == "5678"
     assert sim.resets_on == date(2025, 4, 21)
@@ -335,8 +176,8 @@ def test_softbank_values_as_numbers_or_quoted_either_way() -> None:
     assert parsed.buckets == (
         DataBucket(BucketKind.MONTHLY, remaining=gb("1.75")),
         DataBucket(BucketKind.CARRIED_OVER, remaining=0),
+        DataBucket(BucketKind.CARRIED_OVER, remaining=gb("0.75"), total=gb("1.00")),
         DataBucket(BucketKind.TOPPING, remaining=0, total=0),
-        DataBucket(BucketKind.GIFT, remaining=gb("0.75"), total=gb("1.00")),
     )
     assert sum(bucket.remaining or 0 for bucket in parsed.buckets) == gb("2.5")
 
@@ -562,7 +403,9 @@ async def test_session_is_reused_across_fetches(
     second = await adapter.async_fetch()
 
     assert first == second
-    assert fake.hits == [f"GET {SB_HOP}", f"POST {USAGE}"]
+    # The fields that opened the usage page open it again: one request.
+    assert fake.hits == [f"POST {USAGE}"]
+    assert fake.forms[-1] == fake.hop_fields
 
 
 async def test_expired_session_logs_in_again_exactly_once(
@@ -576,16 +419,25 @@ async def test_expired_session_logs_in_again_exactly_once(
 
     usage = await adapter.async_fetch()
 
-    assert fake.hits == [f"GET {SB_HOP}", f"POST {LOGIN}", f"GET {SB_HOP}", f"POST {USAGE}"]
+    # The kept fields meet a login page; the hop says the session ended and offers a ticket.
+    assert fake.hits == [
+        f"POST {USAGE}",
+        f"GET {SB_HOP}",
+        f"POST {LOGIN}",
+        f"GET {SB_HOP}",
+        f"POST {USAGE}",
+    ]
     assert usage.sims
+    assert adapter.logged_in
 
 
 async def test_usage_host_logout_fetches_a_ticket_and_logs_in_once(
     serve: ServeApp, http_session: aiohttp.ClientSession
 ) -> None:
-    fake = FakeMySoftBank()
+    fake = FakeMySoftBank(one_shot_fields=True)
     adapter = await adapter_for(serve, http_session, fake)
     await adapter.async_fetch()
+    await adapter.async_fetch()  # learns that the fields open the page once
     fake.usage_logouts = 1
     fake.hits.clear()
 
@@ -774,8 +626,10 @@ async def test_pages_are_read_off_the_event_loop(
 
         return wrapped
 
-    monkeypatch.setattr(softbank, "read_form", spy("form", softbank.read_form))
-    monkeypatch.setattr(softbank, "parse_ymobile_usage", spy("usage", softbank.parse_ymobile_usage))
+    monkeypatch.setattr(softbank_login, "read_form", spy("form", softbank_login.read_form))
+    monkeypatch.setattr(
+        ymobile_pages, "find_ymobile_tables", spy("usage", ymobile_pages.find_ymobile_tables)
+    )
     fake = FakeMySoftBank(brand="ymobile")
     adapter = await adapter_for(serve, http_session, fake, YmobileAdapter)
 
@@ -825,9 +679,8 @@ async def test_ymobile_reads_the_four_tables_by_position(
 
     usage = await adapter.async_fetch()
 
-    # MRERE0000 asks for a login without a ticket, so MWBWL0130 hands one out first.
+    # No cookie of the portal yet: MWBWL0130 hands out the ticket first, no hop is tried.
     assert fake.hits == [
-        f"GET {YM_HOP}",
         f"GET {YM_ENTRY}",
         f"POST {LOGIN}",
         f"GET {YM_HOP}",
@@ -839,12 +692,20 @@ async def test_ymobile_reads_the_four_tables_by_position(
 
     sim = usage.sims[anonymous_id("ymobile", PHONE_DIGITS)]
     period_end = end_of_day(date(2025, 5, 10))
+    # くりこし分 on its own, used first: the 1.51 GB used takes the 0.88 carried over, then
+    # 0.63 of the base.
     assert sim.buckets == (
+        DataBucket(BucketKind.CARRIED_OVER, remaining=0, total=gb("0.88"), expires=period_end),
         DataBucket(
-            BucketKind.MONTHLY, remaining=gb("29.37"), total=gb("30.88"), expires=period_end
+            BucketKind.MONTHLY,
+            remaining=gb("30.0") - (gb("1.51") - gb("0.88")),
+            total=gb("30.0"),
+            expires=period_end,
         ),
+        DataBucket(BucketKind.TOPPING, remaining=0, total=0, expires=period_end),
     )
-    assert sim.remaining == gb("29.37")
+    assert sim.remaining == gb("30.0") + gb("0.88") - gb("1.51")
+    assert round(sim.remaining / GIB, 2) == 29.37  # KYM's live run
     assert sim.used == gb("1.51")
     assert sim.resets_on == date(2025, 5, 11)
     assert sim.number_suffix == "5678"
@@ -857,8 +718,20 @@ def test_ymobile_labelled_tables() -> None:
     1.20 + 20.00 + 0.50 + 1.00 − 3.30 = 19.40 of 22.70 GB.
     """
     parsed = parse_ymobile_usage(fixture("ymobile_usage_labelled.html"))
+    # The 3.30 GB used takes the 1.20 carried over, then 2.10 of the base; the other grant
+    # (page order) and the paid data are untouched.
     assert parsed.buckets == (
-        DataBucket(BucketKind.MONTHLY, remaining=gb("19.40"), total=gb("22.70")),
+        DataBucket(BucketKind.CARRIED_OVER, remaining=0, total=gb("1.20")),
+        DataBucket(
+            BucketKind.MONTHLY,
+            remaining=gb("20.00") - (gb("3.30") - gb("1.20")),
+            total=gb("20.00"),
+        ),
+        DataBucket(BucketKind.GIFT, remaining=gb("0.50"), total=gb("0.50")),
+        DataBucket(BucketKind.TOPPING, remaining=gb("1.00"), total=gb("1.00")),
+    )
+    assert sum(bucket.remaining or 0 for bucket in parsed.buckets) == (
+        gb("1.20") + gb("20.00") + gb("0.50") + gb("1.00") - gb("3.30")
     )
     assert parsed.used == gb("3.30")
 
@@ -870,13 +743,19 @@ def test_ymobile_paid_figure_in_the_second_row() -> None:
     """
     parsed = parse_ymobile_usage(fixture("ymobile_usage_paid_second_row.html"))
     assert parsed.buckets == (
-        DataBucket(BucketKind.MONTHLY, remaining=gb("3.50"), total=gb("6.25")),
+        DataBucket(BucketKind.CARRIED_OVER, remaining=0, total=gb("0.25")),
+        DataBucket(
+            BucketKind.MONTHLY,
+            remaining=gb("5.00") - (gb("2.75") - gb("0.25")),
+            total=gb("5.00"),
+        ),
+        DataBucket(BucketKind.TOPPING, remaining=gb("1.00"), total=gb("1.00")),
     )
     assert parsed.used == gb("2.75")
 
 
-def _remaining(text: str) -> int | None:
-    return parse_ymobile_usage(text).buckets[0].remaining
+def _remaining(text: str) -> int:
+    return sum(bucket.remaining or 0 for bucket in parse_ymobile_usage(text).buckets)
 
 
 def test_ymobile_labels_win_over_positions() -> None:
