@@ -81,7 +81,8 @@ JWT_HEADER = "eyJhbGciOiJIUzI1NiJ9"  # {"alg":"HS256"}
 
 START = datetime(2026, 5, 1, 12, 0, tzinfo=TOKYO)
 LIFETIME = timedelta(seconds=1200)  # povo-android PHASE1-FINDINGS.md: every token, 1200 s
-EXPIRY = datetime(2099, 12, 31, 23, 59, tzinfo=TOKYO)
+EXPIRY = datetime(2027, 4, 30, 23, 59, tzinfo=TOKYO)
+"""plan_details_dated.json: the povo-android sample with a plausible expiry."""
 SIGNED_64 = re.compile(r"-?(0|[1-9]\d{0,18})")
 
 
@@ -139,7 +140,7 @@ class FakePovo:
         self.answers = {
             PROFILE_PATH: fixture("profile.json"),
             USAGE_PATH: fixture("usage_plan_account.json"),
-            PLAN_DETAILS_PATH: fixture("plan_details.json"),
+            PLAN_DETAILS_PATH: fixture("plan_details_dated.json"),
             USAGE_HISTORY_PATH: fixture("usage_history_daily.json"),
         }
         # One-shot replies that replace the normal behaviour of a path.
@@ -220,18 +221,30 @@ class FakePovo:
         answer["result"]["auth_token"] = self.issue("code")
         return web.json_response(answer)
 
+    def expired(self, token: str) -> bool:
+        """A token past its `exp` claim (povo-android PHASE1: 401 "Token Expired")."""
+        segment = token.split(".")[1]
+        exp = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))).get("exp")
+        return isinstance(exp, int) and exp <= epoch(self.now())
+
+    def usable(self, token: str | None) -> bool:
+        return token in self.valid_tokens and not self.expired(token)
+
     async def _token(self, request: web.Request) -> web.Response:
         # Renewal works after expiry (povo-android PHASE1); only a refusal stops it.
-        if self.refuse_refresh or not request.headers.get("X-AUTH"):
+        presented = request.headers.get("X-AUTH")
+        if self.refuse_refresh or not presented:
             return web.json_response(fixture("token_expired.json"), status=401)
         if not self._bound_to_device(request):
             return web.json_response(fixture("device_rejected.json"), status=403)
         answer = fixture("token.json")
-        answer["result"]["auth_token"] = self.issue("renewed")
+        # Renewed before its expiry, a token comes back unchanged (povo-android PHASE1, Jwt.kt).
+        usable = self.usable(presented)
+        answer["result"]["auth_token"] = presented if usable else self.issue("renewed")
         return web.json_response(answer)
 
     async def _data(self, request: web.Request) -> web.Response:
-        if request.headers.get("X-AUTH") not in self.valid_tokens:
+        if not self.usable(request.headers.get("X-AUTH")):
             return web.json_response(fixture("token_expired.json"), status=401)
         if not self._bound_to_device(request):
             return web.json_response(fixture("device_rejected.json"), status=403)
@@ -679,27 +692,58 @@ async def test_renewed_token_still_refused(povo: FakePovo, make_adapter: MakeAda
     assert povo.refreshes == 1
 
 
-async def test_proactive_refresh(povo: FakePovo, make_adapter: MakeAdapter, clock: Clock) -> None:
-    """Renewed when 60 s or less are left (esp32 povo-client.cpp), not before."""
+async def test_token_renewed_only_once_expired(
+    povo: FakePovo, make_adapter: MakeAdapter, clock: Clock
+) -> None:
+    """povo-android renews only once `exp` has passed; earlier, povo hands back the same JWT,
+    so an early renewal would cost a request for nothing."""
     adapter = await make_adapter()
     await adapter.async_login()
     assert povo.refreshes == 1
+    token = povo.issued[-1]
 
-    clock.now += LIFETIME - timedelta(seconds=61)
+    clock.now += LIFETIME - timedelta(seconds=1)
+    povo.calls.clear()
     await adapter.async_fetch()
-    assert povo.refreshes == 1
+    assert povo.refreshes == 0
+    assert povo.headers[USAGE_PATH]["X-AUTH"] == token
 
-    clock.now += timedelta(seconds=1)
+    clock.now += timedelta(seconds=1)  # the token's own expiry
     povo.calls.clear()
     await adapter.async_fetch()
     assert povo.calls[0] == ("GET", TOKEN_PATH)
-    assert povo.refreshes == 1  # counted since clear(): exactly one renewal
+    assert povo.refreshes == 1
     assert adapter.refreshed_secrets() == {"auth_token": povo.issued[-1]}
+    assert povo.issued[-1] != token
 
     clock.now += timedelta(seconds=600)
     povo.calls.clear()
     await adapter.async_fetch()
     assert povo.refreshes == 0
+
+
+async def test_token_that_expires_in_flight_is_renewed_once(
+    povo: FakePovo, make_adapter: MakeAdapter, clock: Clock
+) -> None:
+    """A token povo already refuses (401) is renewed once and the request asked again."""
+    adapter = await make_adapter()
+    await adapter.async_fetch()
+    povo.calls.clear()
+    povo.once[USAGE_PATH] = [reply(401, fixture("token_expired.json"))]
+    clock.now += timedelta(minutes=5)
+    await adapter.async_fetch()
+    assert povo.calls == [("GET", USAGE_PATH), ("GET", TOKEN_PATH), ("GET", USAGE_PATH)]
+
+
+async def test_a_401_right_after_a_renewal_is_not_renewed_again(
+    povo: FakePovo, make_adapter: MakeAdapter
+) -> None:
+    """esp32 fetchPlan: a 401 after a renewal in the same request means a new login."""
+    povo.once[PROFILE_PATH] = [reply(401, fixture("token_expired.json"))]
+    adapter = await make_adapter()
+    with pytest.raises(CarrierAuthError):
+        await adapter.async_fetch()
+    assert povo.refreshes == 1
 
 
 async def test_token_without_expiry_lives_1200_seconds(
@@ -712,7 +756,7 @@ async def test_token_without_expiry_lives_1200_seconds(
     adapter = await make_adapter()
     await adapter.async_login()
     assert adapter.refreshed_secrets() == {"auth_token": token}
-    clock.now += LIFETIME - timedelta(seconds=61)
+    clock.now += LIFETIME - timedelta(seconds=1)
     await adapter.async_fetch()
     assert povo.refreshes == 1
     clock.now += timedelta(seconds=1)
@@ -771,7 +815,8 @@ async def test_fetch_povo_android_plan_account(povo: FakePovo, make_adapter: Mak
     """povo-android samples: account-usage-plan-get.plan-account.json with
     quilt-user-plan-details-v2.json. UsageParserTest: boost left 62914560.37109375 KB and used
     62914560.62890625 KB, 125,829,121 KB in all, "120.00 GB"; basic 0; only boost active.
-    QuiltParserTest: "60.00GB / 120.00GB", expiring 2099年 12月 31日 午後11:59."""
+    QuiltParserTest: "60.00GB / 120.00GB" (its expiry moved from the placeholder 2099 to a
+    plausible date: plan_details_dated.json)."""
     adapter = await make_adapter()
     await adapter.async_login()
     sim = only_sim(await adapter.async_fetch())
@@ -1082,14 +1127,20 @@ def test_unlimited_tile_that_is_not_running() -> None:
 
 def test_povo_android_plan_page_sample() -> None:
     """povo-android QuiltParserTest: one topping, 【セール】データ追加120GB（365日間）,
-    "60.00GB / 120.00GB", expiry "2099年 12月 31日 午後11:59"; the divider is no topping."""
-    (tile,) = parse_plan_tiles(fixture("plan_details.json"))
+    "60.00GB / 120.00GB", expiry "2099年 12月 31日 午後11:59"; the divider is no topping.
+    2099 (残り 999 日間) is the sample's masking placeholder: past the plausibility rule's ten
+    years, it is no expiry, never 27,000 days left."""
+    (tile,) = parse_plan_tiles(fixture("plan_details.json"), now=START)
     assert tile.name == "【セール】データ追加120GB（365日間）"
     assert tile.remaining == 60 * GIB
     assert tile.total == 120 * GIB
     assert not tile.unlimited
+    assert tile.expires is None
+    assert parse_plan_details(fixture("plan_details.json"), now=START) is None
+    # The same page with a plausible date.
+    assert parse_plan_details(fixture("plan_details_dated.json"), now=START) == EXPIRY
+    (tile,) = parse_plan_tiles(fixture("plan_details_dated.json"), now=START)
     assert tile.expires == EXPIRY
-    assert parse_plan_details(fixture("plan_details.json")) == EXPIRY
 
 
 def test_povo_android_usage_samples() -> None:
@@ -1111,7 +1162,7 @@ def test_povo_android_usage_samples() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("2099年 12月 31日 午後11:59\n残り 999 日間", tokyo("2099-12-31 23:59")),
+        ("2027年 12月 31日 午後11:59\n残り 999 日間", tokyo("2027-12-31 23:59")),
         ("2026年 6月 1日 午前9:05\n残り 31 日間", tokyo("2026-06-01 09:05")),
         ("2026年 6月 1日 午後12:30", tokyo("2026-06-01 12:30")),
         ("2026年 6月 1日 午前12:30", tokyo("2026-06-01 00:30")),
@@ -1119,7 +1170,11 @@ def test_povo_android_usage_samples() -> None:
         ("2026年6月1日 23:59", tokyo("2026-06-01 23:59")),
         ("有効期限 2026年 6月 1日", tokyo("2026-06-01 23:59:59")),
         ("2026年 2月 30日 午後11:59", None),
-        ("2026年 6月 1日 午後0:30", None),
+        # The app writes midnight 午前0:00 and noon 午後12:00; read modulo 12.
+        ("2026年 6月 1日 午前0:00", tokyo("2026-06-01 00:00")),
+        ("2026年 6月 1日 午後0:30", tokyo("2026-06-01 12:30")),
+        ("2026年 6月 1日 午後12:00\n残り 31 日間", tokyo("2026-06-01 12:00")),
+        ("２０２６年　６月　１日　午前０：００", tokyo("2026-06-01 00:00")),
         ("2026年 6月 1日 午後13:00", None),
         ("2026年 6月 1日 25:00", None),
         ("2026年 6月 1日 10:75", None),
@@ -1128,9 +1183,36 @@ def test_povo_android_usage_samples() -> None:
     ],
 )
 def test_parse_expiry(text: str, expected: datetime | None) -> None:
-    parsed = parse_expiry(text)
+    parsed = parse_expiry(text, now=START)
     assert parsed == expected
     assert parsed is None or parsed.tzinfo is TOKYO
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0001年 1月 1日 午前0:00",
+        "9999年 12月 31日 午後11:59\n残り 2900000 日間",
+        "1970年 1月 1日 午前9:00",
+        "1999年 12月 31日",
+        "2036年 5月 2日 午前0:00",  # one day past ten years from START
+    ],
+)
+def test_implausible_expiry_is_a_parse_error(text: str) -> None:
+    """dates.plausible_moment: years like 0001 or 9999 are placeholders, never an expiry."""
+    with pytest.raises(CarrierParseError):
+        parse_expiry(text, now=START)
+
+
+def test_implausible_expiry_leaves_the_tile_undated() -> None:
+    page = fixture("plan_details_dated.json")
+    tile = page["widgets"][0]["components"][1]["data"]
+    for text in ("0001年 1月 1日 午前0:00", "9999年 12月 31日 午後11:59\n残り 2900000 日間"):
+        tile["expiry"]["value"] = text
+        (parsed,) = parse_plan_tiles(page, now=START)
+        assert parsed.expires is None
+        assert parsed.remaining == 60 * GIB
+        assert parse_plan_details(page, now=START) is None
 
 
 def test_parse_usage_binary_kilobytes() -> None:
