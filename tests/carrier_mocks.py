@@ -32,10 +32,10 @@ from tests.helpers import load_json_fixture, load_text_fixture
 
 
 def povo_usage() -> AccountUsage:
-    """A topped-up povo line: tests/fixtures/povo/usage_partial.json and plan_details.json."""
+    """A topped-up povo line: tests/fixtures/povo/usage_partial.json and plan_details_dated.json."""
     usage = load_json_fixture("povo/usage_partial.json")
-    expires = parse_plan_details(load_json_fixture("povo/plan_details.json"))
-    assert expires == datetime(2099, 12, 31, 23, 59, tzinfo=TOKYO)
+    expires = parse_plan_details(load_json_fixture("povo/plan_details_dated.json"))
+    assert expires == datetime(2027, 4, 30, 23, 59, tzinfo=TOKYO)
     buckets = tuple(dataclasses.replace(bucket, expires=expires) for bucket in parse_usage(usage))
     sim = SimUsage(
         sim_id="povo-line",
