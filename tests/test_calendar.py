@@ -22,7 +22,13 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.japan_sim_data.calendar import Texts, _overlapping, amount_text
+from custom_components.japan_sim_data.calendar import (
+    Texts,
+    _day_event,
+    _overlapping,
+    amount_text,
+    sim_events,
+)
 from custom_components.japan_sim_data.carriers.dates import TOKYO, end_of_day
 from custom_components.japan_sim_data.carriers.errors import CarrierConnectionError
 from custom_components.japan_sim_data.carriers.models import (
@@ -304,3 +310,126 @@ def test_texts_amounts_and_windows() -> None:
     assert (
         list(_overlapping([event], moment + timedelta(seconds=1), moment + timedelta(days=1))) == []
     )
+
+
+async def test_placeholder_dates_never_stop_the_calendar(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    mock_config_entry: MockConfigEntry,
+    mock_iijmio: MagicMock,
+) -> None:
+    """An expiry on 9999-12-31 once raised OverflowError and the calendar was never added."""
+    freezer.move_to(FROZEN_NOW)
+    mock_iijmio.async_fetch.return_value = AccountUsage(
+        sims={
+            FIRST_SIM: SimUsage(
+                sim_id=FIRST_SIM,
+                plan_name="ギガプラン",
+                number_suffix="5678",
+                buckets=(
+                    DataBucket(BucketKind.TOPPING, GIB, expires=end_of_day(date.max)),
+                    DataBucket(BucketKind.GIFT, GIB, expires=datetime(1, 1, 1, 12, tzinfo=TOKYO)),
+                    DataBucket(BucketKind.MONTHLY, GIB, expires=end_of_day(date(2025, 11, 30))),
+                ),
+                resets_on=date(1970, 1, 1),
+            )
+        }
+    )
+    mock_config_entry.add_to_hass(hass)
+    with patch("custom_components.japan_sim_data.PLATFORMS", [Platform.CALENDAR]):
+        assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+        await hass.async_block_till_done()
+    state = hass.states.get(CALENDAR)
+    assert state is not None
+    assert state.attributes["start_time"] == "2025-11-30 00:00:00"
+    # Only the plausible date is an event, whatever window is asked for.
+    events = await _events(hass, days=365 * 30)
+    assert [event["summary"] for event in events] == [
+        "IIJmio ギガプラン (5678): this period's data expires (1.00 GB left)"
+    ]
+
+
+def test_the_last_day_there_is_ends_with_itself() -> None:
+    event = _day_event(date.max, "end", "uid")
+    assert (event.start, event.end) == (date.max, date.max)
+    assert _day_event(date(2025, 11, 30), "a", "b").end == date(2025, 12, 1)
+
+
+@pytest.mark.parametrize("expected_lingering_timers", [True])
+async def test_a_passed_month_end_is_no_event_to_come(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    mock_iijmio: MagicMock,
+    init_integration: MockConfigEntry,
+) -> None:
+    """IIJmio still lists November's coupon on 1 December: it is neither counted nor next."""
+    state = hass.states.get(CALENDAR)
+    assert state is not None
+    assert state.attributes["start_time"] == "2025-11-30 00:00:00"
+    freezer.move_to("2025-11-30T23:59:00+09:00")
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    state = hass.states.get(CALENDAR)
+    assert state is not None
+    assert state.state == "on"  # the last day of November's data is under way
+    # Past midnight, the carrier's answer is the same (the November coupon still listed).
+    freezer.move_to("2025-12-01T00:00:05+09:00")
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    await init_integration.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+    state = hass.states.get(CALENDAR)
+    assert state is not None
+    # Under way now: December's reset, not November's expiry.
+    assert state.state == "on"
+    assert state.attributes["start_time"] == "2025-12-01 00:00:00"
+    assert "resets" in state.attributes["message"]
+    calendar = hass.data["entity_components"]["calendar"].get_entity(CALENDAR)
+    assert calendar is not None
+    assert [event.uid for event in calendar.planned if "2025-11-30" in event.uid] == []
+    assert all(event.end_local > datetime.now(TOKYO) for event in calendar.planned)
+    # Asked for the day that passed, the expired coupon is no event either: it held no data
+    # a person could still use.
+    response = await hass.services.async_call(
+        "calendar",
+        "get_events",
+        {
+            "entity_id": CALENDAR,
+            "start_date_time": "2025-11-30T00:00:00+09:00",
+            "end_date_time": "2025-12-01T00:00:00+09:00",
+        },
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    assert response[CALENDAR]["events"] == []  # type: ignore[comparison-overlap]
+
+
+async def test_an_expired_bucket_leaves_the_plan_even_before_new_figures(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    mock_iijmio: MagicMock,
+    init_integration: MockConfigEntry,
+) -> None:
+    topping = datetime(2025, 11, 27, 14, 0, tzinfo=TOKYO)
+    sim = SimUsage(
+        sim_id=FIRST_SIM,
+        plan_name="ギガプラン",
+        number_suffix="5678",
+        buckets=(
+            DataBucket(BucketKind.TOPPING, 300 * MIB, expires=topping),
+            DataBucket(BucketKind.MONTHLY, GIB, expires=end_of_day(date(2025, 11, 30))),
+        ),
+    )
+    mock_iijmio.async_fetch.return_value = AccountUsage(sims={FIRST_SIM: sim})
+    await init_integration.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+    calendar = hass.data["entity_components"]["calendar"].get_entity(CALENDAR)
+    assert calendar is not None
+    assert [event.start for event in calendar.planned] == [topping, date(2025, 11, 30)]
+    # A second after the topping expired, before any timer or poll: the plan follows the clock.
+    freezer.move_to(topping + timedelta(seconds=1))
+    assert [event.start for event in calendar.planned] == [date(2025, 11, 30)]
+    # The same, as the library gives it: the expired topping is no event.
+    events = sim_events(sim, "SIM", "uid", Texts({}), now=topping + timedelta(seconds=1))
+    assert [event.uid for event in events] == ["uid_expires_monthly_2025-11-30T23:59:59+09:00"]

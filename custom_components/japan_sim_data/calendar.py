@@ -25,7 +25,7 @@ from homeassistant.helpers.translation import async_get_translations
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from homeassistant.util import dt as dt_util
 
-from .carriers.dates import TOKYO, end_of_day
+from .carriers.dates import TOKYO, end_of_day, is_plausible_day
 from .carriers.models import AccountUsage, BucketKind, Carrier, SimUsage
 from .carriers.units import GIB, MIB
 from .const import DOMAIN
@@ -109,16 +109,38 @@ def _local(value: date | datetime) -> datetime:
 
 
 def _day_event(day: date, summary: str, uid: str) -> PlannedEvent:
-    return PlannedEvent(start=day, end=day + timedelta(days=1), summary=summary, uid=uid)
+    # An all-day event ends at the next midnight; the last day there is ends with itself
+    # rather than overflow (plausible days never come near it).
+    end = day + timedelta(days=1) if day < date.max else day
+    return PlannedEvent(start=day, end=end, summary=summary, uid=uid)
+
+
+def _plausible(moment: datetime, today: date) -> bool:
+    """Whether an expiry may be shown: 9999-12-31 or year 1 is a placeholder, not a date."""
+    try:
+        return is_plausible_day(moment.astimezone(TOKYO).date(), today)
+    except OverflowError:  # year 1 or 9999 moved across the date line
+        return False
 
 
 def sim_events(
-    sim: SimUsage, name: str, uid_stem: str, texts: Texts, plan_end: date | None = None
+    sim: SimUsage,
+    name: str,
+    uid_stem: str,
+    texts: Texts,
+    plan_end: date | None = None,
+    *,
+    now: datetime,
 ) -> list[PlannedEvent]:
-    """Every dated event of one SIM: bucket expiries, the next reset, a plan's last day."""
+    """Every dated event of one SIM: bucket expiries, the next reset, a plan's last day.
+
+    Only buckets still valid at ``now`` count (an expired one a carrier still lists is no
+    event to come), and only plausible dates are events at all.
+    """
+    today = now.astimezone(TOKYO).date()
     held: dict[tuple[BucketKind, datetime], int | None] = {}
-    for bucket in sim.buckets:
-        if bucket.expires is None:
+    for bucket in sim.valid_at(now).buckets:
+        if bucket.expires is None or not _plausible(bucket.expires, today):
             continue
         key = (bucket.kind, bucket.expires)
         before = held.get(key, 0)
@@ -144,10 +166,10 @@ def sim_events(
             events.append(_day_event(local.date(), summary, uid))
         else:
             events.append(PlannedEvent(start=expires, end=expires, summary=summary, uid=uid))
-    if sim.resets_on is not None:
+    if sim.resets_on is not None and is_plausible_day(sim.resets_on, today):
         summary = texts.get("calendar_event.data_resets", sim=name)
         events.append(_day_event(sim.resets_on, summary, f"{uid_stem}_resets_{sim.resets_on}"))
-    if plan_end is not None:
+    if plan_end is not None and is_plausible_day(plan_end, today):
         summary = texts.get("calendar_event.plan_ends", sim=name)
         events.append(_day_event(plan_end, summary, f"{uid_stem}_plan_ends_{plan_end}"))
     return events
@@ -183,15 +205,21 @@ class DataCalendar(CoordinatorEntity[SimDataCoordinator], CalendarEntity):
         self._events: tuple[PlannedEvent, ...] = ()
         self._planned_from: AccountUsage | None = None
         self._planned: list[PlannedEvent] = []
+        self._replan_after: datetime | None = None
         self._was_available = True
         self._last_shown: tuple[object, ...] | None = None
 
     @property
     def planned(self) -> list[PlannedEvent]:
         """Every event the account's figures give, soonest first; worked out once per update."""
-        if self._planned_from is not self.coordinator.data:
-            self._planned_from = self.coordinator.data
-            self._planned = self._plan_events()
+        now = dt_util.now()
+        data = self.coordinator.data
+        if self._planned_from is not data or (
+            self._replan_after is not None and now > self._replan_after
+        ):
+            # Planned again when the figures change, or when a bucket has expired since.
+            self._planned_from, self._replan_after = data, data.next_bucket_expiry(now)
+            self._planned = self._plan_events(now)
         return self._planned
 
     @property
@@ -199,7 +227,7 @@ class DataCalendar(CoordinatorEntity[SimDataCoordinator], CalendarEntity):
         """Every event, as Home Assistant shows them."""
         return [planned.to_event() for planned in self.planned]
 
-    def _plan_events(self) -> list[PlannedEvent]:
+    def _plan_events(self, now: datetime) -> list[PlannedEvent]:
         coordinator = self.coordinator
         runtime = coordinator.config_entry.runtime_data
         plan_end = None
@@ -221,6 +249,7 @@ class DataCalendar(CoordinatorEntity[SimDataCoordinator], CalendarEntity):
                     runtime.key.sim_id(coordinator.carrier, sim_id),
                     self._texts,
                     plan_end,
+                    now=now,
                 )
             )
         return sorted(events, key=_sort_key)
