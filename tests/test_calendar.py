@@ -402,7 +402,9 @@ async def test_a_passed_month_end_is_no_event_to_come(
         return_response=True,
     )
     assert response is not None
-    assert response[CALENDAR]["events"] == []  # type: ignore[comparison-overlap]
+    found = response[CALENDAR]
+    assert isinstance(found, dict)
+    assert found["events"] == []
 
 
 async def test_an_expired_bucket_leaves_the_plan_even_before_new_figures(
