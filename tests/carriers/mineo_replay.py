@@ -59,6 +59,10 @@ class MineoReplay:
             "FGH67IJ890": load_json_fixture("mineo/capacity_switch_on.json"),
         }
     )
+    charge_infos: dict[str, Any] = field(
+        default_factory=lambda: {"FGH67IJ890": load_json_fixture("mineo/packetcharge_info.json")}
+    )
+    """get_packetcharge_info answers by custId (mineard §4.5); others get 0098."""
     histories: dict[str, Any] = field(default_factory=dict)
     """get_traffic_history answers by custId; a line without one gets 0098, as before."""
     history_answer: Answer | None = None
@@ -170,6 +174,8 @@ class MineoReplay:
         if call == "get_capacity" and (payload := self.capacities.get(cust_id)) is not None:
             return payload
         if call == "get_traffic_history" and (payload := self.histories.get(cust_id)) is not None:
+            return payload
+        if call == "get_packetcharge_info" and (payload := self.charge_infos.get(cust_id)):
             return payload
         # mineard §1: 0022 for an unknown custId, 0098 for anything else it cannot serve.
         return {"resultCode": "0022" if call == "get_capacity" else "0098", "messages": [None]}

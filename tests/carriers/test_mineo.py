@@ -27,20 +27,21 @@ from custom_components.japan_sim_data.carriers.errors import (
     CarrierRateLimitError,
     CarrierSessionExpiredError,
 )
-from custom_components.japan_sim_data.carriers.mineo import (
-    APP_ID,
-    APP_VERSION,
-    CLIENT_ID,
-    ID_TOKEN_LIFETIME,
+from custom_components.japan_sim_data.carriers.mineo import APP_ID, APP_VERSION, MineoAdapter
+from custom_components.japan_sim_data.carriers.mineo_figures import (
     MAX_LINES,
-    MineoAdapter,
     MineoLine,
-    MineoTokens,
     parse_capacity,
     parse_telnum_list,
     parse_throttled,
-    parse_token_answer,
     parse_traffic_history,
+)
+from custom_components.japan_sim_data.carriers.mineo_tokens import (
+    CLIENT_ID,
+    ID_TOKEN_LIFETIME,
+    MineoTokens,
+    next_refresh_token,
+    parse_token_answer,
 )
 from custom_components.japan_sim_data.carriers.models import BucketKind, Carrier, DailyUsage
 from custom_components.japan_sim_data.carriers.units import MIB
@@ -105,13 +106,15 @@ async def test_fetch_reads_every_line(
     adapter = make_adapter(http_session, base_url, clock)
     usage = await adapter.async_fetch()
 
-    # Each line's figures, then its history (this replay keeps none: mineo says 0098).
+    # Each line's figures, then its history (this replay keeps none: mineo says 0098); the
+    # second line has bought data left, so its expiry is asked for (mineard §4.5).
     assert replay.calls == [
         "token",
         "get_telnum_list",
         "get_capacity",
         "get_traffic_history",
         "get_capacity",
+        "get_packetcharge_info",
         "get_traffic_history",
     ]
     assert replay.refresh_uses == [INITIAL_REFRESH_TOKEN]
@@ -138,6 +141,9 @@ async def test_fetch_reads_every_line(
     assert second.throttled is True  # mineo switch on: tushinSettingStatusCode "01"
     assert second.remaining == (300 + 100 + 10) * MIB
     assert second.remaining_of(BucketKind.CARRIED_OVER) == 0
+    # The charge's chargeExpireDate "20251231", valid through that day.
+    (charge,) = (b for b in second.buckets if b.kind is BucketKind.TOPPING)
+    assert charge.expires == datetime(2025, 12, 31, 23, 59, 59, tzinfo=TOKYO)
     # Nothing carried over is left: this month's allowance expires at next month's end.
     assert second.next_expiry == datetime(2025, 12, 31, 23, 59, 59, tzinfo=TOKYO)
 
@@ -170,7 +176,11 @@ async def test_requests_carry_exactly_the_reference_fields(
 async def test_new_tokens_are_handed_over_before_the_next_request(
     http_session: aiohttp.ClientSession, base_url: str, replay: MineoReplay, clock: Clock
 ) -> None:
-    """The rotation listener runs right after the token answer, before any data call."""
+    """The rotation listener runs right after the token answer, before any data call.
+
+    First with the next refresh token alone (kept before the rest of the answer is read),
+    then with the whole login.
+    """
     adapter = make_adapter(http_session, base_url, clock)
     seen: list[tuple[list[str], dict[str, str]]] = []
     adapter.set_rotation_listener(
@@ -178,14 +188,17 @@ async def test_new_tokens_are_handed_over_before_the_next_request(
     )
     await adapter.async_fetch()
 
-    assert len(seen) == 1
-    calls, secrets = seen[0]
-    assert calls == ["token"]
+    assert [calls for calls, _ in seen] == [["token"], ["token"]]
+    assert seen[0][1] == {"refresh_token": replay.current_refresh_token}
+    secrets = seen[1][1]
     assert secrets["refresh_token"] == replay.current_refresh_token
     assert secrets["id_token"] in replay.valid_id_tokens
     expires = datetime.fromisoformat(secrets["id_token_expires"])
     assert expires == START + ID_TOKEN_LIFETIME
-    assert adapter.refreshed_secrets() == secrets
+    # After the lines were listed, the account's name joins what is to be kept.
+    assert adapter.refreshed_secrets() == secrets | {
+        "account_id": anonymous_id(Carrier.MINEO, SUBJECT)
+    }
 
 
 async def test_a_valid_stored_id_token_is_used_without_renewing(
@@ -233,13 +246,14 @@ async def test_an_id_token_mineo_refuses_is_renewed_once(
 
     usage = await adapter.async_fetch()
 
+    # The lines were listed today already: the figures are asked for at once.
     assert replay.calls == [
-        "get_telnum_list",
+        "get_capacity",
         "token",
-        "get_telnum_list",
         "get_capacity",
         "get_traffic_history",
         "get_capacity",
+        "get_packetcharge_info",
         "get_traffic_history",
     ]
     assert len(replay.refresh_uses) == 2
@@ -503,13 +517,14 @@ def test_token_answer_rotates_and_reads_the_sooner_expiry() -> None:
     payload = load_json_fixture("mineo/token.json") | {
         "id_token": fake_jwt({"sub": "s", "exp": claims_exp})
     }
-    tokens = parse_token_answer(payload, START, previous="old")
-    assert tokens.refresh_token == "VEweVyQQCzmTwPmBXd......"
+    tokens = parse_token_answer(payload, START, refresh_token="next")
+    assert tokens.refresh_token == "next"
+    assert next_refresh_token(payload) == "VEweVyQQCzmTwPmBXd......"
     assert tokens.id_token_expires == START + timedelta(hours=2)
 
 
 def test_token_answer_without_expiry_lives_24_hours_and_keeps_the_refresh_token() -> None:
-    tokens = parse_token_answer({"id_token": "opaque-token"}, START, previous="old")
+    tokens = parse_token_answer({"id_token": "opaque-token"}, START, refresh_token="old")
     assert tokens == MineoTokens("old", "opaque-token", START + ID_TOKEN_LIFETIME)
 
 
@@ -518,16 +533,30 @@ def test_token_answer_without_expiry_lives_24_hours_and_keeps_the_refresh_token(
     [
         {"refresh_token": "r"},
         {"id_token": "a b", "refresh_token": "r"},
-        {"id_token": "t", "refresh_token": "line\nbreak"},
         {"id_token": "t", "refresh_token": "r", "expires_in": "0"},
         {"id_token": "t", "refresh_token": "r", "expires_in": "1e12"},
-        {"id_token": fake_jwt({"exp": 1}), "refresh_token": "r"},
+        {"id_token": fake_jwt({"exp": int(START.timestamp()) - 60}), "refresh_token": "r"},
         [],
     ],
 )
 def test_token_answer_refuses_what_cannot_be_kept(payload: Any) -> None:
     with pytest.raises(CarrierParseError):
-        parse_token_answer(payload, START, previous="old")
+        parse_token_answer(payload, START, refresh_token="old")
+
+
+@pytest.mark.parametrize("exp", [1, 253402300799, 10**30, "soon", True])
+def test_an_implausible_claimed_expiry_is_ignored(exp: Any) -> None:
+    """An `exp` in 1970, 9999 or unreadable shortens nothing: expires_in decides."""
+    payload = {"id_token": fake_jwt({"exp": exp}), "expires_in": "3600"}
+    tokens = parse_token_answer(payload, START, refresh_token="r")
+    assert tokens.id_token_expires == START + timedelta(hours=1)
+
+
+@pytest.mark.parametrize("value", ["line\nbreak", "a b", "", 12, "x" * 5000, ["r"]])
+def test_an_unusable_next_refresh_token_is_refused(value: Any) -> None:
+    with pytest.raises(CarrierParseError):
+        next_refresh_token({"id_token": "t", "refresh_token": value})
+    assert next_refresh_token({"id_token": "t"}) is None
 
 
 def test_tokens_as_stored() -> None:
@@ -564,10 +593,16 @@ def test_account_id_falls_back_without_a_subject(clock: Clock) -> None:
 
 
 @pytest.mark.parametrize(
-    ("answer", "message"),
+    ("answer", "message", "kept"),
     [
-        (lambda: web.json_response(["not", "an", "object"]), "unknown shape"),
-        (lambda: web.json_response({"id_token": "t", "refresh_token": "r"}, status=201), "201"),
+        (lambda: web.json_response(["not", "an", "object"]), "unknown shape", {}),
+        # Another status than 200 with a next refresh token: mineo may have rotated, so the
+        # token is kept; no login is read from such an answer.
+        (
+            lambda: web.json_response({"id_token": "t", "refresh_token": "r"}, status=201),
+            "201",
+            {"refresh_token": "r"},
+        ),
     ],
 )
 async def test_token_answers_that_are_not_tokens(
@@ -577,12 +612,13 @@ async def test_token_answers_that_are_not_tokens(
     clock: Clock,
     answer: Any,
     message: str,
+    kept: dict[str, str],
 ) -> None:
     replay.token_answer = answer
     adapter = make_adapter(http_session, base_url, clock)
     with pytest.raises(CarrierParseError, match=message):
         await adapter.async_login()
-    assert adapter.refreshed_secrets() == {}
+    assert adapter.refreshed_secrets() == kept
 
 
 async def test_a_bare_401_is_an_expired_id_token(

@@ -17,12 +17,14 @@ from hypothesis import strategies as st
 
 from custom_components.japan_sim_data.carriers.dates import TOKYO
 from custom_components.japan_sim_data.carriers.http import check_token
-from custom_components.japan_sim_data.carriers.mineo import (
+from custom_components.japan_sim_data.carriers.mineo_figures import (
     MineoLine,
-    MineoTokens,
     parse_capacity,
     parse_telnum_list,
     parse_throttled,
+)
+from custom_components.japan_sim_data.carriers.mineo_tokens import (
+    MineoTokens,
     parse_token_answer,
 )
 from custom_components.japan_sim_data.carriers.models import SimUsage
@@ -152,7 +154,7 @@ token_answers = st.one_of(
 
 
 def _read_tokens(payload: Any) -> MineoTokens:
-    return parse_token_answer(payload, NOW, previous="previous")
+    return parse_token_answer(payload, NOW, refresh_token="previous")
 
 
 @FUZZ
