@@ -2,36 +2,53 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    ConfigEntryError,
+    ConfigEntryNotReady,
+)
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_create_clientsession
 from homeassistant.helpers.typing import ConfigType
-from homeassistant.util import dt as dt_util
 
-from .adapters import CARRIER_PROFILES
+from .adapters import CARRIER_PROFILES, CarrierProfile
+from .carriers.base import CarrierAdapter
+from .carriers.errors import CarrierError
 from .carriers.models import AccountUsage, Carrier
 from .const import CONF_CARRIER, DOMAIN, LOGGER
 from .coordinator import (
     REPAIR_ISSUES,
-    STALE_SIM_AFTER,
     JapanSimDataConfigEntry,
     JapanSimDataCoordinator,
     JapanSimDataRuntimeData,
     SimDataCoordinator,
     repair_issue_id,
 )
+from .credentials import (
+    CONF_REJECTED_LOGIN,
+    async_take_login,
+    login_fingerprint,
+    without_rejection,
+)
 from .entity import TRACKER_MODEL, sim_device_identifier
+from .error_keys import short_error_text
 from .history import async_remove_histories
-from .identifiers import InstallationKey, async_get_installation_key
+from .identifiers import (
+    InstallationKey,
+    InstallationKeyUnreadableError,
+    async_get_installation_key,
+)
 from .services import async_setup_services
+from .stale_sims import async_remove_missing_sims
 from .usage_statistics import async_remove_daily_usage
 from .usage_today import async_remove_usage_today
 
@@ -58,32 +75,58 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
+ENTRY_DAMAGED_ISSUE = "entry_damaged"
+"""The repair issue of an entry whose stored data cannot be used; its id ends in the entry id."""
+
+# What damaged entry data makes the code that reads it raise: a missing key, a wrong type.
+_DAMAGED: tuple[type[Exception], ...] = (AttributeError, LookupError, TypeError, ValueError)
+
+
 async def async_setup_entry(hass: HomeAssistant, entry: JapanSimDataConfigEntry) -> bool:
     """Log in to the carrier account, fetch every SIM and set up their entities."""
-    carrier = Carrier(entry.data[CONF_CARRIER])
-    key = await async_get_installation_key(hass)
+    try:
+        key = await async_get_installation_key(hass)
+    except InstallationKeyUnreadableError as err:
+        # Never a new key here: every entity would be made again under new ids.
+        raise ConfigEntryError(
+            translation_domain=DOMAIN, translation_key=err.translation_key
+        ) from None
+    if entry.data.get(CONF_CARRIER) == Carrier.MINEO:
+        from .mineo_login import async_prepare_login  # noqa: PLC0415 - mineo only
+
+        # The newest login may be in its own store, written as it rotated; damaged → reauth.
+        await async_prepare_login(hass, entry)
     coordinator: SimDataCoordinator
     tracker: TrackerCoordinator | None = None
-    if carrier is Carrier.TRACKER:
-        from .tracker import (  # noqa: PLC0415 - only for a plan tracker
-            TRACKER_SECRET_KEYS,
-            TrackerCoordinator,
-            tracker_manufacturer,
-        )
+    try:
+        carrier = Carrier(entry.data[CONF_CARRIER])
+        if carrier is Carrier.TRACKER:
+            from .tracker import (  # noqa: PLC0415 - only for a plan tracker
+                TRACKER_SECRET_KEYS,
+                TrackerCoordinator,
+                tracker_manufacturer,
+            )
 
-        # A SIM without a carrier API: figures from the user's plan, counters and notices.
-        coordinator = tracker = TrackerCoordinator(hass, entry)
-        await tracker.async_load()
-        # Sender filters may be phone numbers or e-mail addresses: kept out of diagnostics.
-        manufacturer, secret_keys = tracker_manufacturer(entry.data), TRACKER_SECRET_KEYS
-    else:
-        profile = CARRIER_PROFILES[carrier]
-        # One session per account, so cookies never mix; closed when the entry unloads.
-        session = async_create_clientsession(hass, cookie_jar=aiohttp.CookieJar())
-        coordinator = JapanSimDataCoordinator(
-            hass, entry, profile.build(session, entry.data, entry.options), profile.name, key
-        )
-        manufacturer, secret_keys = profile.name, profile.secret_keys
+            # A SIM without a carrier API: figures from the user's plan, counters and notices.
+            coordinator = tracker = TrackerCoordinator(hass, entry)
+            await tracker.async_load()
+            # Sender filters may be phone numbers or e-mail addresses: kept out of diagnostics.
+            manufacturer, secret_keys = tracker_manufacturer(entry.data), TRACKER_SECRET_KEYS
+        else:
+            profile = CARRIER_PROFILES[carrier]
+            coordinator = JapanSimDataCoordinator(
+                hass,
+                entry,
+                _adapter(hass, entry, profile, key),
+                profile.name,
+                key,
+                credential_keys=profile.secret_keys,
+            )
+            manufacturer, secret_keys = profile.name, profile.secret_keys
+    except _DAMAGED as err:
+        raise _damaged(hass, entry, err) from None
+    ir.async_delete_issue(hass, DOMAIN, repair_issue_id(ENTRY_DAMAGED_ISSUE, entry.entry_id))
+    await coordinator.missing_sims.async_load()
     await _async_first_refresh(coordinator)
 
     # The account's own device: each SIM's device hangs off it.
@@ -106,10 +149,86 @@ async def async_setup_entry(hass: HomeAssistant, entry: JapanSimDataConfigEntry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     if tracker is not None:
         tracker.async_start()
+    if coordinator.last_update_success:
+        _async_remove_stale_sims(hass, entry, coordinator.data)
     entry.async_on_unload(
-        coordinator.async_add_listener(lambda: _async_remove_stale_sims(hass, entry))
+        coordinator.async_on_success(lambda usage: _async_remove_stale_sims(hass, entry, usage))
     )
     return True
+
+
+def _adapter(
+    hass: HomeAssistant,
+    entry: JapanSimDataConfigEntry,
+    profile: CarrierProfile,
+    key: InstallationKey,
+) -> CarrierAdapter:
+    """The account's adapter: the one the config flow just logged in with, or a new one.
+
+    Credentials the carrier already rejected are not sent again, even after a restart: the
+    entry goes straight to reauthentication.
+    """
+    _check_login_data(entry.data, profile)
+    fingerprint = login_fingerprint(key, entry.data, profile.secret_keys)
+    if (marker := entry.data.get(CONF_REJECTED_LOGIN)) is not None:
+        if marker == fingerprint:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN,
+                translation_key="login_rejected_earlier",
+                translation_placeholders={"carrier": profile.name},
+            )
+        # New credentials since the rejection: they get their chance.
+        hass.config_entries.async_update_entry(entry, data=without_rejection(entry.data))
+    if (verified := async_take_login(hass, entry.unique_id, fingerprint)) is not None:
+        # The flow logged in a moment ago: its session carries the login, so setup does not
+        # log in again. It goes with the entry, as the entry's own session would.
+        entry.async_on_unload(verified.session.detach)
+        return verified.adapter
+    # One session per account, so cookies never mix; closed when the entry unloads.
+    session = async_create_clientsession(hass, cookie_jar=aiohttp.CookieJar())
+    try:
+        return profile.build(session, entry.data, entry.options)
+    except CarrierError as err:
+        # A stored token the library refuses to send (check_token): a new login is needed.
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN,
+            translation_key="invalid_auth",
+            translation_placeholders={"carrier": profile.name, "error": short_error_text(err)},
+        ) from None
+
+
+def _check_login_data(data: Mapping[str, Any], profile: CarrierProfile) -> None:
+    """Refuse stored login data of the wrong kind before anything is sent with it."""
+    if not isinstance(data.get(profile.login_field), str) or not data[profile.login_field]:
+        raise TypeError(profile.login_field)
+    for name in profile.secret_keys:
+        if not isinstance(data.get(name), str | None):
+            raise TypeError(name)
+
+
+def _damaged(
+    hass: HomeAssistant, entry: JapanSimDataConfigEntry, err: Exception
+) -> ConfigEntryError:
+    """Raise a repair issue for entry data that cannot be used: never a traceback at setup."""
+    LOGGER.error(
+        "The stored settings of %s cannot be used (%s); reconfigure it, or delete and add it again",
+        entry.title,
+        type(err).__name__,
+    )
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        repair_issue_id(ENTRY_DAMAGED_ISSUE, entry.entry_id),
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key=ENTRY_DAMAGED_ISSUE,
+        translation_placeholders={"entry_title": entry.title},
+    )
+    return ConfigEntryError(
+        translation_domain=DOMAIN,
+        translation_key=ENTRY_DAMAGED_ISSUE,
+        translation_placeholders={"entry_title": entry.title},
+    )
 
 
 async def _async_first_refresh(coordinator: SimDataCoordinator) -> None:
@@ -131,29 +250,25 @@ async def _async_first_refresh(coordinator: SimDataCoordinator) -> None:
 
 
 @callback
-def _async_remove_stale_sims(hass: HomeAssistant, entry: JapanSimDataConfigEntry) -> None:
-    """Remove the devices of SIMs the account has not listed for a day (a cancelled line).
-
-    One odd answer that leaves a SIM out must not take its device and history with it; the
-    day counts from the last successful update that listed the SIM (or from this start).
-    """
+def _async_remove_stale_sims(
+    hass: HomeAssistant, entry: JapanSimDataConfigEntry, usage: AccountUsage
+) -> None:
+    """Remove the devices of SIMs the account has not listed for a day (a cancelled line)."""
     coordinator = entry.runtime_data.coordinator
-    if not coordinator.last_update_success:
-        return
-    now = dt_util.utcnow()
-    last_seen = coordinator.device_last_seen
-    current = _current_sim_identifiers(entry)
+    current = _current_sim_identifiers(entry, usage)
     device_registry = dr.async_get(hass)
-    for device in dr.async_entries_for_config_entry(device_registry, entry.entry_id):
-        if device.id == entry.runtime_data.account_device_id:
-            continue
-        if not device.identifiers.isdisjoint(current):
-            last_seen[device.id] = now
-            continue
-        if now - last_seen.setdefault(device.id, now) < STALE_SIM_AFTER:
-            continue
-        device_registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
-        del last_seen[device.id]
+    devices = [
+        device
+        for device in dr.async_entries_for_config_entry(device_registry, entry.entry_id)
+        if device.id != entry.runtime_data.account_device_id
+    ]
+    removed = coordinator.missing_sims.async_update(
+        device_registry,
+        devices,
+        lambda device: not device.identifiers.isdisjoint(current),
+        entry.entry_id,
+    )
+    for device in removed:
         # Should the SIM come back, its entities are added again.
         for added in coordinator.added_sims.values():
             added.difference_update(
@@ -164,16 +279,19 @@ def _async_remove_stale_sims(hass: HomeAssistant, entry: JapanSimDataConfigEntry
             )
 
 
-def _current_sim_identifiers(entry: JapanSimDataConfigEntry) -> set[tuple[str, str]]:
+def _current_sim_identifiers(
+    entry: JapanSimDataConfigEntry, usage: AccountUsage
+) -> set[tuple[str, str]]:
     coordinator = entry.runtime_data.coordinator
     return {
         sim_device_identifier(entry.runtime_data.key, coordinator.carrier, sim_id)
-        for sim_id in coordinator.data.sims
+        for sim_id in usage.sims
     }
 
 
 def _is_current_sim(entry: JapanSimDataConfigEntry, device: dr.DeviceEntry) -> bool:
-    return not device.identifiers.isdisjoint(_current_sim_identifiers(entry))
+    current = _current_sim_identifiers(entry, entry.runtime_data.coordinator.data)
+    return not device.identifiers.isdisjoint(current)
 
 
 async def async_remove_config_entry_device(
@@ -191,7 +309,10 @@ async def async_migrate_entry(hass: HomeAssistant, entry: JapanSimDataConfigEntr
     if entry.version > 1:
         return False
     if entry.minor_version < 2:  # noqa: PLR2004 - the version being migrated to
-        key = await async_get_installation_key(hass)
+        try:
+            key = await async_get_installation_key(hass)
+        except InstallationKeyUnreadableError:
+            return False  # the repair issue says what to do
         await _async_rekey_registries(hass, entry, key)
         unique_id = entry.unique_id
         if unique_id is not None and entry.data[CONF_CARRIER] != Carrier.TRACKER:
@@ -236,16 +357,24 @@ async def _async_rekey_registries(
 
 async def async_unload_entry(hass: HomeAssistant, entry: JapanSimDataConfigEntry) -> bool:
     """Unload the entities; the coordinator and the HTTP session go with the entry."""
+    if isinstance(coordinator := entry.runtime_data.coordinator, JapanSimDataCoordinator):
+        # A token renewal in flight keeps its new refresh token before the session closes.
+        await coordinator.adapter.async_settle()
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: JapanSimDataConfigEntry) -> None:
     """Drop what was kept for an account that is being deleted: repair issues, readings."""
-    for kind in REPAIR_ISSUES:
+    for kind in (*REPAIR_ISSUES, ENTRY_DAMAGED_ISSUE):
         ir.async_delete_issue(hass, DOMAIN, repair_issue_id(kind, entry.entry_id))
     await async_remove_histories(hass, entry.entry_id)
+    await async_remove_missing_sims(hass, entry.entry_id)
     await async_remove_usage_today(hass, entry.entry_id)
     await async_remove_daily_usage(hass, entry.entry_id)
+    if entry.data.get(CONF_CARRIER) == Carrier.MINEO:
+        from .mineo_login import async_remove_login  # noqa: PLC0415 - mineo only
+
+        await async_remove_login(hass, entry.entry_id)
     if entry.data.get(CONF_CARRIER) == Carrier.TRACKER:
         from .tracker import async_remove_tracker_state  # noqa: PLC0415 - trackers only
 

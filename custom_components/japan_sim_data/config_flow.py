@@ -16,6 +16,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_EMAIL, CONF_NAME, CONF_PASSWORD
 from homeassistant.core import callback
+from homeassistant.data_entry_flow import AbortFlow
 from homeassistant.helpers.aiohttp_client import async_create_clientsession
 from homeassistant.helpers.selector import (
     BooleanSelector,
@@ -43,9 +44,14 @@ from .const import (
     LOGGER,
     PlanShape,
 )
-from .coordinator import short_error_text
-from .error_keys import error_key
-from .identifiers import async_get_installation_key
+from .credentials import (
+    VerifiedLogin,
+    async_offer_login,
+    login_fingerprint,
+    without_rejection,
+)
+from .error_keys import error_key, short_error_text
+from .identifiers import InstallationKeyUnreadableError, async_get_installation_key
 from .mineo_flow import MineoLoginFlow
 
 if TYPE_CHECKING:
@@ -111,6 +117,8 @@ class JapanSimDataConfigFlow(MineoLoginFlow, domain=DOMAIN):
         self._povo_data: dict[str, Any] = {}
         self._tracker_title = ""
         self._tracker_data: dict[str, Any] = {}
+        self._verified: VerifiedLogin | None = None
+        """The login the last password step verified, until it is handed to setup."""
 
     @staticmethod
     @callback
@@ -124,8 +132,25 @@ class JapanSimDataConfigFlow(MineoLoginFlow, domain=DOMAIN):
 
     @callback
     def async_remove(self) -> None:
-        """Close the HTTP session a povo login kept open across the flow's steps."""
+        """Close the HTTP sessions a login kept open that no entry took over."""
         self._close_povo_session()
+        self._release_verified()
+
+    @callback
+    def _release_verified(self) -> None:
+        if self._verified is not None:
+            self._verified.release()
+            self._verified = None
+
+    async def _async_hand_over(self, data: Mapping[str, Any]) -> None:
+        """Let the entry's setup use the login just verified, instead of logging in again."""
+        if (verified := self._verified) is None or self.unique_id is None:
+            return
+        self._verified = None
+        key = await async_get_installation_key(self.hass)
+        profile = CARRIER_PROFILES[Carrier(data[CONF_CARRIER])]
+        verified.fingerprint = login_fingerprint(key, data, profile.secret_keys)
+        async_offer_login(self.hass, self.unique_id, verified)
 
     @callback
     def _close_povo_session(self) -> None:
@@ -136,7 +161,12 @@ class JapanSimDataConfigFlow(MineoLoginFlow, domain=DOMAIN):
 
     async def _async_account_unique_id(self, adapter: CarrierAdapter) -> str:
         """The entry's unique id: the account's id, keyed so it reveals nothing."""
-        return (await async_get_installation_key(self.hass)).account_id(adapter.account_id)
+        try:
+            key = await async_get_installation_key(self.hass)
+        except InstallationKeyUnreadableError:
+            # A new key would give the same account another id: a duplicate entry.
+            raise AbortFlow("installation_key_unreadable") from None
+        return key.account_id(adapter.account_id)
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Let the user pick the carrier."""
@@ -176,6 +206,7 @@ class JapanSimDataConfigFlow(MineoLoginFlow, domain=DOMAIN):
             if error is None:
                 await self.async_set_unique_id(account_id)
                 self._abort_if_unique_id_configured()
+                await self._async_hand_over(data)
                 return self.async_create_entry(title=_title(profile, data), data=data)
             errors["base"] = error
         return self.async_show_form(
@@ -297,7 +328,9 @@ class JapanSimDataConfigFlow(MineoLoginFlow, domain=DOMAIN):
 
     def _async_finish_povo(self) -> ConfigFlowResult:
         assert self._povo is not None
-        data = {**self._povo_data, CONF_AUTH_TOKEN: self._povo.refreshed_secrets()[CONF_AUTH_TOKEN]}
+        data = without_rejection(
+            {**self._povo_data, CONF_AUTH_TOKEN: self._povo.refreshed_secrets()[CONF_AUTH_TOKEN]}
+        )
         if self.source in (SOURCE_REAUTH, SOURCE_RECONFIGURE):
             entry = (
                 self._get_reauth_entry()
@@ -450,12 +483,14 @@ class JapanSimDataConfigFlow(MineoLoginFlow, domain=DOMAIN):
         self, entry: ConfigEntry, user_input: dict[str, Any]
     ) -> tuple[ConfigFlowResult | None, dict[str, str]]:
         """Log in to the same account with new details; update the entry when that works."""
-        data = {**entry.data, **user_input}
+        # The login is checked now: a rejection remembered from before no longer holds.
+        data = without_rejection({**entry.data, **user_input})
         account_id, error = await self._async_try_login(data)
         if error is not None:
             return None, {"base": error}
         await self.async_set_unique_id(account_id)
         self._abort_if_unique_id_mismatch(reason="wrong_account")
+        await self._async_hand_over(data)
         return self.async_update_reload_and_abort(entry, data=data), {}
 
     async def _async_try_login(self, data: Mapping[str, Any]) -> tuple[str | None, str | None]:
@@ -465,18 +500,19 @@ class JapanSimDataConfigFlow(MineoLoginFlow, domain=DOMAIN):
             sum(ch.isdigit() for ch in data[CONF_PHONE_NUMBER]) < _MIN_PHONE_DIGITS
         ):
             return None, "invalid_phone_number"
+        self._release_verified()
         session = async_create_clientsession(
             self.hass, auto_cleanup=False, cookie_jar=aiohttp.CookieJar()
         )
-        try:
-            adapter: CarrierAdapter = profile.build(session, data, {})
-            if (error := await _async_guarded(adapter.async_login(), profile.name)) is not None:
-                return None, error
-            return await self._async_account_unique_id(adapter), None
-        finally:
-            # The entry opens its own session: this one only checked the login. Home
-            # Assistant's sessions share its connector: detach, never close.
+        adapter: CarrierAdapter = profile.build(session, data, {})
+        if (error := await _async_guarded(adapter.async_login(), profile.name)) is not None:
+            # Home Assistant's sessions share its connector: detach, never close.
             session.detach()
+            return None, error
+        # Kept logged in: the entry's setup takes this session over (credentials.py), or the
+        # flow lets it go when it ends.
+        self._verified = VerifiedLogin(adapter, session, fingerprint="")
+        return await self._async_account_unique_id(adapter), None
 
 
 async def _async_guarded(call: Any, carrier_name: str) -> str | None:

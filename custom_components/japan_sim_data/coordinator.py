@@ -7,6 +7,8 @@ maps its errors for Home Assistant; the plan tracker pushes its own figures.
 from __future__ import annotations
 
 import asyncio
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -14,6 +16,7 @@ from typing import Any, Final
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_point_in_time
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -38,20 +41,26 @@ from .const import (
     PARSE_FAILURES_BEFORE_ISSUE,
     UPDATE_INTERVAL,
 )
-from .error_keys import error_key
+from .credentials import CONF_REJECTED_LOGIN, login_fingerprint
+from .error_keys import MAX_ERROR_TEXT, error_key, short_error_text
 from .history import SimHistories
 from .identifiers import InstallationKey
+from .stale_sims import MissingSims
 from .usage_statistics import DailyUsageStatistics
 from .usage_today import UsageToday
 
 FETCH_BUDGET: Final = 180.0
 """Seconds one whole update (logins, hops, every request) may take."""
 
-MAX_ERROR_TEXT: Final = 160
-"""Error texts shown to the user are cut here: a carrier's answer never reaches them whole."""
+MAX_LINES: Final = 50
+"""Lines taken from one answer. Family plans have a handful and mineo allows 5 per eo ID; 3,000
+lines in one answer (each a device with its entities) stalled setup for 18.8 s."""
 
-STALE_SIM_AFTER: Final = timedelta(days=1)
-"""A SIM missing from the account's answers for this long (of successful polls) is removed."""
+# Doublings of the interval after failures in a row, beyond which the cap holds anyway; the
+# exponent stops here so weeks of outage never make an integer too large for a timedelta.
+_BACKOFF_DOUBLINGS: Final = max(0, math.ceil(math.log2(MAX_BACKOFF_INTERVAL / UPDATE_INTERVAL)))
+
+__all__ = ["MAX_ERROR_TEXT", "short_error_text"]
 
 # Exceptions a parser can hit on an answer it did not expect; they are carrier changes, not bugs
 # to log with a traceback on every poll.
@@ -123,11 +132,21 @@ class SimDataCoordinator(DataUpdateCoordinator[AccountUsage]):
         """Carriers' past daily usage in long-term statistics; fed by the sensor platform."""
         self.added_sims: dict[str, set[str]] = {}
         """Per platform, the SIMs whose entities it added (see entity.async_add_sim_entities)."""
-        self.device_last_seen: dict[str, datetime] = {}
-        """When each SIM device's SIM was last listed by a successful update."""
+        self.missing_sims = MissingSims(hass, entry.entry_id)
+        """When SIMs went missing from the account's answers; loaded at setup."""
         self.last_unreadable_answer: Any = None
         """The redacted skeleton of the last answer that could not be read, for diagnostics."""
         self._unsub_midnight: CALLBACK_TYPE | None = None
+        self._on_success: list[Callable[[AccountUsage], None]] = []
+
+    @callback
+    def async_on_success(self, hook: Callable[[AccountUsage], None]) -> CALLBACK_TYPE:
+        """Call ``hook`` with the figures of every successful poll, changed or not.
+
+        Listeners hear only of changed figures; what counts polls (stale SIMs) needs them all.
+        """
+        self._on_success.append(hook)
+        return lambda: self._on_success.remove(hook)
 
     @property
     def credentials_rejected(self) -> bool:
@@ -171,9 +190,14 @@ class SimDataCoordinator(DataUpdateCoordinator[AccountUsage]):
         )
 
     @callback
-    def _at_midnight(self, _now: datetime) -> None:
+    def _at_midnight(self, now: datetime) -> None:
+        self._revalidate(now)
         self.async_update_listeners()
         self.async_start_midnight_updates()
+
+    @callback
+    def _revalidate(self, now: datetime) -> None:
+        """Drop what stopped counting since the figures arrived (a polled carrier's buckets)."""
 
     async def async_shutdown(self) -> None:
         """Stop the midnight timer with the coordinator."""
@@ -193,51 +217,173 @@ class JapanSimDataCoordinator(SimDataCoordinator):
         adapter: CarrierAdapter,
         carrier_name: str,
         key: InstallationKey,
+        *,
+        credential_keys: frozenset[str] = frozenset(),
     ) -> None:
-        """Poll ``adapter`` every UPDATE_INTERVAL, backing off after failures."""
+        """Poll ``adapter`` every UPDATE_INTERVAL, backing off after failures.
+
+        ``credential_keys`` name the entry data a rejection is remembered for (credentials.py).
+        """
         super().__init__(hass, entry, adapter.carrier, carrier_name, UPDATE_INTERVAL)
         self.adapter = adapter
         self._key = key
+        self._credential_keys = credential_keys
         self._consecutive_failures = 0
         self._consecutive_parse_failures = 0
         self._credentials_rejected = False
+        self._fetched: AccountUsage | None = None
+        """The last answer as the adapter gave it; ``data`` is what of it is valid now."""
+        self._unsub_expiry: CALLBACK_TYPE | None = None
+        self.wait_until: datetime | None = None
+        """Until when the carrier asked us to wait (Retry-After); a manual refresh waits too."""
+        self._lines_capped = False
         # Adapters whose refresh tokens work once (mineo) call this the moment they renew.
-        adapter.set_rotation_listener(self._store_refreshed_secrets)
+        adapter.set_rotation_listener(self._async_store_rotated_secrets)
 
     @property
     def credentials_rejected(self) -> bool:
         """True after the carrier rejected the credentials, until the user re-authenticates."""
         return self._credentials_rejected
 
+    async def async_user_refresh(self) -> None:
+        """A refresh the user asked for; refused, with nothing sent, inside Retry-After."""
+        if (
+            self.wait_until is not None
+            and dt_util.utcnow() < self.wait_until
+            and not (self.credentials_rejected)
+        ):
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="carrier_asked_to_wait",
+                translation_placeholders={
+                    "entry_title": self.config_entry.title,
+                    "carrier": self.carrier_name,
+                    "time": _tokyo_time(self.wait_until),
+                },
+            )
+        await super().async_user_refresh()
+
     async def _async_update_data(self) -> AccountUsage:
         if self._credentials_rejected:
             # Nothing is sent with credentials the carrier already refused.
             raise self._translate(CarrierAuthError("The carrier rejected the credentials"))
         try:
-            usage = await self._async_fetch()
+            fetched = self._accepted(await self._async_fetch())
         except CarrierAuthError as err:
             # A rejected password is not retried: that is how accounts get locked. Polling
-            # resumes when the user re-authenticates and the entry reloads.
+            # resumes when the user re-authenticates and the entry reloads; a restart before
+            # then goes straight to reauthentication (remembered in the entry).
             self._credentials_rejected = True
             self.update_interval = None
+            self._store_refreshed_secrets()
+            self._remember_rejection()
             raise self._translate(err) from err
         except CarrierError as err:
             self._track_carrier_change(err)
             self._consecutive_failures += 1
             # Double the wait after each failure in a row: carriers ban clients that hammer;
             # wait longer still when the carrier said how long (bounded by the library).
-            backoff = min(
-                UPDATE_INTERVAL * 2 ** (self._consecutive_failures - 1), MAX_BACKOFF_INTERVAL
-            )
-            self.update_interval = max(backoff, timedelta(seconds=_retry_after(err) or 0))
+            doublings = min(self._consecutive_failures - 1, _BACKOFF_DOUBLINGS)
+            backoff = min(UPDATE_INTERVAL * 2**doublings, MAX_BACKOFF_INTERVAL)
+            wait = timedelta(seconds=_retry_after(err) or 0)
+            self.wait_until = dt_util.utcnow() + wait if wait else None
+            self.update_interval = max(backoff, wait)
             raise self._translate(err) from err
         finally:
             self._store_refreshed_secrets()
         self._consecutive_failures = 0
+        self.wait_until = None
         self.update_interval = UPDATE_INTERVAL
         self._track_carrier_change(None)
         self._sync_unique_id()
-        return usage
+        self._fetched = fetched
+        now = dt_util.now()
+        self._schedule_expiry(now)
+        valid = fetched.valid_at(now)
+        for hook in list(self._on_success):
+            hook(valid)
+        return valid
+
+    def _accepted(self, usage: AccountUsage) -> AccountUsage:
+        """Check an answer's size before anything is built from it.
+
+        No lines from an account that had some is not a cancellation of every line at once but
+        an answer that went wrong: taken as it is, a day of it removes every SIM's device.
+        """
+        if not usage.sims and self._had_lines():
+            raise CarrierParseError("The carrier listed no lines for an account that has some")
+        if len(usage.sims) <= MAX_LINES:
+            return usage
+        if not self._lines_capped:
+            self._lines_capped = True
+            LOGGER.warning(
+                "%s listed %d lines in one answer; only the first %d are kept, so one answer "
+                "cannot flood Home Assistant with devices",
+                self.carrier_name,
+                len(usage.sims),
+                MAX_LINES,
+            )
+        kept = list(usage.sims.items())[:MAX_LINES]
+        return AccountUsage(sims=dict(kept))
+
+    def _had_lines(self) -> bool:
+        """True when SIMs of this account were seen: in memory, or as devices after a restart."""
+        if self.data is not None and self.data.sims:
+            return True
+        account = {(DOMAIN, self.config_entry.entry_id)}
+        registry = dr.async_get(self.hass)
+        return any(
+            device.identifiers != account
+            for device in dr.async_entries_for_config_entry(registry, self.config_entry.entry_id)
+        )
+
+    @callback
+    def _schedule_expiry(self, now: datetime) -> None:
+        """Re-evaluate the figures when the next bucket expires, whether or not a poll comes."""
+        if self._unsub_expiry is not None:
+            self._unsub_expiry()
+            self._unsub_expiry = None
+        if self._fetched is None:
+            return
+        upcoming = [
+            bucket.expires
+            for sim in self._fetched.sims.values()
+            for bucket in sim.buckets
+            if bucket.expires is not None and bucket.expires >= now
+        ]
+        if upcoming:
+            # A bucket stops counting once its last moment has passed.
+            moment = min(upcoming) + timedelta(seconds=1)
+            self._unsub_expiry = async_track_point_in_time(self.hass, self._at_expiry, moment)
+
+    @callback
+    def _at_expiry(self, now: datetime) -> None:
+        self._unsub_expiry = None
+        self._revalidate(now)
+        self.async_update_listeners()
+
+    @callback
+    def _revalidate(self, now: datetime) -> None:
+        if self._fetched is not None:
+            self.data = self._fetched.valid_at(now)
+            self._schedule_expiry(now)
+
+    async def async_shutdown(self) -> None:
+        """Stop the expiry timer with the coordinator."""
+        if self._unsub_expiry is not None:
+            self._unsub_expiry()
+            self._unsub_expiry = None
+        await super().async_shutdown()
+
+    @callback
+    def _remember_rejection(self) -> None:
+        """Keep, in the entry, that these credentials were refused: a restart sends nothing."""
+        entry = self.config_entry
+        marker = login_fingerprint(self._key, entry.data, self._credential_keys)
+        if entry.data.get(CONF_REJECTED_LOGIN) != marker:
+            self.hass.config_entries.async_update_entry(
+                entry, data={**entry.data, CONF_REJECTED_LOGIN: marker}
+            )
 
     async def _async_fetch(self) -> AccountUsage:
         """Fetch within the time budget; an answer a parser chokes on is a carrier change."""
@@ -331,10 +477,8 @@ class JapanSimDataCoordinator(SimDataCoordinator):
     def _store_refreshed_secrets(self) -> None:
         """Persist tokens the adapter renewed, so a restart does not need a new login.
 
-        Called after every update, and also by adapters with single-use refresh tokens
-        (mineo's ``set_rotation_listener``) right after a renewal, before their next request:
-        the spent token is then worthless and the new one exists only in memory. The entry
-        update is synchronous; Home Assistant writes it to disk within a second and at stop.
+        Called after every update, and after each rotation (below). The entry update is
+        synchronous; Home Assistant writes it to disk within a second and at stop.
         """
         refreshed = self.adapter.refreshed_secrets()
         if refreshed and any(self.config_entry.data.get(k) != v for k, v in refreshed.items()):
@@ -342,17 +486,33 @@ class JapanSimDataCoordinator(SimDataCoordinator):
                 self.config_entry, data={**self.config_entry.data, **refreshed}
             )
 
+    async def _async_store_rotated_secrets(self) -> None:
+        """Write a rotated login to disk now, before the adapter's next request.
 
-def short_error_text(err: BaseException) -> str:
-    """The error's text on one line and cut short: never a carrier's whole answer."""
-    text = " ".join(str(err).split())
-    return text if len(text) <= MAX_ERROR_TEXT else f"{text[: MAX_ERROR_TEXT - 1]}…"
+        Adapters with single-use refresh tokens (mineo's ``set_rotation_listener``) await this
+        right after a renewal: the spent token is worthless and the new one exists only in
+        memory, so the entry's delayed save is not enough (mineo_login.py).
+        """
+        from .mineo_login import async_save_login  # noqa: PLC0415 - only mineo rotates
+
+        await async_save_login(
+            self.hass, self.config_entry.entry_id, self.adapter.refreshed_secrets()
+        )
+        self._store_refreshed_secrets()
 
 
 def _retry_after(err: CarrierError) -> float | None:
     if isinstance(err, CarrierRateLimitError | CarrierMaintenanceError):
         return err.retry_after
     return None
+
+
+def _tokyo_time(moment: datetime) -> str:
+    """A moment as people in Japan read it: the time today, with the date on another day."""
+    local = moment.astimezone(TOKYO)
+    if local.date() == dt_util.now().astimezone(TOKYO).date():
+        return local.strftime("%H:%M")
+    return local.strftime("%Y-%m-%d %H:%M")
 
 
 def _next_tokyo_midnight(now: datetime) -> datetime:

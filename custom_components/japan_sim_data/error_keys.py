@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 from .carriers.errors import (
@@ -32,3 +33,31 @@ _KEYS: Final[tuple[tuple[type[CarrierError], str], ...]] = (
 def error_key(err: CarrierError, default: str) -> str:
     """Name a library error for translated messages; ``default`` for any other kind."""
     return next((key for kind, key in _KEYS if isinstance(err, kind)), default)
+
+
+MAX_ERROR_TEXT: Final = 160
+"""Error texts shown to the user are cut here: a carrier's answer never reaches them whole."""
+
+# A word of an error text is shown only when it reads like the library's own English: carrier
+# text (Japanese sentences, links, addresses, numbers long enough to be a phone number or an
+# ICCID) is replaced, as error codes are quoted (carriers.errors.quoted_code).
+_PLAIN_WORD: Final = re.compile(r"[A-Za-z0-9_.,:;'\"()!?/%+#=-]{1,40}")
+_LINK_LIKE: Final = re.compile(
+    r"://|@|www\.|[A-Za-z0-9-]\.[A-Za-z]{2,}(?:\W|$)|\d{7}|[A-Za-z0-9+/=_-]{25}"
+)
+_HIDDEN: Final = "[…]"
+
+
+def short_error_text(err: BaseException) -> str:
+    """The error's text on one line, cut short, with any carrier text replaced.
+
+    Messages reach the Refresh error, the entry's reason and the log: a hostile answer echoed
+    into one must not put a phishing line or someone's number there.
+    """
+    words: list[str] = []
+    for word in str(err).split():
+        shown = word if _PLAIN_WORD.fullmatch(word) and not _LINK_LIKE.search(word) else _HIDDEN
+        if not (shown == _HIDDEN and words and words[-1] == _HIDDEN):
+            words.append(shown)
+    text = " ".join(words)
+    return text if len(text) <= MAX_ERROR_TEXT else f"{text[: MAX_ERROR_TEXT - 1]}…"
