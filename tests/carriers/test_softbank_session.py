@@ -112,9 +112,10 @@ async def test_the_flows_login_serves_setup_without_a_second_login(
     """The config flow logs in; setup's first poll reads the page with that login."""
     fake = FakeMySoftBank(brand=brand)
     flow_adapter = await adapter_for(serve, http_session, fake, cls)
-    assert not flow_adapter.logged_in
+    was_logged_in = flow_adapter.logged_in
 
     await flow_adapter.async_login()
+    assert not was_logged_in
     assert flow_adapter.logged_in
     assert fake.logins == 1
 
