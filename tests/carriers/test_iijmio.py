@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from custom_components.japan_sim_data.carriers.base import MAX_LINES_PER_ACCOUNT
 from custom_components.japan_sim_data.carriers.dates import TOKYO
 from custom_components.japan_sim_data.carriers.errors import (
     CarrierAuthError,
@@ -26,6 +27,7 @@ from custom_components.japan_sim_data.carriers.errors import (
     CarrierSessionExpiredError,
 )
 from custom_components.japan_sim_data.carriers.iijmio import IijmioAdapter, parse_member_top
+from custom_components.japan_sim_data.carriers.iijmio_member import read_member_top
 from custom_components.japan_sim_data.carriers.models import BucketKind
 from custom_components.japan_sim_data.carriers.units import GIB
 from tests.conftest import ServeApp
@@ -301,6 +303,14 @@ def _top(**service: Any) -> dict[str, Any]:
         _top(couponData=[{"month": "202511", "couponValue": "lots"}]),
         _top(couponData=[{"month": "202511", "couponValue": -1}]),
         _top(totalCapacity=[20]),
+        # Dates outside 2000 .. ten years ahead are placeholders, not expiries.
+        _top(couponData=[{"month": "197001", "couponValue": 1}]),
+        _top(couponData=[{"month": "199912", "couponValue": 1}]),
+        _top(couponData=[{"month": "203601", "couponValue": 1}]),
+        # The one number grammar: "1,0" is no thousand (it read as 1000 GB before).
+        _top(couponData=[{"month": "202512", "couponValue": "1,0"}]),
+        _top(couponData=[{"month": "202512", "couponValue": "1,00.5"}]),
+        _top(totalCapacity="2,0"),
     ],
 )
 def test_malformed_payloads_raise_parse_errors(payload: Any) -> None:
@@ -423,3 +433,35 @@ def test_member_line_without_a_pool_on_the_account_stays_unknown() -> None:
 
 
 _COUPONS = [{"month": "202511", "couponValue": 1}, {"month": "202512", "couponValue": 2}]
+
+
+def test_a_thousands_separator_in_groups_of_three_still_reads() -> None:
+    usage = parse_member_top(_top(couponData=[{"month": "202512", "couponValue": "1,024"}]), NOW)
+    assert usage.sims["hdc1"].remaining == 1024 * GIB
+
+
+def test_coupon_past_its_expiry_month_does_not_count() -> None:
+    """On 1 December November's coupon, still listed, is dropped: 20 GB left, not 24.56."""
+    payload = load_json_fixture("iijmio/member_top.json")
+    sim = parse_member_top(payload, datetime(2025, 12, 1, 0, 0, 1, tzinfo=TOKYO)).sims[
+        "hdc11111111"
+    ]
+    assert sim.remaining == 20 * GIB
+    assert sim.remaining_of(BucketKind.CARRIED_OVER) == 20 * GIB
+    assert sim.next_expiry == datetime(2025, 12, 31, 23, 59, 59, tzinfo=TOKYO)
+    assert sim.valid_at(datetime(2025, 12, 1, 0, 0, 1, tzinfo=TOKYO)) == sim
+
+
+def test_lines_beyond_the_cap_are_left_out_unparsed() -> None:
+    services: list[Any] = [
+        {"serviceCode": f"hdc{index:08d}", "couponData": [{"month": "202512", "couponValue": 1}]}
+        for index in range(3000)
+    ]
+    services[MAX_LINES_PER_ACCOUNT + 1] = "not a line"
+    usage, left_out = read_member_top({"serviceInfoList": services}, NOW)
+    assert len(usage.sims) == MAX_LINES_PER_ACCOUNT
+    assert left_out is True
+    usage, left_out = read_member_top(
+        {"serviceInfoList": services[:MAX_LINES_PER_ACCOUNT] * 2}, NOW
+    )
+    assert (len(usage.sims), left_out) == (MAX_LINES_PER_ACCOUNT, False)

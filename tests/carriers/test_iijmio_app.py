@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from custom_components.japan_sim_data.carriers.base import MAX_LINES_PER_ACCOUNT
 from custom_components.japan_sim_data.carriers.dates import TOKYO
 from custom_components.japan_sim_data.carriers.errors import CarrierParseError
 from custom_components.japan_sim_data.carriers.iijmio_app import (
@@ -21,6 +22,7 @@ from custom_components.japan_sim_data.carriers.iijmio_app import (
     parse_line_info,
     parse_past_data_traffic,
     parse_token,
+    read_data_traffic,
 )
 from custom_components.japan_sim_data.carriers.models import BucketKind, DailyUsage
 from custom_components.japan_sim_data.carriers.units import GIB, MIB
@@ -270,9 +272,18 @@ def test_share_line_without_figures_shows_its_group_pool() -> None:
         _traffic(thisMonthDataList={"regulationStatus": "on"}),
         _traffic(thisMonthDataList={"dataShare": 0.5}),
         _traffic(lastSevenDaysDataList=[]),
-        _traffic(lastSevenDaysDataList={"dailyDataList": [{"month": "13", "date": "1"}]}),
-        _traffic(lastSevenDaysDataList={"dailyDataList": [{"month": "2", "date": "30"}]}),
-        _traffic(lastSevenDaysDataList={"dailyDataList": ["nope"]}),
+        # Month turnover's dates: outside 2000 .. ten years ahead is a placeholder.
+        _traffic(expireList=[{"expireYear": "1970", "expireMonth": "1"}]),
+        _traffic(expireList=[{"expireYear": 9999, "expireMonth": 12}]),
+        _traffic(expireList=[{"expireYear": "2037", "expireMonth": "1"}]),
+        _traffic(expireList=[{"expireYear": 10**30, "expireMonth": 1}]),
+        _traffic(expireList=[{"expireYear": "2026.5", "expireMonth": "8"}]),
+        # The one number grammar: "1,0" is no thousand (it read as 1000 GB before).
+        _traffic(
+            expireList=[{"expireYear": "2026", "expireMonth": "9", "remainingDataTraffic": "1,0"}]
+        ),
+        _traffic(thisMonthDataList={"availableDataTraffic": "10,00"}),
+        _traffic(couponValue="2,5"),
     ],
 )
 def test_malformed_data_traffic_raises_parse_errors(payload: Any) -> None:
@@ -285,9 +296,6 @@ def test_malformed_data_traffic_raises_parse_errors(payload: Any) -> None:
     [
         [],
         {"thisMonthDailyInfo": {}},
-        {"thisMonthDailyInfo": ["nope"]},
-        {"thisMonthDailyInfo": [{"date": "x", "dataTraffic": "1"}]},
-        {"thisMonthDailyInfo": [{"date": "1.5", "dataTraffic": "1"}]},
         {"thisMonthInfo": {"month": "0"}},
         {"lastFiveMonthInfo": [{"month": "8", "dataTraffic": "lots"}]},
     ],
@@ -319,3 +327,117 @@ def test_unusable_main_line_code_is_refused() -> None:
         parse_line_info({"lineInfo": {"hdcList": [{"lineServiceCode": "hdu 1"}]}})
     with pytest.raises(CarrierParseError):
         parse_line_info({"lineInfo": []})
+
+
+def test_a_bad_day_loses_only_itself() -> None:
+    """One unreadable, impossible or implausible day leaves the other days counted."""
+    recent = {
+        "lastSevenDaysDataHighUnit": "MB",
+        "dailyDataList": [
+            {"month": "8", "date": "1", "high": "100"},
+            {"month": "13", "date": "1", "high": "100"},
+            {"month": "2", "date": "30", "high": "100"},
+            {"month": "8", "date": "2", "high": "1,0"},
+            "nope",
+            {"month": "8", "date": "3", "high": "300"},
+        ],
+    }
+    (line,) = parse_data_traffic(_traffic(lastSevenDaysDataList=recent), SAMPLE_NOW)
+    assert line.usage.daily_usage == (
+        DailyUsage(date(2026, 8, 1), 100 * MIB),
+        DailyUsage(date(2026, 8, 3), 300 * MIB),
+    )
+    history = parse_past_data_traffic(
+        {
+            "thisMonthInfo": {"month": "8"},
+            "thisMonthDailyInfo": [
+                "nope",
+                {"date": "x", "dataTraffic": "1"},
+                {"date": "1.5", "dataTraffic": "1"},
+                {"date": 2**31, "dataTraffic": "1"},
+                {"date": "4", "dataTraffic": "40"},
+            ],
+        },
+        SAMPLE_NOW,
+    )
+    assert history.days == (DailyUsage(date(2026, 8, 4), 40 * MIB),)
+
+
+def test_history_days_before_2000_are_dropped_as_implausible() -> None:
+    """IIJmio names days without a year: read on 5 January 2000, "12/31" is 1999, a placeholder.
+
+    The plausibility rule (dates.plausible_day) drops that day alone; January's stay.
+    """
+    now = datetime(2000, 1, 5, 12, 0, tzinfo=TOKYO)
+    recent = {
+        "dailyDataList": [
+            {"month": "12", "date": "31", "high": "100"},
+            {"month": "1", "date": "4", "high": "200"},
+        ]
+    }
+    (line,) = parse_data_traffic(_traffic(lastSevenDaysDataList=recent), now)
+    assert line.usage.daily_usage == (DailyUsage(date(2000, 1, 4), 200 * MIB),)
+    history = parse_past_data_traffic(
+        {
+            "thisMonthInfo": {"month": "12"},
+            "thisMonthDailyInfo": [{"date": "30", "dataTraffic": "1"}],
+        },
+        now,
+    )
+    assert history.days == ()
+
+
+def test_last_months_total_is_not_this_periods_use() -> None:
+    """On the 1st a history may still name last month: its total is not used this period."""
+    payload = {
+        "lastFiveMonthDataUnit": "GB",
+        "lastFiveMonthInfo": [{"month": "7", "dataTraffic": "9.5"}],
+        "thisMonthInfo": {"month": "7"},
+        "thisMonthDailyInfo": [{"date": "31", "dataTraffic": "100"}],
+    }
+    history = parse_past_data_traffic(payload, datetime(2026, 8, 1, 0, 30, tzinfo=TOKYO))
+    assert history.used_this_month is None
+    # Last month's days are real days: they stay in the history.
+    assert history.days == (DailyUsage(date(2026, 7, 31), 100 * MIB),)
+    on_the_31st = parse_past_data_traffic(payload, datetime(2026, 7, 31, 23, 0, tzinfo=TOKYO))
+    assert on_the_31st.used_this_month == round(9.5 * GIB)
+
+
+def test_coupon_past_its_expiry_month_does_not_count() -> None:
+    """On 1 September, August's 5 GB still listed is dropped: 2.5 GB left, not 7.5."""
+    lines = parse_data_traffic(_sample("data_traffic"), datetime(2026, 9, 1, 0, 5, tzinfo=TOKYO))
+    sim = lines[0].usage
+    assert sim.remaining == round(2.5 * GIB)
+    assert sim.remaining_of(BucketKind.CARRIED_OVER) == round(2.5 * GIB)
+    assert sim.next_expiry == datetime(2026, 9, 30, 23, 59, 59, tzinfo=TOKYO)
+    # The evening before, both count.
+    before = parse_data_traffic(
+        _sample("data_traffic"), datetime(2026, 8, 31, 23, 59, tzinfo=TOKYO)
+    )[0].usage
+    assert before.remaining == round(7.5 * GIB)
+
+
+def test_only_expired_coupons_leave_the_figure_unknown_not_zero() -> None:
+    payload = _traffic(
+        expireList=[{"expireYear": "2026", "expireMonth": "7", "remainingDataTraffic": "3"}],
+        thisMonthDataList={"availableDataTraffic": "3"},
+    )
+    (line,) = parse_data_traffic(payload, SAMPLE_NOW)
+    assert line.usage.buckets == ()
+    assert line.usage.remaining is None
+
+
+def test_lines_beyond_the_cap_are_left_out_unparsed() -> None:
+    """3,000 lines (and broken ones past the cap) read as the first MAX_LINES_PER_ACCOUNT."""
+    lines: list[Any] = [
+        {"serviceCode": f"hdc{index:08d}", "couponValue": "1"} for index in range(3000)
+    ]
+    lines[MAX_LINES_PER_ACCOUNT + 5] = {"broken": True}
+    read, left_out = read_data_traffic({"dataTraffic": {"hdcList": lines}}, SAMPLE_NOW)
+    assert len(read) == MAX_LINES_PER_ACCOUNT
+    assert left_out is True
+    assert read[-1].usage.sim_id == f"hdc{MAX_LINES_PER_ACCOUNT - 1:08d}"
+    # Exactly the cap, or the cap with repeats, leaves nothing out.
+    exact = lines[:MAX_LINES_PER_ACCOUNT] * 2
+    read, left_out = read_data_traffic({"dataTraffic": {"hdcList": exact}}, SAMPLE_NOW)
+    assert (len(read), left_out) == (MAX_LINES_PER_ACCOUNT, False)

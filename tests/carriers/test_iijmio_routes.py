@@ -187,16 +187,22 @@ async def test_token_rejected_again_after_a_new_login_falls_back_not_loops(
     assert len(usage.sims) == 3
 
 
-async def test_wrong_password_ends_the_update_without_asking_the_member_site(
+async def test_wrong_password_is_judged_by_the_member_site(
     adapter: IijmioAdapter, replay: IijmioReplay
 ) -> None:
+    """/token's 401 is an invalid session (IIJWidget); the member site's 008 is the verdict.
+
+    One login on each route, then the update ends: nothing is sent again in a loop.
+    """
     replay.password = "changed-on-the-website"
     with pytest.raises(CarrierAuthError) as raised:
         await adapter.async_fetch()
     assert PASSWORD not in str(raised.value)
     assert MIO_ID not in str(raised.value)
     assert replay.app_logins == 1
-    assert MEMBER_LOGIN not in replay.requests
+    assert replay.logins == 1
+    assert replay.requests[0] == "POST /token"
+    assert replay.requests[-1] == MEMBER_LOGIN
 
 
 async def test_wrong_password_on_the_member_site_after_the_app_failed(
@@ -244,17 +250,22 @@ async def test_app_api_failures_fall_back_to_the_member_site(
 @pytest.mark.parametrize(
     "answer",
     [
+        lambda: web.json_response({}, status=401),
         lambda: web.json_response({}, status=403),
         lambda: web.json_response({}, status=400),
         lambda: web.Response(status=401, text="<html>blocked</html>", content_type="text/html"),
         lambda: web.json_response({"mioId": "MA1", "token": "bad token"}),
     ],
-    ids=["403", "400", "401-page", "unusable-token"],
+    ids=["401", "403", "400", "401-page", "unusable-token"],
 )
 async def test_login_refusals_that_are_no_verdict_fall_back(
     adapter: IijmioAdapter, replay: IijmioReplay, answer: Any
 ) -> None:
-    """Only a 401 with data is taken as a wrong password; a firewall's refusal is not."""
+    """No refusal of /token is a verdict on the password: the member site is asked.
+
+    IIJWidget (MyIIJmioAPIClient.request @ 8a3b6e6) reads /token's 401 and 403 as an invalid
+    session; here the member site accepts the same password, so it was no wrong password.
+    """
     replay.app_answers["/token"] = answer
     usage = await adapter.async_fetch()
     assert adapter.active_route == "member"

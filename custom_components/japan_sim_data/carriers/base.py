@@ -5,11 +5,15 @@ from __future__ import annotations
 import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import ClassVar
+from typing import ClassVar, Final
 
 import aiohttp
 
 from .models import AccountUsage, Carrier
+
+MAX_LINES_PER_ACCOUNT: Final = 20
+"""The most lines one account's answer is read for: an account holds a household's lines, and
+each line is a device (and may cost a request). More is a broken or hostile answer."""
 
 
 class CarrierAdapter(ABC):
@@ -45,6 +49,15 @@ class CarrierAdapter(ABC):
     @property
     def active_route(self) -> str | None:
         """Which of the carrier's routes the last update used, for carriers with several."""
+        return None
+
+    @property
+    def route_details(self) -> dict[str, str | None] | None:
+        """Why a fallback route is read and what it cannot report, for diagnostics.
+
+        None while the carrier's main route is read (or the carrier has one route). Values are
+        error class names, moments and fixed words: never carrier text or a secret.
+        """
         return None
 
     def set_rotation_listener(self, listener: Callable[[], None]) -> None:

@@ -9,7 +9,7 @@ line (this month's days and months). No cookies: the token travels in the Author
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from http import HTTPStatus
@@ -17,10 +17,10 @@ from typing import Any, Final
 
 import aiohttp
 
-from .dates import TOKYO, end_of_month, history_is_fresh
+from .base import MAX_LINES_PER_ACCOUNT
+from .dates import TOKYO, end_of_month, history_is_fresh, plausible_day
 from .errors import (
     CarrierAppVersionError,
-    CarrierAuthError,
     CarrierConnectionError,
     CarrierParseError,
     CarrierSessionExpiredError,
@@ -34,6 +34,7 @@ from .iijmio_member import (
     number_suffix,
     share_pools,
     text,
+    whole_number,
 )
 from .models import AccountUsage, BucketKind, DailyUsage, DataBucket, SimUsage
 from .skeleton import reading
@@ -65,12 +66,14 @@ APP_HEADERS: Final[Mapping[str, str]] = {
 }
 # /token takes {"loginId", "password"}; loginId is the mioID or the e-mail address, and the
 # answer is {"mioId", "token", "contractorName"} (docs/iij_endpoints.md, validate_gapi_login).
-# 401 and 403 on data calls: the token is no longer valid (MyIIJmioAPIClient.request).
+# 401 and 403, on any call, /token included: the session is invalid (MyIIJmioAPIClient.request
+# maps both to .invalidSession for every path, @ 8a3b6e6 and @ efebb78). IIJWidget's refresh
+# (Shared/WidgetRefreshService.swift @ 8a3b6e6, refreshUsingGAPI) drops the token on it and
+# goes on to its next step; it deletes the stored password only on the member site's own
+# rejection. No public source shows what /token answers to a wrong password, so a 401 there
+# is no verdict on it: the member site is asked instead, whose ERROR_CODE_008 is one. A wrong
+# password thus costs one /token and one member-site login per update, never a loop.
 STATUSES_TOKEN_INVALID: Final = frozenset({401, 403})
-# Assumed: /token answering 401 (as data, not a web page) is IIJmio's verdict on the password;
-# the references show no wrong-password answer. A 403 or 400 there may be a firewall or a
-# changed request, so it is not taken as one: the member site is asked instead, once.
-STATUS_CREDENTIALS_REJECTED: Final = HTTPStatus.UNAUTHORIZED
 STATUS_APP_TOO_OLD: Final = 505
 # /dataTraffic?dataDetailFlag=1 gives the last seven days (with 0 it may leave them out), and
 # the app adds mainLineServiceCode = the first line's lineServiceCode from /lineInfo.
@@ -89,7 +92,9 @@ DEFAULT_AMOUNT_UNIT: Final = "GB"
 DEFAULT_DAY_UNIT: Final = "MB"
 # Data left: the expireList entries, each with its expiry month; without entries, this month's
 # availableDataTraffic, else couponValue (GB) (MyIIJmioAPIClient.top @ 8a3b6e6). In the sample
-# the three agree: 5.0 + 2.5 = "7.5" = 7.5.
+# the three agree: 5.0 + 2.5 = "7.5" = 7.5. An entry whose expiry month has passed is dropped
+# (our choice, as on the member site: IIJWidget sums every entry); expireYear/expireMonth pass
+# the library's plausibility rule (dates.plausible_day) or the answer is unreadable.
 # The allowance is thisMonthDataList.maxDataTraffic.
 # dataShare 1: the line is in a share group (IIJWidget maps it to dataShareExistence).
 # Assumed: regulationStatus other than 0 means the line is slowed down, like the retired coupon
@@ -99,9 +104,16 @@ DEFAULT_DAY_UNIT: Final = "MB"
 # month in thisMonthInfo.month, and /dataTraffic's lastSevenDaysDataList.dailyDataList[{month,
 # date, high, low}], whose figures win for the same day (IIJWidget mergeRecentUsage). A day's
 # use is its high-speed figure: low-speed traffic does not draw on the data left.
-# A month later in the year than this one is last year's (IIJWidget resolvedYear).
+# A month later in the year than this one is last year's (IIJWidget resolvedYear). A day whose
+# month, date or figure cannot be read, is impossible (30 February) or fails the plausibility
+# rule is left out alone: the other days still count (IIJWidget's mergeRecentUsage skips such
+# days too, @ efebb78).
 # Used this month: lastFiveMonthInfo[{month, dataTraffic}] for thisMonthInfo.month, in
-# lastFiveMonthDataUnit.
+# lastFiveMonthDataUnit, and only while thisMonthInfo.month is this Tokyo month: on the 1st a
+# history still naming last month holds last month's total, not this period's (our rule).
+# Lines: at most MAX_LINES_PER_ACCOUNT distinct lines are read from one answer (our bound; each
+# costs a /pastDataTraffic request and a device); the adapter logs once that the rest were
+# left out.
 # Answers carry the account's mioId; the app reports a mismatch (/detectReplace) rather than
 # showing it, so an answer for another account is refused here.
 # ==========================================================================================
@@ -148,6 +160,8 @@ class AppRoute:
         """The mioID /token answered with; None before the first login."""
         self._main_line: str | None = None
         self._main_line_read = False
+        self.lines_left_out = False
+        """True when the last answer listed more lines than MAX_LINES_PER_ACCOUNT."""
         self._histories: dict[str, tuple[datetime, PastTraffic | None]] = {}
 
     @property
@@ -156,7 +170,11 @@ class AppRoute:
         return self._token is not None
 
     async def login(self) -> None:
-        """Get a token, raising CarrierAuthError when IIJmio rejects the password."""
+        """Get a token.
+
+        A 401 or 403 raises CarrierSessionExpiredError, as IIJWidget reads it (an invalid
+        session, not a wrong password): the adapter then asks the member site.
+        """
         self._token = None
         reply = await self._send(
             "POST",
@@ -164,8 +182,10 @@ class AppRoute:
             authorization=f"appVersion={APP_VERSION}",
             json={"loginId": self._login_id, "password": self._password},
         )
-        if reply.status == STATUS_CREDENTIALS_REJECTED and not reply.looks_like_html:
-            raise CarrierAuthError("IIJmio rejected the mioID or password")
+        if reply.status in STATUSES_TOKEN_INVALID:
+            raise CarrierSessionExpiredError(
+                f"IIJmio's app API refused a new session (HTTP {reply.status})"
+            )
         payload = self._data(reply, "the login")
         with reading(payload):
             token, account_id = parse_token(payload)
@@ -188,7 +208,7 @@ class AppRoute:
             query["mainLineServiceCode"] = self._main_line
         traffic = await self._get(DATA_TRAFFIC_PATH, query)
         with reading(traffic):
-            lines = parse_data_traffic(traffic, now)
+            lines, self.lines_left_out = read_data_traffic(traffic, now)
         histories = {
             line.usage.sim_id: await self._history(line.usage.sim_id, line.history_query, now)
             for line in lines
@@ -286,17 +306,31 @@ def parse_line_info(payload: Any) -> str | None:
 
 def parse_data_traffic(payload: Any, now: datetime) -> list[AppLine]:
     """Turn the answer of /dataTraffic into one AppLine per line, each line once."""
-    today = now.astimezone(TOKYO).date()
+    return read_data_traffic(payload, now)[0]
+
+
+def read_data_traffic(payload: Any, now: datetime) -> tuple[list[AppLine], bool]:
+    """Read /dataTraffic: each line once, and whether any were left out.
+
+    At most MAX_LINES_PER_ACCOUNT lines are read; those past the bound are not parsed at all.
+    """
     traffic = _object(payload, "dataTraffic")
-    lines = [_line(line, None, today) for line in _list(traffic, "hdcList")]
+    entries: list[tuple[Any, dict[str, Any] | None]] = [
+        (line, None) for line in _list(traffic, "hdcList")
+    ]
     for group in [*_list(traffic, "hddList"), *_list(traffic, "mainHdd")]:
         if not isinstance(group, dict):
             raise CarrierParseError("An IIJmio share group is not an object")
-        lines.extend(_line(line, group, today) for line in _list(group, "lineServiceCodeList"))
-    unique: dict[str, AppLine] = {}
-    for line in lines:
-        unique.setdefault(line.usage.sim_id, line)
-    return list(unique.values())
+        entries.extend((line, group) for line in _list(group, "lineServiceCodeList"))
+    lines: dict[str, AppLine] = {}
+    for line, group in entries:
+        sim_id = _line_id(line)
+        if sim_id in lines:
+            continue  # mainHdd repeats hddList's lines (IIJWidget GAPIDataTests).
+        if len(lines) == MAX_LINES_PER_ACCOUNT:
+            return list(lines.values()), True
+        lines[sim_id] = _line(line, sim_id, group, now)
+    return list(lines.values()), False
 
 
 def parse_past_data_traffic(payload: Any, now: datetime) -> PastTraffic:
@@ -308,23 +342,26 @@ def parse_past_data_traffic(payload: Any, now: datetime) -> PastTraffic:
     month = today.month
     if isinstance(this_month, dict) and this_month.get("month") not in (None, ""):
         month = _month_number(this_month["month"])
-    year = _year_of(month, today)
-    days: list[DailyUsage | None] = []
-    for entry in _list(payload, "thisMonthDailyInfo"):
-        if not isinstance(entry, dict):
-            raise CarrierParseError("An IIJmio day of usage is not an object")
+
+    def read(entry: dict[str, Any]) -> DailyUsage | None:
         unit = _unit(entry.get("dataTrafficUnit"), DEFAULT_DAY_UNIT)
-        days.append(_day(year, month, entry.get("date"), to_bytes(entry.get("dataTraffic"), unit)))
+        used = to_bytes(entry.get("dataTraffic"), unit)
+        return _day(month, entry.get("date"), used, today)
+
+    days = _read_days(_list(payload, "thisMonthDailyInfo"), read, today)
     used_this_month = None
-    unit = _unit(payload.get("lastFiveMonthDataUnit"), DEFAULT_AMOUNT_UNIT)
-    for entry in _list(payload, "lastFiveMonthInfo"):
-        if (
-            isinstance(entry, dict)
-            and entry.get("month") not in (None, "")
-            and _month_number(entry["month"]) == month
-        ):
-            used_this_month = to_bytes(entry.get("dataTraffic"), unit)
-    return PastTraffic(days=_days_until(days, today), used_this_month=used_this_month)
+    # Last month's total is no figure for this period (a history read on the 1st may still
+    # name last month as "this month").
+    if month == today.month:
+        unit = _unit(payload.get("lastFiveMonthDataUnit"), DEFAULT_AMOUNT_UNIT)
+        for entry in _list(payload, "lastFiveMonthInfo"):
+            if (
+                isinstance(entry, dict)
+                and entry.get("month") not in (None, "")
+                and _month_number(entry["month"]) == month
+            ):
+                used_this_month = to_bytes(entry.get("dataTraffic"), unit)
+    return PastTraffic(days=days, used_this_month=used_this_month)
 
 
 def combine(lines: Iterable[AppLine], histories: Mapping[str, PastTraffic | None]) -> AccountUsage:
@@ -344,14 +381,22 @@ def combine(lines: Iterable[AppLine], histories: Mapping[str, PastTraffic | None
     return AccountUsage(sims=share_pools(merged))
 
 
-def _line(line: Any, group: dict[str, Any] | None, today: date) -> AppLine:
+def _line_id(line: Any) -> str:
+    """A line's id: its serviceCode, else (a share-group line) its lineServiceCode."""
     if not isinstance(line, dict):
         raise CarrierParseError("An IIJmio line is not an object")
-    service_code = text(line.get("serviceCode"))
-    line_code = text(line.get("lineServiceCode"))
-    sim_id = service_code or line_code
+    sim_id = text(line.get("serviceCode")) or text(line.get("lineServiceCode"))
     if sim_id is None:
         raise CarrierParseError("An IIJmio line has no service code")
+    return sim_id
+
+
+def _line(
+    line: dict[str, Any], sim_id: str, group: dict[str, Any] | None, now: datetime
+) -> AppLine:
+    today = now.astimezone(TOKYO).date()
+    service_code = text(line.get("serviceCode"))
+    line_code = text(line.get("lineServiceCode"))
     this_month = line.get("thisMonthDataList")
     if this_month is None:
         this_month = {}
@@ -364,7 +409,7 @@ def _line(line: Any, group: dict[str, Any] | None, today: date) -> AppLine:
         sim_id=sim_id,
         plan_name=text(line.get("planName")),
         number_suffix=number_suffix(line.get("telNo")) or number_suffix(line.get("msIsdn")),
-        buckets=_buckets(line, this_month, today),
+        buckets=_buckets(line, this_month, now),
         allowance=to_bytes(
             this_month.get("maxDataTraffic"),
             _unit(this_month.get("maxDataTrafficUnit"), DEFAULT_AMOUNT_UNIT),
@@ -382,11 +427,14 @@ def _line(line: Any, group: dict[str, Any] | None, today: date) -> AppLine:
 
 
 def _buckets(
-    line: dict[str, Any], this_month: dict[str, Any], today: date
+    line: dict[str, Any], this_month: dict[str, Any], now: datetime
 ) -> tuple[DataBucket, ...]:
     entries = _list(line, "expireList")
     if entries:
-        return tuple(_expiring(entry, today) for entry in entries)
+        today = now.astimezone(TOKYO).date()
+        buckets = [_expiring(entry, today) for entry in entries]
+        # An entry past its expiry month still listed holds nothing that can be used.
+        return tuple(bucket for bucket in buckets if bucket.valid_at(now))
     available = to_bytes(
         this_month.get("availableDataTraffic"),
         _unit(this_month.get("availableDataTrafficUnit"), DEFAULT_AMOUNT_UNIT),
@@ -401,7 +449,7 @@ def _buckets(
 def _expiring(entry: Any, today: date) -> DataBucket:
     if not isinstance(entry, dict):
         raise CarrierParseError("An IIJmio coupon is not an object")
-    year, month = expiry_month(entry.get("expireYear"), entry.get("expireMonth"))
+    year, month = expiry_month(entry.get("expireYear"), entry.get("expireMonth"), today)
     return DataBucket(
         kind=bucket_kind(year, month, today),
         remaining=to_bytes(
@@ -425,26 +473,48 @@ def _recent_days(recent: Any, today: date) -> tuple[DailyUsage, ...]:
     if not isinstance(recent, dict):
         raise CarrierParseError("An IIJmio line's lastSevenDaysDataList is not an object")
     unit = _unit(recent.get("lastSevenDaysDataHighUnit"), DEFAULT_DAY_UNIT)
-    days = []
-    for entry in _list(recent, "dailyDataList"):
-        if not isinstance(entry, dict):
-            raise CarrierParseError("An IIJmio day of usage is not an object")
+
+    def read(entry: dict[str, Any]) -> DailyUsage | None:
         month = _month_number(entry.get("month"))
-        used = to_bytes(entry.get("high"), unit)
-        days.append(_day(_year_of(month, today), month, entry.get("date"), used))
+        return _day(month, entry.get("date"), to_bytes(entry.get("high"), unit), today)
+
+    return _read_days(_list(recent, "dailyDataList"), read, today)
+
+
+def _read_days(
+    entries: list[Any], read: Callable[[dict[str, Any]], DailyUsage | None], today: date
+) -> tuple[DailyUsage, ...]:
+    """Read each day on its own: a day that cannot be read is left out, not the others."""
+    days: list[DailyUsage | None] = []
+    unreadable = 0
+    for entry in entries:
+        try:
+            days.append(read(entry) if isinstance(entry, dict) else _not_a_day())
+        except CarrierParseError:
+            unreadable += 1
+    if unreadable:
+        _LOGGER.debug("IIJmio's usage history held %d unreadable days; left out", unreadable)
     return _days_until(days, today)
 
 
-def _day(year: int, month: int, day: Any, used: int | None) -> DailyUsage | None:
-    """One day's use; None when IIJmio gave no figure for it (unknown, never 0)."""
-    number = to_number(day)
-    if number is None or not number.is_integer():
+def _not_a_day() -> DailyUsage | None:
+    raise CarrierParseError("An IIJmio day of usage is not an object")
+
+
+def _day(month: int, day: Any, used: int | None, today: date) -> DailyUsage | None:
+    """One day's use; None when IIJmio gave no figure for it (unknown, never 0).
+
+    IIJmio names a day by month and date only: a month after this one is last year's.
+    """
+    number = whole_number(day)
+    if number is None:
         raise CarrierParseError("An IIJmio day of usage has an unreadable date")
     try:
-        when = date(year, month, int(number))
+        when = date(_year_of(month, today), month, number)
     # A day beyond C's int (2147483648) overflows rather than being merely impossible.
     except (ValueError, OverflowError) as err:
         raise CarrierParseError("An IIJmio day of usage has an impossible date") from err
+    plausible_day(when, today=today)
     return None if used is None else DailyUsage(day=when, used=used)
 
 
@@ -469,10 +539,10 @@ def _year_of(month: int, today: date) -> int:
 
 
 def _month_number(value: Any) -> int:
-    number = to_number(value)
-    if number is None or not number.is_integer() or not 1 <= number <= 12:  # noqa: PLR2004
+    number = whole_number(value)
+    if number is None or not 1 <= number <= 12:  # noqa: PLR2004
         raise CarrierParseError("An IIJmio month is unreadable")
-    return int(number)
+    return number
 
 
 def _flag(value: Any) -> int | None:

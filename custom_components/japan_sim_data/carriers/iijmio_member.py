@@ -16,7 +16,8 @@ from typing import Any, Final
 
 import aiohttp
 
-from .dates import TOKYO, add_months, end_of_month
+from .base import MAX_LINES_PER_ACCOUNT
+from .dates import TOKYO, add_months, end_of_month, last_day_of_month, plausible_day
 from .errors import (
     CarrierAuthError,
     CarrierMaintenanceError,
@@ -27,7 +28,7 @@ from .errors import (
 from .http import MOBILE_BROWSER_USER_AGENT, HostPolicy, HttpReply, check_token, request
 from .models import AccountUsage, BucketKind, DataBucket, SimUsage
 from .skeleton import reading
-from .units import to_bytes
+from .units import to_bytes, to_number
 
 # ==========================================================================================
 # ASSUMPTIONS about the member site, each with the public client it follows.
@@ -61,6 +62,13 @@ COUPON_UNIT: Final = "GB"
 # month, the next and two zero placeholders (yananob usage_data.json in 2025-02: 202502..202505;
 # IIJWidget docs/mock_aggregate_payload.json in 2025-12: 202512..202603). A coupon expiring this
 # month is last month's carried-over data.
+# Month turnover: a coupon whose expiry month has passed can still be listed for a while (seen
+# by users: 3 GB of last month still listed on the 1st). It is dropped here: its own `month`
+# says it expired. Neither reference drops it (both sum every coupon: IIJWidget IIJModels.swift
+# remainingDataGB @ f3f59e6, yananob IijmioUsage.php judgeResult @ af2decd): our choice, so
+# that no figure counts data that cannot be used.
+# Every coupon month must pass the library's plausibility rule (dates.plausible_day, on the
+# month's last day); an implausible one is a parse error, like an unreadable one.
 
 # Data share: the line holding the pool reports `dataShareExistence: true` and the coupons; the
 # other lines of the group come with `couponData: []` and no `dataShareExistence` key at all
@@ -68,11 +76,12 @@ COUPON_UNIT: Final = "GB"
 # the lines of one mioID), so such a line shows the account's pool when there is exactly one.
 # Identical coupon lists on several lines are one pool, not data of each line.
 SHARE_FLAG: Final = "dataShareExistence"
+# Lines: at most MAX_LINES_PER_ACCOUNT distinct service codes are read from one answer (our
+# bound, not a reference's: a mioID holds a household's lines, and 3,000 would make 3,000
+# devices); the adapter logs once that the rest were left out.
 # ==========================================================================================
 
 _MONTH = re.compile(r"^(\d{4})(\d{2})$", re.ASCII)
-# Coupons are dated this century; other years are misreads (and outside date arithmetic).
-PLAUSIBLE_YEARS: Final = range(2000, 3000)
 MAX_ACCOUNT_ID_LENGTH: Final = 64
 """The longest account id (mioID) either route keeps; longer is a broken answer."""
 
@@ -95,6 +104,8 @@ class MemberSiteRoute:
         self.logged_in = False
         self.account_id: str | None = None
         """The mioID the site names after a login; None until then or when it did not say."""
+        self.lines_left_out = False
+        """True when the last answer listed more lines than MAX_LINES_PER_ACCOUNT."""
 
     async def login(self) -> None:
         """Open a session, raising CarrierAuthError when IIJmio rejects the password."""
@@ -137,7 +148,8 @@ class MemberSiteRoute:
         if reply.status >= HTTPStatus.BAD_REQUEST:
             raise CarrierParseError(f"IIJmio refused the request (HTTP {reply.status})")
         with reading(payload):
-            return parse_member_top(payload, now)
+            usage, self.lines_left_out = read_member_top(payload, now)
+        return usage
 
     async def _account_id(self) -> str | None:
         """The account's mioID as the site names it; None when it does not say."""
@@ -186,31 +198,55 @@ def parse_login_info(payload: Any) -> str | None:
 
 def parse_member_top(payload: Any, now: datetime) -> AccountUsage:
     """Turn the answer of /api/member/top into one SimUsage per line."""
+    return read_member_top(payload, now)[0]
+
+
+def read_member_top(payload: Any, now: datetime) -> tuple[AccountUsage, bool]:
+    """Read /api/member/top: one SimUsage per line, and whether any lines were left out.
+
+    At most MAX_LINES_PER_ACCOUNT lines are read; those past the bound are not parsed at all.
+    """
     if not isinstance(payload, dict) or not isinstance(
         services := payload.get("serviceInfoList"), list
     ):
         raise CarrierParseError("IIJmio's answer has no serviceInfoList")
-    today = now.astimezone(TOKYO).date()
-    return AccountUsage(sims=share_pools(_parse_service(service, today) for service in services))
+    lines: dict[str, tuple[SimUsage, str | None]] = {}
+    for service in services:
+        code = _service_code(service)
+        if code in lines:
+            continue  # A line listed twice is one line.
+        if len(lines) == MAX_LINES_PER_ACCOUNT:
+            return AccountUsage(sims=share_pools(lines.values())), True
+        lines[code] = _parse_service(service, code, now)
+    return AccountUsage(sims=share_pools(lines.values())), False
 
 
-def _parse_service(service: Any, today: date) -> tuple[SimUsage, str | None]:
-    """Parse one entry of serviceInfoList, with the share group it may draw from ("" = any)."""
+def _service_code(service: Any) -> str:
     if not isinstance(service, dict):
         raise CarrierParseError("An IIJmio line is not an object")
     service_code = service.get("serviceCode")
     if not isinstance(service_code, str) or not service_code:
         raise CarrierParseError("An IIJmio line has no serviceCode")
+    return service_code
+
+
+def _parse_service(
+    service: dict[str, Any], service_code: str, now: datetime
+) -> tuple[SimUsage, str | None]:
+    """Parse one entry of serviceInfoList, with the share group it may draw from ("" = any)."""
+    today = now.astimezone(TOKYO).date()
     coupons = service.get("couponData")
     if coupons is None:
         coupons = []
     if not isinstance(coupons, list):
         raise CarrierParseError("An IIJmio line's couponData is not a list")
+    buckets = [_parse_coupon(coupon, today) for coupon in coupons]
     usage = SimUsage(
         sim_id=service_code,
         plan_name=text(service.get("planName")),
         number_suffix=number_suffix(service.get("phoneNo")),
-        buckets=tuple(_parse_coupon(coupon, today) for coupon in coupons),
+        # A coupon past its expiry month still listed holds nothing that can be used.
+        buckets=tuple(bucket for bucket in buckets if bucket.valid_at(now)),
         allowance=to_bytes(service.get("totalCapacity"), COUPON_UNIT),
         resets_on=next_month_start(today),
         shared_pool=service.get(SHARE_FLAG) is True,
@@ -229,7 +265,7 @@ def _parse_coupon(coupon: Any, today: date) -> DataBucket:
         match = _MONTH.match(str(month))
         if match is None:
             raise CarrierParseError("An IIJmio coupon has an unreadable month")
-        year, month_number = expiry_month(match[1], match[2])
+        year, month_number = expiry_month(match[1], match[2], today)
         expires = end_of_month(year, month_number)
         kind = bucket_kind(year, month_number, today)
     return DataBucket(
@@ -240,15 +276,31 @@ def _parse_coupon(coupon: Any, today: date) -> DataBucket:
 # --- Helpers both routes share ----------------------------------------------------------------
 
 
-def expiry_month(year: object, month: object) -> tuple[int, int]:
-    """Read a coupon's expiry year and month (strings or numbers), refusing impossible ones."""
-    try:
-        year_number, month_number = int(str(year)), int(str(month))
-    except ValueError as err:
-        raise CarrierParseError("An IIJmio coupon has an unreadable month") from err
-    if year_number not in PLAUSIBLE_YEARS or not 1 <= month_number <= 12:  # noqa: PLR2004
+def expiry_month(year: object, month: object, today: date) -> tuple[int, int]:
+    """Read a coupon's expiry year and month (strings or numbers), refusing impossible ones.
+
+    The month's last day must pass the plausibility rule (dates.plausible_day): a year 1, 1970
+    or 9999 is a placeholder or a misread, never an expiry.
+    """
+    year_number, month_number = whole_number(year), whole_number(month)
+    if year_number is None or month_number is None or not 1 <= month_number <= 12:  # noqa: PLR2004
         raise CarrierParseError("An IIJmio coupon has an unreadable month")
+    try:
+        last_day = last_day_of_month(year_number, month_number)
+    except ValueError, OverflowError:  # outside what a date can hold: year 0, 10000, 10**20
+        raise CarrierParseError("A date was outside the plausible range") from None
+    plausible_day(last_day, today=today)
     return year_number, month_number
+
+
+def whole_number(value: object) -> int | None:
+    """A whole number (a year, a month, a day) sent as text or a number; None when absent."""
+    number = to_number(value)
+    if number is None:
+        return None
+    if not number.is_integer():
+        raise CarrierParseError("An IIJmio date part is not a whole number")
+    return int(number)
 
 
 def bucket_kind(year: int, month: int, today: date) -> BucketKind:

@@ -96,6 +96,10 @@ class SimUsage:
     """Unlimited data (e.g. a 24-hour topping) lasts until this moment; None when none runs."""
     daily_usage: tuple[DailyUsage, ...] = ()
     """Bytes used per day, oldest first, when the carrier publishes its history."""
+    carried_from: datetime | None = None
+    """When ``throttled`` and ``used`` were read, if they were kept from an earlier update
+    through another of the carrier's routes (the route read now does not report them, e.g.
+    IIJmio's member site); None when they were read now (or are unknown)."""
 
     def valid_at(self, now: datetime) -> SimUsage:
         """This SIM as it stands at ``now``: without the buckets that have expired.
