@@ -46,8 +46,10 @@ def _expiry_date(sim: SimUsage) -> date | None:
 _ALL: Final = frozenset(Carrier)
 _LIVE: Final = _ALL - {Carrier.TRACKER}
 _SOFTBANK_FAMILY: Final = frozenset({Carrier.SOFTBANK, Carrier.YMOBILE, Carrier.LINEMO})
-# My SoftBank's chart splits the data into slices; My Y!mobile's tables give one figure.
-_SOFTBANK_PAGES: Final = frozenset({Carrier.SOFTBANK, Carrier.LINEMO})
+# Both member pages split the data: My SoftBank's chart into the plan, carried over (with
+# carried-over additions, 追加繰越) and additions; My Y!mobile's tables into くりこし分, the
+# base, paid data and, on some pages, other grants (the only gifts of the family).
+_SOFTBANK_PAGES: Final = _SOFTBANK_FAMILY
 
 
 def _last_notice(sim: SimUsage) -> datetime | None:
@@ -114,7 +116,7 @@ SENSORS: tuple[JapanSimDataSensorDescription, ...] = (
     _data_size(
         "gifted_data",
         lambda sim: sim.remaining_of(BucketKind.GIFT),
-        carriers=_SOFTBANK_PAGES | {Carrier.MINEO, Carrier.POVO},
+        carriers=frozenset({Carrier.YMOBILE, Carrier.MINEO, Carrier.POVO}),
     ),
     _data_size(
         "data_used",
