@@ -38,7 +38,7 @@ from .iijmio_member import (
 )
 from .models import AccountUsage, BucketKind, DailyUsage, DataBucket, SimUsage
 from .skeleton import reading
-from .units import to_bytes, to_number
+from .units import to_bytes
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -547,12 +547,7 @@ def _month_number(value: Any) -> int:
 
 def _flag(value: Any) -> int | None:
     """A status flag sent as 0/1 or "0"/"1"; None when absent."""
-    number = to_number(value)
-    if number is None:
-        return None
-    if not number.is_integer():
-        raise CarrierParseError("An IIJmio status flag is unreadable")
-    return int(number)
+    return whole_number(value)
 
 
 def _unit(value: Any, default: str) -> str:

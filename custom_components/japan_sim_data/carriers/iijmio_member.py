@@ -294,12 +294,12 @@ def expiry_month(year: object, month: object, today: date) -> tuple[int, int]:
 
 
 def whole_number(value: object) -> int | None:
-    """A whole number (a year, a month, a day) sent as text or a number; None when absent."""
+    """A whole number (a year, a day, a flag) sent as text or a number; None when absent."""
     number = to_number(value)
     if number is None:
         return None
     if not number.is_integer():
-        raise CarrierParseError("An IIJmio date part is not a whole number")
+        raise CarrierParseError("An IIJmio field that counts is not a whole number")
     return int(number)
 
 
