@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from unittest.mock import MagicMock
 
 import pytest
@@ -182,3 +183,17 @@ async def test_reconfigure_refuses_another_account(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_account"
     assert mock_config_entry.data[CONF_USERNAME] == MIO_ID
+
+
+async def test_a_flow_with_an_unreadable_installation_key_adds_nothing(
+    hass: HomeAssistant, hass_storage: dict[str, Any], mock_iijmio: MagicMock
+) -> None:
+    """A new key would give the same account another id, and the entry a duplicate."""
+    hass_storage["japan_sim_data.installation"]["data"] = {"secret": "damaged"}
+    flow_id = await _start_iijmio_login(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_USERNAME: MIO_ID, CONF_PASSWORD: PASSWORD}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "installation_key_unreadable"
+    assert not hass.config_entries.async_entries(DOMAIN)

@@ -6,13 +6,15 @@ Issues #22 (items 1, 7, 9) and #23 (items 1, 3, 7, 8), each reproduced and then 
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
-from unittest.mock import MagicMock
+from unittest.mock import MagicMock, patch
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.repairs import repairs_flow_manager
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID, CONF_PASSWORD, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
@@ -21,11 +23,13 @@ from homeassistant.exceptions import ConfigEntryError, HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
 )
 
+from custom_components.japan_sim_data.background import logged
 from custom_components.japan_sim_data.carriers.dates import TOKYO
 from custom_components.japan_sim_data.carriers.errors import (
     CarrierAuthError,
@@ -35,6 +39,7 @@ from custom_components.japan_sim_data.carriers.errors import (
 from custom_components.japan_sim_data.carriers.models import (
     AccountUsage,
     BucketKind,
+    DailyUsage,
     DataBucket,
     SimUsage,
 )
@@ -42,7 +47,7 @@ from custom_components.japan_sim_data.const import DOMAIN, MAX_BACKOFF_INTERVAL
 from custom_components.japan_sim_data.coordinator import MAX_LINES
 from custom_components.japan_sim_data.credentials import CONF_REJECTED_LOGIN
 
-from .conftest import PASSWORD
+from .conftest import INSTALLATION_SECRET, PASSWORD
 
 GIB = 1024**3
 REMAINING = "sensor.iijmio_test_plan_1234_remaining_data"
@@ -463,3 +468,119 @@ async def test_an_unreadable_installation_key_does_not_re_key_the_entities(
         for e in er.async_entries_for_config_entry(entity_registry, init_integration.entry_id)
     }
     assert after == before
+
+
+async def test_the_repair_makes_a_new_key_when_the_user_accepts_new_ids(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    init_integration: MockConfigEntry,
+) -> None:
+    await hass.config_entries.async_unload(init_integration.entry_id)
+    hass_storage["japan_sim_data.installation"]["data"] = {}
+    hass.data.pop(f"{DOMAIN}_installation_key")
+    assert await _setup(hass, init_integration, add=False) is ConfigEntryState.SETUP_ERROR
+
+    assert await async_setup_component(hass, "repairs", {})
+    manager = repairs_flow_manager(hass)
+    assert manager is not None
+    result = await manager.async_init(DOMAIN, data={"issue_id": "installation_key_unreadable"})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "confirm"
+    result = await manager.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+
+    assert init_integration.state is ConfigEntryState.LOADED
+    assert ir.async_get(hass).async_get_issue(DOMAIN, "installation_key_unreadable") is None
+    secret = hass_storage["japan_sim_data.installation"]["data"]["secret"]
+    assert len(secret) == 64
+    assert secret != INSTALLATION_SECRET
+
+
+async def test_a_key_file_moved_aside_as_corrupt_is_not_replaced_silently(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    mock_config_entry: MockConfigEntry,
+    mock_iijmio: MagicMock,
+) -> None:
+    """Home Assistant moves a corrupt store aside and reads nothing: not a first start."""
+    del hass_storage["japan_sim_data.installation"]
+    assert await _setup(hass, mock_config_entry) is ConfigEntryState.SETUP_ERROR
+    assert "japan_sim_data.installation" not in hass_storage
+    mock_iijmio.async_fetch.assert_not_awaited()
+
+
+async def test_a_first_start_makes_its_key(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    mock_config_entry: MockConfigEntry,
+    mock_iijmio: MagicMock,
+) -> None:
+    """Entries from before keyed ids (1.1) are migrated with a key made for them."""
+    del hass_storage["japan_sim_data.installation"]
+    entry = MockConfigEntry(
+        domain=DOMAIN, title="IIJmio mi***", data=dict(mock_config_entry.data), minor_version=1
+    )
+    assert await _setup(hass, entry) is ConfigEntryState.LOADED
+    assert len(hass_storage["japan_sim_data.installation"]["data"]["secret"]) == 64
+
+
+# -- #23.8: carrier text never reaches the Refresh error or the log -------------------------------
+
+PHISHING = "アカウントが停止されました。http://evil.example/login で 09012345678 を確認"
+
+
+@pytest.mark.parametrize("error", [CarrierConnectionError, CarrierAuthError])
+async def test_carrier_text_in_an_error_is_not_shown(
+    hass: HomeAssistant,
+    caplog: pytest.LogCaptureFixture,
+    mock_iijmio: MagicMock,
+    init_integration: MockConfigEntry,
+    error: type[Exception],
+) -> None:
+    mock_iijmio.async_fetch.side_effect = error(f"IIJmio answered {PHISHING}")
+    with pytest.raises(HomeAssistantError) as pressed:
+        await hass.services.async_call("button", "press", {ATTR_ENTITY_ID: REFRESH}, blocking=True)
+    await hass.async_block_till_done()
+    shown = str(pressed.value) + str(init_integration.runtime_data.coordinator.last_exception)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    for text in (shown, logged):
+        for part in ("アカウント", "evil.example", "09012345678", "http"):
+            assert part not in text
+    assert "IIJmio answered […]" in shown
+
+
+# -- #23.1: background work that fails says so ----------------------------------------------------
+
+
+async def test_a_background_import_that_fails_is_logged(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+    mock_config_entry: MockConfigEntry,
+    mock_iijmio: MagicMock,
+) -> None:
+    freezer.move_to("2025-11-25T12:00:00+09:00")
+    sim = SimUsage(sim_id="line-1", daily_usage=(DailyUsage(date(2025, 11, 24), GIB),))
+    mock_iijmio.async_fetch.return_value = AccountUsage(sims={"line-1": sim})
+    with patch(
+        "custom_components.japan_sim_data.sensor._async_import_daily_usage",
+        side_effect=RuntimeError("statistics went away"),
+    ):
+        assert await _setup(hass, mock_config_entry) is ConfigEntryState.LOADED
+        await hass.async_block_till_done(wait_background_tasks=True)
+    failed = [r for r in caplog.records if "daily usage failed" in r.getMessage()]
+    assert len(failed) == 1
+    assert failed[0].exc_info is not None
+    assert failed[0].name == "custom_components.japan_sim_data"
+
+
+async def test_a_cancelled_background_job_is_not_a_failure(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def cancelled() -> None:
+        raise asyncio.CancelledError
+
+    with pytest.raises(asyncio.CancelledError):
+        await logged(cancelled(), "A job")
+    assert "failed" not in caplog.text

@@ -9,6 +9,7 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
 from .coordinator import JapanSimDataConfigEntry, JapanSimDataCoordinator
+from .credentials import CONF_REJECTED_LOGIN
 
 # Entry fields that identify the user: login ids, passwords, tokens, numbers.
 TO_REDACT = {
@@ -21,6 +22,8 @@ TO_REDACT = {
     "phone_number",
     "title",
     "unique_id",
+    # A keyed fingerprint of refused credentials: nothing to learn from, nothing to show.
+    CONF_REJECTED_LOGIN,
 }
 
 

@@ -22,6 +22,7 @@ from homeassistant.helpers.event import async_track_point_in_time
 from homeassistant.helpers.start import async_at_started
 from homeassistant.util import dt as dt_util
 
+from .background import logged
 from .carriers.dates import TOKYO
 from .const import DOMAIN, LOGGER
 from .coordinator import JapanSimDataConfigEntry
@@ -204,7 +205,9 @@ class Inquirer:
     def _on_due(self, _now: datetime) -> None:
         self._unsub_due = None
         self.entry.async_create_task(
-            self.hass, self.async_ask(manual=False), f"{DOMAIN} inquiry {self.entry.entry_id}"
+            self.hass,
+            logged(self.async_ask(manual=False), "The scheduled SMS inquiry"),
+            f"{DOMAIN} inquiry {self.entry.entry_id}",
         )
 
     # -- the reply ----------------------------------------------------------------------------

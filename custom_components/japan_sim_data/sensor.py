@@ -18,6 +18,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
+from .background import logged
 from .carriers.dates import TOKYO, days_left
 from .carriers.insights import daily_budget
 from .carriers.models import BucketKind, Carrier, SimUsage
@@ -223,7 +224,11 @@ async def async_setup_entry(
         coordinator.history.async_record(coordinator.data)
         coordinator.usage_today.async_record(coordinator.data)
         if any(sim.daily_usage for sim in coordinator.data.sims.values()):
-            entry.async_create_task(hass, _async_import_daily_usage(entry), eager_start=False)
+            entry.async_create_task(
+                hass,
+                logged(_async_import_daily_usage(entry), "Importing the carrier's daily usage"),
+                eager_start=False,
+            )
 
     await coordinator.history.async_load()
     await coordinator.usage_today.async_load()

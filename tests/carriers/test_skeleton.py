@@ -105,3 +105,50 @@ def test_reading_attaches_the_skeleton_once() -> None:
 
     with pytest.raises(ValueError, match="other"), reading({"a": 1}):
         raise ValueError("other")
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "12",  # a line number used as a key
+        "090-1234-5678",
+        "+81 90 1234 5678",
+        "8981100012345678901",  # an ICCID
+        "a1b2c3d4e5f6",  # a hex id
+        "3f2a9c4e-1b7d-4e2f-9a0b-5c6d7e8f9a0b",  # a UUID
+        "someone%40example.com",
+        "someone＠example.com",
+        "eyJhbGciOiJIUzI1NiJ9",  # a token
+        "x9Kq2LmP7rTz4WvB",
+    ],
+)
+def test_identifier_shaped_keys_are_redacted(key: str) -> None:
+    skeleton = describe({key: 1, "planName": "x"})
+    assert skeleton == {f"<key str({len(key)})>": "int", "planName": "str(1)"}
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["serviceInfoList", "couponValue", "data_share", "v2", "line1", "plan_kb", "deadlineDate"],
+)
+def test_structural_keys_are_kept(key: str) -> None:
+    assert describe({key: None}) == {key: "null"}
+
+
+def test_html_ids_and_names_keep_only_their_structure() -> None:
+    page = (
+        "<html><body>"
+        "<div id='sim_1' class='card'><input name='line-2' type='hidden'></div>"
+        "<div id='a1b2c3d4e5f6'></div>"
+        "<input name='090-1234-5678'><input name='iccid8981100012345678901'>"
+        "<form id='someone%40example.com'></form>"
+        "</body></html>"
+    )
+    lines = [line.strip() for line in describe(page)["html"]]
+    assert '<div id="sim_#" class="card">' in lines
+    assert '<input name="line-#" type="hidden">' in lines
+    assert lines.count("<div>") == 1
+    assert lines.count("<input>") == 2
+    assert "<form>" in lines
+    for value in ("a1b2c3d4e5f6", "1234", "8981100012345678901", "example"):
+        assert value not in repr(lines)

@@ -22,10 +22,20 @@ MAX_TAGS: Final = 400
 
 # Attributes that only describe a page's structure; every other attribute value is dropped.
 _STRUCTURAL_ATTRIBUTES: Final = frozenset({"id", "class", "type", "name"})
-# Keys and class names are kept; one that looks like data (a run of digits, an address, something
-# long enough to be a token) is replaced by its length.
+# Keys and class names are kept; one that looks like data (a number, a run of digits, an address,
+# a hex id, something long enough to be a token) is replaced by its length.
 _MAX_NAME_LENGTH: Final = 64
 _DIGIT_RUN: Final = re.compile(r"\d{4}")
+_NUMBER_LIKE: Final = re.compile(r"[\d\s+()./:_-]+")
+"""Numbers, phone numbers, dates: digits with their separators and nothing else."""
+_HEX_RUN: Final = re.compile(r"[0-9a-fA-F]{8,}")
+_MAIL_MARKS: Final = ("@", "%40", "＠")
+_TOKEN_LENGTH: Final = 16
+"""A name this long with letters and digits mixed and no separator reads as an id or a token."""
+# A page's id and name values are normalised: a number in them (line_1, sim-2) says which line
+# it is, which is data; its place in the structure is what a developer needs.
+_ID_ATTRIBUTES: Final = frozenset({"id", "name"})
+_DIGITS: Final = re.compile(r"\d+")
 
 
 def describe(payload: Any) -> Any:
@@ -68,9 +78,33 @@ def _is_structural(text: str) -> bool:
     return (
         len(text) <= _MAX_NAME_LENGTH
         and text.isascii()
-        and "@" not in text
+        and not any(mark in text for mark in _MAIL_MARKS)
         and _DIGIT_RUN.search(text) is None
+        and not _is_identifier_shaped(text)
     )
+
+
+def _is_identifier_shaped(text: str) -> bool:
+    """A number, a hex id or a token, rather than a word someone chose for a field."""
+    if _NUMBER_LIKE.fullmatch(text) and any(ch.isdigit() for ch in text):
+        return True
+    if any(any(ch.isdigit() for ch in run) for run in _HEX_RUN.findall(text)):
+        return True
+    return (
+        len(text) >= _TOKEN_LENGTH
+        and text.isalnum()
+        and any(ch.isdigit() for ch in text)
+        and any(ch.isalpha() for ch in text)
+    )
+
+
+def _attribute(name: str, value: str | None) -> str | None:
+    """A structural attribute as the outline shows it; None when it is left out."""
+    if name not in _STRUCTURAL_ATTRIBUTES or value is None or not _is_structural(value):
+        return None
+    if name in _ID_ATTRIBUTES:
+        value = _DIGITS.sub("#", value)
+    return f'{name}="{value}"'
 
 
 class _Outline(HTMLParser):
@@ -85,9 +119,7 @@ class _Outline(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if len(self.lines) < MAX_TAGS:
             kept = " ".join(
-                f'{name}="{value}"'
-                for name, value in attrs
-                if name in _STRUCTURAL_ATTRIBUTES and value is not None and _is_structural(value)
+                shown for name, value in attrs if (shown := _attribute(name, value)) is not None
             )
             self.lines.append("  " * min(self._depth, 20) + f"<{tag}{' ' + kept if kept else ''}>")
         if tag not in _VOID_TAGS:
