@@ -7,6 +7,8 @@ A fake notify service stands in for the router or modem: it records what it was 
 
 from __future__ import annotations
 
+import asyncio
+import copy
 import logging
 from datetime import datetime
 from typing import Any
@@ -16,16 +18,18 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.core import Event, HomeAssistant, ServiceCall, callback
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
 )
 
+from custom_components.japan_sim_data.carriers.dates import TOKYO
 from custom_components.japan_sim_data.carriers.units import GIB
 from custom_components.japan_sim_data.const import (
     CONF_ALLOWANCE,
@@ -69,7 +73,7 @@ class FakeModem:
         """Register the action."""
         self.hass = hass
         self.calls: list[dict[str, Any]] = []
-        self.fail: Exception | None = None
+        self.fail: BaseException | None = None
         self.answer: str | None = None
         hass.services.async_register("notify", "fake_modem", self._send)
 
@@ -170,6 +174,11 @@ async def _refresh(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     )
 
 
+def _moments(stored: list[str]) -> list[str]:
+    """Stored moments as Japan's time, whatever zone Home Assistant wrote them in."""
+    return [datetime.fromisoformat(text).astimezone(TOKYO).isoformat() for text in stored]
+
+
 def _no_secrets(caplog: pytest.LogCaptureFixture) -> None:
     assert ASK not in caplog.text
     assert SENT_TO not in caplog.text
@@ -213,7 +222,7 @@ async def test_a_reply_during_the_action_counts(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, modem: FakeModem
 ) -> None:
     """A modem whose automation fires the reply while the action still runs."""
-    modem.answer = "残り 512MB"
+    modem.answer = "残りデータ量 512MB"
     entry = _entry()
     await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
     await _refresh(hass, entry)
@@ -223,21 +232,39 @@ async def test_a_reply_during_the_action_counts(
     assert _last_inquiry(hass) == ("2025-11-25T03:00:00+00:00", True)
 
 
-async def test_a_reply_repeating_an_earlier_one_still_counts(
+async def test_an_old_notice_repeated_during_the_window_is_no_reply(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, modem: FakeModem
 ) -> None:
-    """Notices are read once, but an awaited reply may say the same as the last one."""
+    """Issue #23, item 5: an old notice sent again while a reply is awaited undid a correction.
+
+    A text seen before the send is no reply, and a reply that comes twice is read once.
+    """
     entry = _entry()
     await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
     await _reply(hass)
-    assert _sim(entry).last_notice == datetime.fromisoformat("2025-11-25T12:00:00+09:00")
+    assert _sim(entry).remaining == round(1.5 * GIB)
+    # The user checks the carrier's app and corrects the figure; then asks.
     await _tick(hass, freezer, "2025-11-25T15:00:00+09:00")
-    await _reply(hass)  # not awaited: the same text is not news
-    assert _sim(entry).last_notice == datetime.fromisoformat("2025-11-25T12:00:00+09:00")
+    await hass.services.async_call(
+        DOMAIN, "set_remaining", {"config_entry_id": entry.entry_id, "amount": 2}, blocking=True
+    )
     await _refresh(hass, entry)
-    await _reply(hass)
+    await _tick(hass, freezer, "2025-11-25T15:01:00+09:00")
+    await _reply(hass)  # yesterday's notice again, word for word
+    assert _sim(entry).remaining == 2 * GIB
+    assert _sim(entry).last_notice == datetime.fromisoformat("2025-11-25T12:00:00+09:00")
+    assert _last_inquiry(hass)[1] is None
+    assert entry.runtime_data.coordinator._state.inquiry.awaiting_since is not None
+
+    # What arrived after the send is the reply; the same text once more is not news.
+    await _reply(hass, "残りデータ量は1.9GBです")
+    assert _sim(entry).remaining == round(1.9 * GIB)
     assert _last_inquiry(hass)[1] is True
-    assert _sim(entry).last_notice == datetime.fromisoformat("2025-11-25T15:00:00+09:00")
+    await hass.services.async_call(
+        DOMAIN, "set_remaining", {"config_entry_id": entry.entry_id, "amount": 1}, blocking=True
+    )
+    await _reply(hass, "残りデータ量は1.9GBです")
+    assert _sim(entry).remaining == 1 * GIB
 
 
 async def test_replies_only_from_the_configured_senders(
@@ -303,6 +330,84 @@ async def test_silence_warns_once_then_raises_an_issue_without_a_storm(
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
     assert entry.runtime_data.coordinator._state.inquiry.silences == 0
     _no_secrets(caplog)
+
+
+async def test_the_unanswered_issue_survives_a_restart(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    modem: FakeModem,
+    hass_storage: dict[str, Any],
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Issue #22, item 9: the "no reply" repair was kept in memory only; a restart lost it."""
+    entry = _entry(**{CONF_INQUIRY_STALE_HOURS: 1})
+    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    issue_id = unanswered_issue_id(entry.entry_id)
+    for moment in ("12:10", "13:00", "13:10", "14:00", "14:10"):
+        await _tick(hass, freezer, f"2025-11-25T{moment}:00+09:00")
+    assert len(modem.calls) == 3
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+
+    await hass.config_entries.async_unload(entry.entry_id)
+    assert hass_storage[storage_key(entry.entry_id)]["data"]["inquiry"]["silences"] == 3
+    # Home Assistant keeps no issue that is not persistent across a restart.
+    ir.async_delete_issue(hass, DOMAIN, issue_id)
+    freezer.move_to("2025-11-25T14:20:00+09:00")
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "inquiry_unanswered"
+    assert issue.translation_placeholders == {
+        "entry_title": "Modem SIM",
+        "count": "3",
+        "minutes": "10",
+    }
+    assert len(modem.calls) == 3
+
+    # The next inquiry is answered: the issue goes, and stays gone after a restart.
+    await _tick(hass, freezer, "2025-11-25T15:00:00+09:00")
+    assert len(modem.calls) == 4
+    await _reply(hass)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    await hass.config_entries.async_unload(entry.entry_id)
+    assert hass_storage[storage_key(entry.entry_id)]["data"]["inquiry"]["silences"] == 0
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_an_issue_left_over_without_silences_goes_at_start(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    modem: FakeModem,
+    hass_storage: dict[str, Any],
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """What is stored decides: an issue from before that no silence backs is removed."""
+    entry = _entry()
+    entry.add_to_hass(hass)
+    issue_id = unanswered_issue_id(entry.entry_id)
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        is_persistent=True,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="inquiry_unanswered",
+        translation_placeholders={"entry_title": "Modem SIM", "count": "3", "minutes": "10"},
+    )
+    hass_storage[storage_key(entry.entry_id)] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": storage_key(entry.entry_id),
+        "data": {"inquiry": {"silences": 1}},
+    }
+    freezer.move_to("2025-11-25T12:00:00+09:00")
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 
 
 # -- failures and limits ---------------------------------------------------------------------
@@ -373,6 +478,148 @@ async def test_a_vanished_action_is_a_translated_error(
         await _refresh(hass, entry)
     assert caught.value.translation_key == "inquiry_failed"
     assert (caught.value.translation_placeholders or {}).get("error") == "ServiceNotFound"
+
+
+async def test_a_stopped_script_is_a_failure_and_the_schedule_goes_on(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Issue #23, item 5: a script stopped mid-call stopped every scheduled inquiry.
+
+    The stopped script raises CancelledError into its caller, whose own task is not cancelled:
+    that is a failed send, and the next inquiry is still scheduled.
+    """
+    freezer.move_to("2025-11-25T08:00:00+09:00")
+    sending = asyncio.Event()
+    sent: list[Event] = []
+
+    @callback
+    def on_sent(event: Event) -> None:
+        sent.append(event)
+        sending.set()
+
+    hass.bus.async_listen("fake_sms_sent", on_sent)
+
+    async def modem_busy(_call: ServiceCall) -> None:
+        await asyncio.Event().wait()  # the modem never answers
+
+    hass.services.async_register("fake_modem", "send", modem_busy)
+    # A script stopped while one of its actions runs raises CancelledError into its caller.
+    assert await async_setup_component(
+        hass,
+        "script",
+        {
+            "script": {
+                "send_sms": {
+                    "sequence": [{"event": "fake_sms_sent"}, {"action": "fake_modem.send"}]
+                }
+            }
+        },
+    )
+    entry = _entry(**{CONF_INQUIRY_ACTION: "script.send_sms", CONF_INQUIRY_TIME: "09:00:00"})
+    coordinator = await _setup(hass, freezer, entry, "2025-11-25T08:59:00+09:00")
+
+    async def send_and_stop(moment: str) -> None:
+        sending.clear()
+        freezer.move_to(moment)
+        async_fire_time_changed(hass)
+        await sending.wait()
+        await hass.services.async_call(
+            "script", "turn_off", {"entity_id": "script.send_sms"}, blocking=True
+        )
+        await hass.async_block_till_done()
+
+    await send_and_stop("2025-11-25T09:00:00+09:00")
+    assert len(sent) == 1
+    assert (
+        caplog.text.count("could not send its SMS inquiry through script.send_sms (CancelledError)")
+        == 1
+    )
+    state = coordinator._state.inquiry
+    assert state.awaiting_since is None
+    assert state.last_sent is None
+    assert len(state.attempts) == 1
+    # The schedule goes on: tomorrow's inquiry goes, and the day after's.
+    await send_and_stop("2025-11-26T09:00:00+09:00")
+    assert len(sent) == 2
+    await send_and_stop("2025-11-27T09:00:00+09:00")
+    assert len(sent) == 3
+
+
+async def test_a_cancelled_manual_send_is_a_translated_error(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, modem: FakeModem
+) -> None:
+    entry = _entry()
+    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    modem.fail = asyncio.CancelledError()
+    with pytest.raises(HomeAssistantError) as caught:
+        await _refresh(hass, entry)
+    assert caught.value.translation_key == "inquiry_failed"
+    assert (caught.value.translation_placeholders or {}).get("error") == "CancelledError"
+
+
+async def test_the_integration_cancelled_mid_send_stops_and_keeps_the_attempt(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Home Assistant stopping (the inquirer's own task cancelled) is no failure to handle."""
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def hang(_call: ServiceCall) -> None:
+        entered.set()
+        await release.wait()
+
+    hass.services.async_register("notify", "fake_modem", hang)
+    entry = _entry()
+    coordinator = await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    inquirer = coordinator._inquirer
+    assert inquirer is not None
+    task = hass.async_create_task(inquirer.async_ask(manual=False))
+    await entered.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    saved = hass_storage[storage_key(entry.entry_id)]["data"]["inquiry"]
+    assert _moments(saved["attempts"]) == ["2025-11-25T12:00:00+09:00"]
+    # Nothing is logged as a failed send, and another ask is not blocked.
+    assert not inquirer._sending
+
+
+async def test_the_attempt_is_on_disk_before_the_sms_goes(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Issue #23, item 5: the attempt was saved 5 s after sending; a crash then sent it twice."""
+    on_disk: list[Any] = []
+
+    async def send(_call: ServiceCall) -> None:
+        saved = hass_storage.get(storage_key(entry.entry_id))
+        on_disk.append(copy.deepcopy(saved))
+
+    hass.services.async_register("notify", "fake_modem", send)
+    entry = _entry(**{CONF_INQUIRY_TIME: "09:00:00"})
+    await _setup(hass, freezer, entry, "2025-11-25T08:59:00+09:00")
+    await _tick(hass, freezer, "2025-11-25T09:00:00+09:00")
+    assert len(on_disk) == 1
+    disk = on_disk[0]
+    assert disk is not None
+    inquiry = disk["data"]["inquiry"]
+    assert _moments(inquiry["attempts"]) == ["2025-11-25T09:00:00+09:00"]
+    assert _moments([inquiry["awaiting_since"]]) == ["2025-11-25T09:00:00+09:00"]
+
+    # Home Assistant dies right after the SMS went: only what was on disk then is left.
+    await hass.config_entries.async_unload(entry.entry_id)
+    hass_storage[storage_key(entry.entry_id)] = disk
+    freezer.move_to("2025-11-25T09:00:30+09:00")
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert len(on_disk) == 1
+    # The reply is still awaited after the restart.
+    await _reply(hass)
+    assert _last_inquiry(hass) == ("2025-11-25T00:00:00+00:00", True)
 
 
 async def test_the_refresh_button_asks_within_the_limits(

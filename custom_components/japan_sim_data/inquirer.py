@@ -2,7 +2,9 @@
 
 The reply is not read here: it arrives through the tracker's notice sources like any notice
 (sender filters apply) and the tracker tells the inquirer a notice was read. What happened is
-kept in the tracker's Store, so the limits and a reply still awaited survive a restart.
+kept in the tracker's Store, so the limits, a reply still awaited and the repair issue of an
+inquiry that goes unanswered survive a restart. An attempt is written to disk before the SMS
+goes: a crash right after sending must not send the day's SMS twice.
 
 Secrets: the message text may be the user's own (a code, a PIN): it never reaches a log line,
 an error or diagnostics; neither does the number.
@@ -11,7 +13,7 @@ an error or diagnostics; neither does the number.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Final
 
@@ -61,14 +63,20 @@ class Inquirer:
         *,
         last_figure: Callable[[], datetime | None],
         changed: Callable[[], None],
+        save_now: Callable[[], Awaitable[None]],
     ) -> None:
-        """Use ``state`` (the tracker's, saved with it); call ``changed`` after each change."""
+        """Use ``state`` (the tracker's, saved with it); call ``changed`` after each change.
+
+        ``save_now`` writes the state to disk at once (not on a delay): an attempt is saved
+        with it before the action runs.
+        """
         self.hass = hass
         self.entry = entry
         self.config = config
         self.state = state
         self._last_figure = last_figure
         self._changed = changed
+        self._save_now = save_now
         self._unsub_due: CALLBACK_TYPE | None = None
         self._unsub_reply: CALLBACK_TYPE | None = None
         self._sending = False
@@ -86,6 +94,8 @@ class Inquirer:
         action) may not be set up yet, and an inquiry sent then would fail.
         """
         self.entry.async_on_unload(self._cancel_timers)
+        # Home Assistant forgets a repair issue at a restart: the silences counted bring it back.
+        self._sync_unanswered_issue()
         self._resume_wait()
         self.entry.async_on_unload(async_at_started(self.hass, self._at_started))
 
@@ -131,15 +141,22 @@ class Inquirer:
         state.awaiting_since, state.replied = now, None
         self._sending = True
         domain, service = config.domain_and_service
+        failure: BaseException | None = None
         try:
+            # On disk before the SMS goes: after a crash the attempt still counts.
+            await self._save_now()
             async with asyncio.timeout(SEND_TIMEOUT):
                 await self.hass.services.async_call(
                     domain, service, config.service_data(), blocking=True
                 )
+        except asyncio.CancelledError as err:
+            if _being_cancelled():
+                # Home Assistant stops or the entry unloads: the attempt is saved already.
+                raise
+            # The action was cancelled from inside (a script stopped mid-call): a failure.
+            failure = err
         except Exception as err:  # noqa: BLE001 - whatever the user's action raises, the same answer
-            failure: Exception | None = err
-        else:
-            failure = None
+            failure = err
         finally:
             self._sending = False
         if failure is not None:
@@ -214,14 +231,21 @@ class Inquirer:
 
     @callback
     def async_notice_read(self) -> None:
-        """A carrier notice was read: the reply, if one was awaited; a fresher figure anyway."""
+        """A carrier notice was read: the reply, if one was awaited; a fresher figure anyway.
+
+        The tracker calls this only for news: a text read before (and so one seen before the
+        inquiry went) is no reply.
+        """
         state = self.state
-        if state.awaiting_since is not None:
+        if (since := state.awaiting_since) is not None:
+            if state.last_sent is None or state.last_sent < since:
+                # Sent before a crash that lost the rest: the reply shows it went.
+                state.last_sent = since
             state.awaiting_since, state.replied, state.silences = None, True, 0
             if self._unsub_reply is not None:
                 self._unsub_reply()
                 self._unsub_reply = None
-            ir.async_delete_issue(self.hass, DOMAIN, unanswered_issue_id(self.entry.entry_id))
+            self._sync_unanswered_issue()
         if self.hass.state is CoreState.running:
             self._schedule()
 
@@ -263,17 +287,35 @@ class Inquirer:
             )
         else:
             LOGGER.debug("%s: %d inquiries in a row unanswered", self.entry.title, state.silences)
-        if state.silences >= SILENCES_BEFORE_ISSUE:
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                unanswered_issue_id(self.entry.entry_id),
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key=UNANSWERED_ISSUE,
-                translation_placeholders={
-                    "entry_title": self.entry.title,
-                    "count": str(state.silences),
-                    "minutes": str(minutes),
-                },
-            )
+        self._sync_unanswered_issue()
+
+    @callback
+    def _sync_unanswered_issue(self) -> None:
+        """Show the repair issue while SILENCES_BEFORE_ISSUE or more went unanswered in a row."""
+        issue_id = unanswered_issue_id(self.entry.entry_id)
+        if self.state.silences < SILENCES_BEFORE_ISSUE:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=UNANSWERED_ISSUE,
+            translation_placeholders={
+                "entry_title": self.entry.title,
+                "count": str(self.state.silences),
+                "minutes": str(int(REPLY_WINDOW.total_seconds() // 60)),
+            },
+        )
+
+
+def _being_cancelled() -> bool:
+    """Tell whether the running task itself is being cancelled (not a call it awaited).
+
+    A script stopped mid-call raises CancelledError into its caller without cancelling the
+    caller's task; ``cancelling()`` counts only requests to cancel this task.
+    """
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
