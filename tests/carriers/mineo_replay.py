@@ -8,6 +8,7 @@ integration never reuses one.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import secrets
@@ -69,6 +70,10 @@ class MineoReplay:
     """When set, get_traffic_history answers with this (the other calls as usual)."""
     token_answer: Answer | None = None
     """When set, the token endpoint answers with this (and spends nothing)."""
+    token_gate: asyncio.Event | None = None
+    """When set, the token endpoint holds each answer until the event is set (a slow login)."""
+    token_asked: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when a request reaches the token endpoint."""
     api_answer: Answer | None = None
     """When set, every data call answers with this."""
     valid_refresh_tokens: set[str] = field(default_factory=lambda: {INITIAL_REFRESH_TOKEN})
@@ -117,6 +122,9 @@ class MineoReplay:
         form = dict(await request.post())
         self.calls.append("token")
         self.bodies_seen.append({key: str(value) for key, value in form.items()})
+        self.token_asked.set()
+        if self.token_gate is not None:
+            await self.token_gate.wait()
         if self.token_answer is not None:
             return self.token_answer()
         if form.get("grant_type") != "refresh_token" or form.get("client_id") != CLIENT_ID:

@@ -7,15 +7,23 @@ int >= 0; a token that is kept can be sent back in a header.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from custom_components.japan_sim_data.carriers import mineo_tokens
 from custom_components.japan_sim_data.carriers.dates import TOKYO
+from custom_components.japan_sim_data.carriers.errors import (
+    CarrierAuthError,
+    CarrierError,
+    CarrierParseError,
+)
 from custom_components.japan_sim_data.carriers.http import check_token
 from custom_components.japan_sim_data.carriers.mineo_figures import (
     MineoLine,
@@ -24,6 +32,7 @@ from custom_components.japan_sim_data.carriers.mineo_figures import (
     parse_throttled,
 )
 from custom_components.japan_sim_data.carriers.mineo_tokens import (
+    MineoLogin,
     MineoTokens,
     parse_token_answer,
 )
@@ -171,6 +180,82 @@ def test_mineo_token_answer(payload: Any) -> None:
         assert NOW < tokens.id_token_expires <= NOW + timedelta(days=366)
         stored = tokens.as_secrets()
         assert datetime.fromisoformat(stored["id_token_expires"]) == tokens.id_token_expires
+
+
+# Refresh tokens as a server could hand them out: usable ones (visible ASCII) as often as
+# broken ones, so that "good next token, everything else unusable" is drawn again and again.
+usable_tokens = st.from_regex(r"\A[!-~]{1,60}\Z")
+rotation_answers = st.one_of(
+    st.fixed_dictionaries(
+        {"refresh_token": st.one_of(usable_tokens, token_values)},
+        optional={
+            "id_token": st.one_of(usable_tokens, token_values),
+            "expires_in": amounts,
+            "access_token": st.one_of(token_values, json_values),
+            "token_type": scalars,
+        },
+    ),
+    token_answers,
+)
+SPENT = "rt-spent-by-this-renewal"
+
+
+def _rotate(payload: Any, status: int) -> tuple[MineoLogin, dict[str, str], BaseException | None]:
+    """Hand ``payload`` to a login as its renewal would; what reached "disk", and the error."""
+    session: Any = None  # nothing may be sent: a request would fail on it
+    login = MineoLogin(
+        session, MineoTokens(SPENT), token_url=mineo_tokens.TOKEN_URL, clock=lambda: NOW
+    )
+    disk: dict[str, str] = {}
+
+    def persist() -> None:
+        disk.clear()
+        disk.update(login.tokens.as_secrets())
+
+    login.set_listener(persist)
+    try:
+        asyncio.run(login.accept(payload, status=status))
+    except CarrierError as err:
+        return login, disk, err
+    return login, disk, None
+
+
+def _usable(value: Any) -> bool:
+    try:
+        check_token(value, "refresh token")
+    except CarrierParseError:
+        return False
+    return True
+
+
+@FUZZ
+@given(payload=rotation_answers, status=st.sampled_from([200, 200, 200, 201, 400]))
+def test_mineo_rotation_keeps_every_usable_next_token(payload: Any, status: int) -> None:
+    """Whatever else the answer holds, a usable next refresh token is what is stored after it.
+
+    And the spent token is never what a later renewal would send: either the next one is
+    kept, or (no next token at all) the old one stays valid, or the login is given up.
+    """
+    login, disk, error = _rotate(payload, status)
+    raw = payload.get("refresh_token") if isinstance(payload, dict) else None
+    if _usable(raw):
+        assert disk["refresh_token"] == raw
+        assert login.tokens.refresh_token == raw
+    elif raw is not None:
+        # Unusable: the old token is spent and nothing is sent with it again.
+        assert isinstance(error, CarrierAuthError)
+        assert disk == {}
+        with pytest.raises(CarrierAuthError):
+            asyncio.run(login.id_token())
+    if error is None:
+        # A complete login was read: it is what was stored, and it can be sent as it is.
+        assert disk == login.tokens.as_secrets()
+        assert login.tokens.id_token is not None
+        assert check_token(login.tokens.id_token, "id token") == login.tokens.id_token
+        assert login.tokens.id_token_expires is not None
+        assert NOW < login.tokens.id_token_expires <= NOW + timedelta(days=366)
+    else:
+        assert isinstance(error, CarrierParseError | CarrierAuthError)
 
 
 def test_huge_capacity_is_refused() -> None:

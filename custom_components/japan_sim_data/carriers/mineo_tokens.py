@@ -145,9 +145,10 @@ class MineoLogin:
                     return tokens.id_token
             self._renewal = task = asyncio.get_running_loop().create_task(self._renew())
             task.add_done_callback(_retrieve)
-            # Shielded: cancelling the caller must not cut the renewal before the new
-            # refresh token is kept.
-            tokens = await asyncio.shield(task)
+            # Waited for, not awaited: cancelling the caller must not cut the renewal before
+            # the new refresh token is kept.
+            await asyncio.wait({task})
+            tokens = task.result()
             assert tokens.id_token is not None  # _renew returns only complete logins
             return tokens.id_token
 
