@@ -71,8 +71,8 @@ from custom_components.japan_sim_data.const import (
     UPDATE_INTERVAL,
 )
 from tests.carriers import mineo_replay as mineo_fakes
+from tests.carriers import softbank_replay as softbank_fakes
 from tests.carriers import test_povo as povo_fakes
-from tests.carriers import test_softbank as softbank_fakes
 from tests.carriers.iijmio_replay import MIO_ID, PASSWORD, IijmioReplay
 
 from .conftest import FROZEN_NOW

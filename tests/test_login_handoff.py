@@ -22,7 +22,7 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.japan_sim_data.const import CONF_PHONE_NUMBER, DOMAIN
 from custom_components.japan_sim_data.credentials import HANDOFF_SECONDS
-from tests.carriers import test_softbank as softbank_fakes
+from tests.carriers import softbank_replay as softbank_fakes
 from tests.test_fault_matrix import (
     MySoftBankHarness,
     ReplayResolver,
