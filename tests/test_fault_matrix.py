@@ -872,6 +872,24 @@ async def test_rejected_credentials_start_reauth_once_and_stop_polling(
     _assert_no_exception_logged(caplog)
 
 
+async def test_rejected_credentials_are_not_sent_again_after_restarts(
+    account: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue #22.7: a restart while reauthentication waits used to send them again."""
+    harness, hass, entry = account.harness, account.hass, account.entry
+    harness.reject_credentials()
+    await account.poll(31)
+    assert len(account.flows()) == 1
+    requests = harness.requests()
+    for _ in range(3):
+        assert not await hass.config_entries.async_reload(entry.entry_id)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert harness.requests() == requests
+    assert len(account.flows()) == 1
+    _assert_no_exception_logged(caplog)
+
+
 @pytest.mark.parametrize("account", ["iijmio", "povo"], indirect=True)
 async def test_missing_figure_reads_unknown_never_zero(
     account: Account, caplog: pytest.LogCaptureFixture
