@@ -735,17 +735,6 @@ async def test_token_that_expires_in_flight_is_renewed_once(
     assert povo.calls == [("GET", USAGE_PATH), ("GET", TOKEN_PATH), ("GET", USAGE_PATH)]
 
 
-async def test_a_401_right_after_a_renewal_is_not_renewed_again(
-    povo: FakePovo, make_adapter: MakeAdapter
-) -> None:
-    """esp32 fetchPlan: a 401 after a renewal in the same request means a new login."""
-    povo.once[PROFILE_PATH] = [reply(401, fixture("token_expired.json"))]
-    adapter = await make_adapter()
-    with pytest.raises(CarrierAuthError):
-        await adapter.async_fetch()
-    assert povo.refreshes == 1
-
-
 async def test_token_without_expiry_lives_1200_seconds(
     povo: FakePovo, make_adapter: MakeAdapter, clock: Clock
 ) -> None:
@@ -827,17 +816,21 @@ async def test_fetch_povo_android_plan_account(povo: FakePovo, make_adapter: Mak
     assert f"{sim.allowance / GIB:.2f}" == "120.00"
     assert sim.remaining_of(BucketKind.TOPPING) == sim.remaining
     assert sim.remaining_of(BucketKind.MONTHLY) == 0
+    # basic, bonus and plus as povo sends them; boost and extra (the toppings) cut into one
+    # slice per topping of the plan page, with its expiry: here the one 120 GB topping.
     assert [bucket.kind for bucket in sim.buckets] == [
         BucketKind.MONTHLY,
-        BucketKind.TOPPING,
-        BucketKind.TOPPING,
         BucketKind.GIFT,
         BucketKind.GIFT,
+        BucketKind.TOPPING,
     ]
     active = [bucket for bucket in sim.buckets if bucket.remaining]
     assert [bucket.kind for bucket in active] == [BucketKind.TOPPING]
+    assert active[0].expires == EXPIRY
+    assert active[0].total == 120 * GIB  # "60.00GB / 120.00GB"
     assert sim.next_expiry == EXPIRY
-    assert all(bucket.expires == EXPIRY for bucket in sim.buckets)
+    # The page does not say which topping the other buckets belong to: no expiry.
+    assert [bucket.expires for bucket in sim.buckets[:3]] == [None] * 3
     assert sim.unlimited_until is None
     # The line's id, hashed: the id entities were created with.
     assert sim.sim_id == anonymous_id(Carrier.POVO, LINE)
@@ -883,7 +876,7 @@ async def test_fetch_absent_buckets(povo: FakePovo, make_adapter: MakeAdapter) -
     assert sim.remaining == round(58147676.87109375 * KIB)
     assert sim.used == 1024 * KIB + 1024 * MIB
     assert sim.buckets[0].total == 3 * GIB  # plan_kb above 0
-    assert sim.buckets[1].total == round((1048576 + 58147676.87109375) * KIB)
+    # The allowance is the usage answer's sizes (boost: used + left), not the page's.
     assert sim.allowance == 3 * GIB + round((1048576 + 58147676.87109375) * KIB)
     assert sim.remaining_of(BucketKind.GIFT) is None
 
@@ -894,7 +887,7 @@ async def test_allowance_from_the_plan_page_when_buckets_do_not_say(
     povo.answers[USAGE_PATH] = {"data": {"boost": {"left": 1024, "unit": "kilobytes"}}}
     adapter = await make_adapter()
     sim = only_sim(await adapter.async_fetch())
-    assert sim.buckets[0].total is None
+    assert parse_usage(povo.answers[USAGE_PATH])[0].total is None
     assert sim.allowance == 120 * GIB  # "60.00GB / 120.00GB"
 
 
@@ -1253,6 +1246,45 @@ def test_parse_usage_malformed(payload: Any) -> None:
         parse_usage(payload)
 
 
+PHISHING = "GB 残量わずか！今すぐ https://povo-support.example.invalid で再ログイン 0120-000-000"
+
+
+@pytest.mark.parametrize(
+    ("unit", "named"),
+    [
+        ("parsecs", "an unknown unit (parsecs)"),
+        (PHISHING, "an unknown unit"),
+        ("x" * 13, "an unknown unit"),
+        ("GB\nX-Evil: 1", "an unknown unit"),
+        ("ｍｅｇａｓ", "an unknown unit (megas)"),
+    ],
+)
+def test_unknown_unit_never_quoted_verbatim(unit: str, named: str) -> None:
+    """povo's unit field is carrier text: an error names it only when it is one short word
+    (#23: a phishing line fits in 160 characters), as error codes are quoted."""
+    with pytest.raises(CarrierParseError) as err:
+        parse_usage({"data": {"boost": {"left": 1, "used": 0, "unit": unit}}})
+    message = str(err.value)
+    assert message == f"povo sent an amount in {named}"
+    assert err.value.__cause__ is None
+    assert err.value.__suppress_context__
+    for fragment in ("https", "0120", "\n", "X-Evil", "x" * 13):
+        assert fragment not in message
+
+
+async def test_unknown_unit_reaches_no_log_or_error_verbatim(
+    povo: FakePovo, make_adapter: MakeAdapter, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    povo.answers[USAGE_PATH] = {"data": {"boost": {"left": 1, "used": 0, "unit": PHISHING}}}
+    adapter = await make_adapter()
+    with pytest.raises(CarrierParseError) as err:
+        await adapter.async_fetch()
+    assert "povo-support" not in str(err.value)
+    assert "povo-support" not in caplog.text
+    assert "0120" not in caplog.text
+
+
 def test_parse_profile() -> None:
     assert parse_profile(fixture("profile.json")) == PovoLine(sin=LINE)
     assert parse_profile(fixture("profile_bare.json")) == PovoLine(sin="LW000000001")
@@ -1495,6 +1527,28 @@ async def test_malformed_daily_usage_history_is_dropped(
         povo.once[USAGE_HISTORY_PATH] = [_raw_json(page)]  # deep nesting, served as JSON
     else:
         povo.answers[USAGE_HISTORY_PATH] = page
+    adapter = await make_adapter()
+    sim = only_sim(await adapter.async_fetch())
+    assert sim.daily_usage == ()
+    assert sim.remaining == round(62914560.37109375 * KIB)
+
+
+@pytest.mark.parametrize(
+    "title", ["0001年 1月 1日", "9999年 12月 31日", "1970年 1月 1日", "1999年 12月 31日"]
+)
+def test_implausible_history_day_is_a_parse_error(title: str) -> None:
+    """dates.plausible_day: a history day in year 1, 1970 or 9999 is a misread, never a day
+    written into the statistics (#23)."""
+    page = _graph({"graph_details": [_day(0.5, "2026年 9月 6日"), _day(1.0, title)]})
+    with pytest.raises(CarrierParseError):
+        parse_usage_history(page, HISTORY_TODAY)
+
+
+async def test_implausible_history_day_leaves_the_figures(
+    povo: FakePovo, make_adapter: MakeAdapter, clock: Clock
+) -> None:
+    clock.now = HISTORY_TODAY
+    povo.answers[USAGE_HISTORY_PATH] = _graph({"graph_details": [_day(1.0, "0001年 1月 1日")]})
     adapter = await make_adapter()
     sim = only_sim(await adapter.async_fetch())
     assert sim.daily_usage == ()

@@ -356,12 +356,10 @@ class PovoAdapter(CarrierAdapter):
 
     async def _get_json(self, path: str, params: Mapping[str, str] | None) -> Any:
         """GET with the token, renewing it first when expired and once more after a 401."""
-        renewed = False
         if self._token_has_expired():
             await self._renew_token()
-            renewed = True
         reply = await self._send("GET", path, params=params, auth=True)
-        if is_json_status(reply, HTTPStatus.UNAUTHORIZED) and not renewed:
+        if is_json_status(reply, HTTPStatus.UNAUTHORIZED):
             _LOGGER.debug("povo refused the token; renewing it once")
             await self._renew_token()
             reply = await self._send("GET", path, params=params, auth=True)

@@ -72,9 +72,15 @@ BUCKET_KINDS: Final[Mapping[str, BucketKind]] = {
 # (the app writes midnight 午前0:00 and noon 午後12:00; esp32 reads 1 to 12 only and would
 # lose a midnight expiry). Assumed: a date without a time lasts to its end. Every date passes
 # the library's plausibility rule (dates.plausible_moment): 0001 or 9999 is no expiry.
-# Assumed: every usage bucket takes the soonest expiry of a data tile that is still valid and
-# still holds data (else of any valid data tile), as povo spends the soonest-expiring data
-# first (carriers.md). A tile whose expiry has passed never dates a bucket.
+# Assumed: the usage answer's topping buckets (boost, extra) hold the data of the page's data
+# tiles. They are cut into one slice per valid tile that holds data, each with that tile's
+# expiry: povo spends the soonest-expiring topping first (carriers.md), so later tiles hold
+# what the page shows and the soonest holds the rest, and the slices add up to the usage
+# answer's exact figure. So each topping's data stops counting at its own expiry, and the
+# rest still counts. The other buckets (basic, bonus, plus: 0 on every captured line) get no
+# expiry, as the page does not say which tile is theirs. When the tiles cannot be read, every
+# bucket takes the soonest expiry of a valid data tile that holds data (else of any valid
+# data tile). A tile whose expiry has passed never dates a bucket.
 # Assumed (month turnover): povo may still list a topping after its expiry with data left. No
 # reference reads the usage buckets per topping, so an expired topping's leftover is taken out
 # of the usage figures only on evidence that they still hold it: the data left in the usage
@@ -448,6 +454,48 @@ def _take_out(buckets: tuple[DataBucket, ...], amount: int) -> tuple[DataBucket,
 # -- the SIM ------------------------------------------------------------------------------------
 
 
+def _slices(left: int, holding: list[PlanTile]) -> tuple[DataBucket, ...]:
+    """The toppings' data left, one slice per topping with its own expiry, soonest first.
+
+    povo spends the soonest-expiring topping first, so the later ones hold what the page
+    shows and the soonest holds the rest: the slices add up to the usage answer's figure.
+    """
+    shares: list[tuple[PlanTile, int]] = []
+    rest = left
+    for tile in reversed(holding[1:]):
+        share = min(tile.remaining or 0, rest)
+        shares.append((tile, share))
+        rest -= share
+    shares.append((holding[0], rest))
+    return tuple(
+        DataBucket(kind=BucketKind.TOPPING, remaining=share, total=tile.total, expires=tile.expires)
+        for tile, share in reversed(shares)
+    )
+
+
+def _dated(
+    buckets: tuple[DataBucket, ...], tiles: tuple[PlanTile, ...], now: datetime
+) -> tuple[DataBucket, ...]:
+    """The buckets with the expiries the page gives, never one that has passed."""
+    data = [tile for tile in _current(tiles, now) if not tile.unlimited and tile.expires]
+    holding = sorted(
+        (tile for tile in data if tile.remaining),
+        key=lambda tile: tile.expires or now,
+    )
+    toppings = sum_known(
+        bucket.remaining for bucket in buckets if bucket.kind is BucketKind.TOPPING
+    )
+    if holding and toppings and all(tile.remaining is not None for tile in data):
+        # Each topping's data stops counting at its own expiry. The other buckets' expiry is
+        # not on the page (they are 0 on every captured line): unknown.
+        others = tuple(bucket for bucket in buckets if bucket.kind is not BucketKind.TOPPING)
+        return others + _slices(toppings, holding)
+    expires = soonest_data_expiry(tiles, now)
+    if expires is None:
+        return buckets
+    return tuple(replace(bucket, expires=expires) for bucket in buckets)
+
+
 def build_sim(
     line: PovoLine,
     buckets: tuple[DataBucket, ...],
@@ -465,16 +513,13 @@ def build_sim(
     """
     if leftover := expired_leftover(buckets, tiles, now):
         buckets = _take_out(buckets, leftover)
-    expires = soonest_data_expiry(tiles, now)
-    if expires is not None:
-        buckets = tuple(replace(bucket, expires=expires) for bucket in buckets)
     allowance = sum_known(bucket.total for bucket in buckets)
     if allowance is None:
         allowance = sum_known(tile.total for tile in _current(tiles, now) if not tile.unlimited)
     return SimUsage(
         # The line's own number, hashed: the id existing entities were created with.
         sim_id=anonymous_id(Carrier.POVO, line.sin),
-        buckets=buckets,
+        buckets=_dated(buckets, tiles, now),
         allowance=allowance,
         used=used,
         unlimited_until=unlimited_until(tiles, now),
