@@ -208,3 +208,51 @@ async def test_expiry_falls_back_to_the_reset_day(
     days = hass.states.get("sensor.iijmio_kikahuran_5678_days_left")
     assert days is not None
     assert days.state == "6"
+
+
+@pytest.mark.parametrize("platforms", [[Platform.SENSOR, Platform.BINARY_SENSOR]])
+async def test_a_month_end_never_shows_a_past_expiry_next_to_counted_data(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_integration: MockConfigEntry
+) -> None:
+    """IIJmio still lists November's 4.56 GB on 1 December: it counts nowhere, dates move on."""
+    sim = "sensor.iijmio_kikahuran_5678"
+
+    def shown() -> dict[str, str]:
+        keys = ("remaining_data", "days_left", "data_expires", "daily_budget", "data_resets_on")
+        states = {key: hass.states.get(f"{sim}_{key}") for key in keys}
+        soon = hass.states.get("binary_sensor.iijmio_kikahuran_5678_data_expiring_soon")
+        assert soon is not None
+        return {key: state.state for key, state in states.items() if state is not None} | {
+            "expiring_soon": soon.state
+        }
+
+    freezer.move_to("2025-11-30T23:00:00+09:00")
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert shown() == {
+        "remaining_data": "24.56",
+        "days_left": "1",
+        "data_expires": "2025-11-30",
+        # 24.56 GiB over the one day left, in whole MiB.
+        "daily_budget": str(float(25149)),
+        "data_resets_on": "2025-12-01",
+        "expiring_soon": "on",
+    }
+    # Past midnight, with the same answer from the carrier (no poll is even due).
+    freezer.move_to("2025-12-01T00:00:02+09:00")
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert shown() == {
+        "remaining_data": "20.0",
+        "days_left": "31",
+        "data_expires": "2025-12-31",
+        "daily_budget": str(float(20 * 1024 // 31)),
+        "data_resets_on": "2025-12-01",
+        "expiring_soon": "off",
+    }
+    # A reset day the carrier has not moved on is not shown once it has passed.
+    freezer.move_to("2025-12-02T00:00:02+09:00")
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert shown()["data_resets_on"] == STATE_UNKNOWN
+    assert shown()["days_left"] == "30"

@@ -55,8 +55,9 @@ async def test_a_changing_figure_writes_only_what_it_changes(
 ) -> None:
     coordinator = init_integration.runtime_data.coordinator
     usage = mock_iijmio.async_fetch.return_value
-    # A second reading lets every SIM's "Used today" say 0 instead of unknown: a real change,
-    # made before counting. (Unchanged answers notify no entity, so this one changes a figure.)
+    # A first change before counting, so what follows is a steady state. (Unchanged answers
+    # notify no entity, so this one changes a figure.) "Used today" stays unknown: the day
+    # the entry was added was not watched from midnight.
     usage = _less_data(usage, "hdc11111111")
     mock_iijmio.async_fetch.return_value = usage
     await coordinator.async_refresh()
@@ -99,4 +100,43 @@ async def test_unchanged_figures_write_nothing_and_outages_write_once(
     await coordinator.async_refresh()
     await hass.async_block_till_done()
     assert len(writes.changed) == entities
+    assert writes.reported == []
+
+
+def _drained(usage: AccountUsage, sim_id: str, amount: int) -> AccountUsage:
+    sim = usage.sims[sim_id]
+    first, *rest = sim.buckets
+    assert first.remaining is not None
+    drained = dataclasses.replace(first, remaining=first.remaining - amount)
+    return AccountUsage(
+        sims={**usage.sims, sim_id: dataclasses.replace(sim, buckets=(drained, *rest))}
+    )
+
+
+async def test_a_change_below_what_is_shown_writes_nothing(
+    hass: HomeAssistant, mock_iijmio: MagicMock, init_integration: MockConfigEntry
+) -> None:
+    """Figures are written at their resolution: noise never writes a state (issue #26)."""
+    coordinator = init_integration.runtime_data.coordinator
+    remaining = "sensor.iijmio_kikahuran_5678_remaining_data"
+    state = hass.states.get(remaining)
+    assert state is not None
+    assert state.state == "24.56"  # 4.56 GB and 20 GB as IIJmio gives them, not 24.5599999995902
+    writes = Writes(hass)
+    # 500 bytes less: the figures changed (the coordinator tells every entity), but nothing a
+    # person can see did: the carrier's 4.56 GB, the budget in MiB, the calendar's "4.56 GB".
+    usage = _drained(mock_iijmio.async_fetch.return_value, "hdc11111111", 500)
+    mock_iijmio.async_fetch.return_value = usage
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert coordinator.data is not None
+    assert (writes.changed, writes.reported) == ([], [])
+    # A MiB less is what the state shows.
+    mock_iijmio.async_fetch.return_value = _drained(usage, "hdc11111111", 2**20)
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert remaining in writes.changed
+    state = hass.states.get(remaining)
+    assert state is not None
+    assert state.state == str((round(24.56 * 1024) - 1) / 1024)
     assert writes.reported == []

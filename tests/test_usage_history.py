@@ -15,11 +15,16 @@ from unittest.mock import MagicMock
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import STATE_UNKNOWN, Platform
+from homeassistant.const import EVENT_STATE_CHANGED, STATE_UNKNOWN, Platform
 from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+)
 
 from custom_components.japan_sim_data.carriers.dates import TOKYO, end_of_day
+from custom_components.japan_sim_data.carriers.errors import CarrierConnectionError
 from custom_components.japan_sim_data.carriers.iijmio_app import (
     combine,
     parse_data_traffic,
@@ -82,18 +87,35 @@ def app_usage(now: datetime = NOW, days_this_month: int = 3) -> AccountUsage:
 
 # -- Used today, reading by reading -------------------------------------------------------------
 
+EVENING_BEFORE = datetime(2025, 11, 24, 23, 45, tzinfo=TOKYO)
 
-def test_unknown_until_two_readings_then_the_fall() -> None:
+
+def _watched(sim: SimUsage) -> DayCounter:
+    """A counter that read ``sim`` before midnight and watched on: today counts whole."""
+    counter = DayCounter()
+    counter.record(EVENING_BEFORE, sim)
+    return counter
+
+
+def test_the_first_day_is_unknown_never_counted_from_setup() -> None:
+    """Added at noon: the morning's use is not seen, so no figure pretends to cover it."""
     counter = DayCounter()
     counter.record(NOW, _sim(_month(5 * GIB)))
     assert counter.shown(NOW) is None
     later = NOW + timedelta(minutes=30)
+    counter.record(later, _sim(_month(5 * GIB)))
+    assert counter.shown(later) is None  # not a 0 that covers half an hour
     counter.record(later, _sim(_month(5 * GIB - 40 * MIB)))
-    assert counter.shown(later) == 40 * MIB
+    assert counter.shown(later) is None
+    # Watched across midnight: the new day counts from 0.
+    midnight = datetime(2025, 11, 26, 0, 0, 1, tzinfo=TOKYO)
+    assert counter.shown(midnight) == 0
+    counter.record(midnight + timedelta(minutes=30), _sim(_month(5 * GIB - 50 * MIB)))
+    assert counter.shown(midnight + timedelta(minutes=30)) == 10 * MIB
 
 
 def test_a_top_up_a_refill_and_an_expiry_are_not_use() -> None:
-    counter = DayCounter()
+    counter = _watched(_sim(_month(GIB), _topping(GIB)))
     counter.record(NOW, _sim(_month(GIB), _topping(GIB)))
     counter.record(NOW + timedelta(minutes=30), _sim(_month(GIB - 10 * MIB), _topping(GIB)))
     # A new topping arrives and the old one is refilled while 5 MB more are used.
@@ -107,7 +129,7 @@ def test_a_top_up_a_refill_and_an_expiry_are_not_use() -> None:
 
 
 def test_the_carriers_period_counter_wins_over_falls_and_a_reset_counts_nothing() -> None:
-    counter = DayCounter()
+    counter = _watched(_sim(_month(GIB), used=2 * GIB, resets_on=date(2025, 12, 1)))
     counter.record(NOW, _sim(_month(GIB), used=2 * GIB, resets_on=date(2025, 12, 1)))
     counter.record(
         NOW + timedelta(minutes=30),
@@ -127,11 +149,14 @@ def test_the_carriers_own_figure_for_today_wins_and_never_goes_back() -> None:
     counter = DayCounter()
     today = NOW.date()
     counter.record(NOW, _sim(_month(GIB), daily_usage=(DailyUsage(today, 150 * MIB),)))
-    assert counter.shown(NOW) == 150 * MIB  # the carrier's figure needs no second reading
+    assert counter.shown(NOW) == 150 * MIB  # the carrier's figure covers the whole day
     counter.record(
         NOW + timedelta(hours=1), _sim(_month(GIB), daily_usage=(DailyUsage(today, 120 * MIB),))
     )
     assert counter.shown(NOW + timedelta(hours=1)) == 150 * MIB
+    # Counted on from there when the carrier's figure is gone (its history not asked again).
+    counter.record(NOW + timedelta(hours=2), _sim(_month(GIB - 5 * MIB)))
+    assert counter.shown(NOW + timedelta(hours=2)) == 155 * MIB
     # Yesterday's figure says nothing about today.
     counter = DayCounter()
     yesterday = (DailyUsage(today - timedelta(days=1), 300 * MIB),)
@@ -139,29 +164,40 @@ def test_the_carriers_own_figure_for_today_wins_and_never_goes_back() -> None:
     assert counter.shown(NOW) is None
 
 
-def test_midnight_starts_at_zero_once_readings_can_be_compared() -> None:
+def test_midnight_starts_at_zero_once_watched_and_a_gap_across_it_is_unknown() -> None:
     midnight = datetime(2025, 11, 26, 0, 0, 1, tzinfo=TOKYO)
     assert DayCounter().shown(midnight) is None
-    counter = DayCounter()
     evening = datetime(2025, 11, 25, 23, 30, tzinfo=TOKYO)
+    counter = DayCounter()
     counter.record(evening, _sim(_month(GIB)))
     counter.record(evening + timedelta(minutes=15), _sim(_month(GIB - MIB)))
     assert counter.shown(midnight) == 0
     counter.record(midnight + timedelta(minutes=30), _sim(_month(GIB - 3 * MIB)))
     assert counter.shown(midnight + timedelta(minutes=30)) == 2 * MIB
-    # Readings that cannot be trusted any more (Home Assistant was off) are forgotten.
-    counter.forget_readings()
-    assert counter.shown(midnight + timedelta(days=1)) is None
-    counter.record(midnight + timedelta(days=1), _sim(_month(GIB - 900 * MIB)))
-    assert counter.shown(midnight + timedelta(days=1)) is None
+    # A poll goes unanswered and the outage lasts past the next midnight: that day is unknown,
+    # and the use across the gap is put on no day.
+    counter.watching = False
+    next_day = midnight + timedelta(days=1, hours=2)
+    assert counter.shown(next_day) is None
+    counter.record(next_day, _sim(_month(GIB - 900 * MIB)))
+    assert counter.shown(next_day) is None
+    # An outage within a day loses nothing: the change across it is that day's use.
+    counter = _watched(_sim(_month(GIB)))
+    counter.record(NOW, _sim(_month(GIB - MIB)))
+    counter.watching = False
+    counter.record(NOW + timedelta(hours=5), _sim(_month(GIB - 4 * MIB)))
+    assert counter.shown(NOW + timedelta(hours=5)) == 4 * MIB
 
 
 def test_a_stored_counter_is_read_field_by_field() -> None:
-    counter = DayCounter()
+    counter = _watched(_sim(_month(GIB), _topping(GIB), used=5, resets_on=date(2025, 12, 1)))
     counter.record(NOW, _sim(_month(GIB), _topping(GIB), used=5, resets_on=date(2025, 12, 1)))
     counter.record(NOW + timedelta(minutes=1), _sim(_month(GIB - 1), _topping(GIB), used=6))
     stored = counter.as_dict()
-    assert DayCounter.restore(stored) == (counter, 0)
+    assert stored["whole_day"] is True
+    restored, dropped = DayCounter.restore(stored)
+    assert (restored, dropped) == (counter, 0)
+    assert not restored.watching  # nothing was watched while Home Assistant was off
 
     broken = {
         **stored,
@@ -180,6 +216,8 @@ def test_a_stored_counter_is_read_field_by_field() -> None:
     assert DayCounter.restore({"buckets": ["a"]})[1] == 1
     assert DayCounter.restore({"day": "x" * 11})[1] == 1
     assert DayCounter.restore({"day": "1999-12-31"})[1] == 1
+    # A figure stored by an earlier version may have been counted from setup: not read back.
+    assert DayCounter.restore({**stored, "whole_day": None})[0].used is None
 
 
 # -- Used today in Home Assistant ---------------------------------------------------------------
@@ -220,43 +258,96 @@ def _state(hass: HomeAssistant, entity_id: str = USED_TODAY) -> str:
     return f"{float(state.state):g}"
 
 
-async def test_used_today_across_top_ups_midnight_and_restarts(
+async def _restart(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, to: str) -> None:
+    freezer.move_to(to)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+
+async def test_used_today_walks_setup_midnight_restarts_and_outages(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     mock_iijmio: MagicMock,
     init_integration: MockConfigEntry,
     hass_storage: dict[str, Any],
 ) -> None:
-    # One reading: no figure yet, and never a made-up 0.
+    entry = init_integration
+    # Added at noon: the morning was not watched. Unknown, never a made-up 0, all day long.
     assert _state(hass) == STATE_UNKNOWN
     usage = _with_less(mock_iijmio.async_fetch.return_value, FIRST_SIM, 64 * MIB)
     mock_iijmio.async_fetch.return_value = usage
-    await _poll(hass, init_integration)
-    assert _state(hass) == "64"
+    await _poll(hass, entry)
+    assert _state(hass) == STATE_UNKNOWN
+    # A restart the same day: still nothing that covers the day.
+    await _restart(hass, entry)
+    assert _state(hass) == STATE_UNKNOWN
 
-    # A top-up while 16 MB more are used: the top-up counts nothing.
+    # Midnight in Tokyo, watched: the new day starts at 0.
+    await _tick(hass, freezer, "2025-11-26T00:00:02+09:00")
+    assert _state(hass) == "0"
+    # A top-up while 16 MB are used: the top-up counts nothing.
     usage = _with_more(_with_less(usage, FIRST_SIM, 16 * MIB), FIRST_SIM, GIB)
     mock_iijmio.async_fetch.return_value = usage
-    await _poll(hass, init_integration)
-    assert _state(hass) == "80"
+    await _tick(hass, freezer, "2025-11-26T00:31:00+09:00")
+    assert _state(hass) == "16"
 
-    # A restart keeps the day's figure.
-    assert await hass.config_entries.async_reload(init_integration.entry_id)
-    await hass.async_block_till_done()
+    # A restart mid-day keeps what it saw since midnight, and counts on.
+    await _tick(hass, freezer, "2025-11-26T10:00:00+09:00")
+    await _restart(hass, entry)
     stored = hass_storage[f"japan_sim_data.{ENTRY_ID}.usage_today"]["data"]
-    assert stored["sims"][FIRST_SIM]["used"] == 80 * MIB
-    assert _state(hass) == "80"
+    assert stored["sims"][FIRST_SIM]["used"] == 16 * MIB
+    assert _state(hass) == "16"
+    usage = _with_less(usage, FIRST_SIM, 8 * MIB)
+    mock_iijmio.async_fetch.return_value = usage
+    await _poll(hass, entry)
+    assert _state(hass) == "24"
 
-    # Midnight in Tokyo: a new day starts at 0 while the readings keep coming.
-    freezer.move_to("2025-11-26T00:00:02+09:00")
-    async_fire_time_changed(hass)
+    # Home Assistant off across midnight: the next day is unknown, whatever the figures say.
+    await _unload(hass, entry)
+    freezer.move_to("2025-11-27T09:00:00+09:00")
+    usage = _with_less(usage, FIRST_SIM, 100 * MIB)
+    mock_iijmio.async_fetch.return_value = usage
+    assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+    assert _state(hass) == STATE_UNKNOWN
+    # Watched through the next midnight: counted again.
+    await _tick(hass, freezer, "2025-11-28T00:00:02+09:00")
     assert _state(hass) == "0"
-    mock_iijmio.async_fetch.return_value = _with_less(usage, FIRST_SIM, 8 * MIB)
-    freezer.tick(timedelta(minutes=31))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
-    assert _state(hass) == "8"
+
+    # An outage across midnight: that day is unknown too.
+    mock_iijmio.async_fetch.side_effect = CarrierConnectionError("offline")
+    await _poll(hass, entry)
+    await _tick(hass, freezer, "2025-11-29T00:00:02+09:00")
+    mock_iijmio.async_fetch.side_effect = None
+    mock_iijmio.async_fetch.return_value = _with_less(usage, FIRST_SIM, 5 * MIB)
+    await _poll(hass, entry)
+    assert _state(hass) == STATE_UNKNOWN
+
+
+async def test_a_sub_mib_change_writes_no_used_today(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    mock_iijmio: MagicMock,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Used today is shown in whole MiB: the state moves only when that does."""
+    await _tick(hass, freezer, "2025-11-26T00:00:02+09:00")
+    usage = _with_less(mock_iijmio.async_fetch.return_value, FIRST_SIM, 3 * MIB + 1000)
+    mock_iijmio.async_fetch.return_value = usage
+    await _poll(hass, init_integration)
+    assert _state(hass) == "3"
+    states = async_capture_events(hass, EVENT_STATE_CHANGED)
+    mock_iijmio.async_fetch.return_value = _with_less(usage, FIRST_SIM, 100 * 1024)
+    await _poll(hass, init_integration)
+    assert [e.data["entity_id"] for e in states if e.data["entity_id"].endswith("used_today")] == []
+    mock_iijmio.async_fetch.return_value = _with_less(usage, FIRST_SIM, MIB)
+    await _poll(hass, init_integration)
+    assert _state(hass) == "4"
 
 
 async def test_the_carriers_figure_for_today_shows_from_the_first_reading(
@@ -291,28 +382,38 @@ async def test_an_unreadable_store_is_dropped_with_one_warning(
 
 
 @pytest.mark.parametrize(
-    ("saved_at", "figure_after_one_reading"),
-    [("2025-11-25T11:50:00+09:00", "64"), ("2025-11-24T11:50:00+09:00", STATE_UNKNOWN)],
+    ("stored_day", "figure_after_one_reading"),
+    [("2025-11-25", "74"), ("2025-11-24", STATE_UNKNOWN)],
 )
-async def test_readings_saved_long_ago_are_not_compared(
+async def test_a_stored_day_goes_on_only_on_that_day(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
     mock_iijmio: MagicMock,
     freezer: FrozenDateTimeFactory,
-    saved_at: str,
+    stored_day: str,
     figure_after_one_reading: str,
 ) -> None:
     usage: AccountUsage = mock_iijmio.async_fetch.return_value
+    day = date.fromisoformat(stored_day)
     counter = DayCounter()
-    counter.record(NOW - timedelta(minutes=10), usage.sims[FIRST_SIM])
+    counter.record(
+        datetime.combine(day, datetime.min.time(), TOKYO) - timedelta(minutes=5),
+        usage.sims[FIRST_SIM],
+    )
+    counter.record(
+        datetime.combine(day, datetime.min.time(), TOKYO) + timedelta(hours=8),
+        _with_less(usage, FIRST_SIM, 10 * MIB).sims[FIRST_SIM],
+    )
+    assert counter.used == 10 * MIB
     hass_storage[f"japan_sim_data.{ENTRY_ID}.usage_today"] = {
         "version": 1,
         "key": f"japan_sim_data.{ENTRY_ID}.usage_today",
-        "data": {"saved_at": saved_at, "sims": {FIRST_SIM: counter.as_dict()}},
+        "data": {"sims": {FIRST_SIM: counter.as_dict()}},
     }
-    mock_iijmio.async_fetch.return_value = _with_less(usage, FIRST_SIM, 64 * MIB)
+    mock_iijmio.async_fetch.return_value = _with_less(usage, FIRST_SIM, 74 * MIB)
     entry = await _set_up(hass, freezer)
-    # Saved ten minutes ago, the last reading is compared; saved a day ago, it is not.
+    # Stored this morning, watched since midnight: the hours Home Assistant was off were this
+    # day's use. Stored yesterday: today's midnight was not watched.
     assert _state(hass) == figure_after_one_reading
     await _unload(hass, entry)
 

@@ -126,4 +126,7 @@ class JapanSimDataBinarySensor(JapanSimDataEntity, BinarySensorEntity):
         sim = self.sim
         if sim is None:
             return None
-        return self.entity_description.is_on_fn(sim, self.coordinator.config_entry.options)
+        # Only data that can still be used: an expired bucket a carrier still lists is not
+        # "data left", and its past expiry is not "expiring soon".
+        valid = sim.valid_at(dt_util.now())
+        return self.entity_description.is_on_fn(valid, self.coordinator.config_entry.options)

@@ -55,7 +55,8 @@ class SimHistories:
         """Add the latest figures of every SIM and schedule a save."""
         now = dt_util.now()
         for sim_id, sim in usage.sims.items():
-            self.get(sim_id).add(now, sim.remaining)
+            # Only data still valid: an expired bucket's fall is not use.
+            self.get(sim_id).add(now, sim.valid_at(now).remaining)
         # SIMs that left the account take their history with them.
         for sim_id in self._histories.keys() - usage.sims.keys():
             del self._histories[sim_id]

@@ -19,8 +19,14 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .background import logged
-from .carriers.dates import TOKYO, days_left
-from .carriers.insights import daily_budget
+from .carriers.dates import TOKYO
+from .carriers.insights import (
+    carrier_amount,
+    daily_budget,
+    valid_days_left,
+    valid_expiry,
+    whole_mib,
+)
 from .carriers.models import BucketKind, Carrier, SimUsage
 from .coordinator import JapanSimDataConfigEntry, SimDataCoordinator
 from .entity import JapanSimDataEntity, async_add_sim_entities, sim_device_name
@@ -29,18 +35,22 @@ from .entity import JapanSimDataEntity, async_add_sim_entities, sim_device_name
 PARALLEL_UPDATES = 0
 
 
-def _days_left(sim: SimUsage) -> int | None:
-    expiry = sim.data_expires
-    return None if expiry is None else days_left(expiry, dt_util.now())
-
-
-def _daily_budget(sim: SimUsage) -> int | None:
-    return daily_budget(sim, dt_util.now())
-
-
-def _expiry_date(sim: SimUsage) -> date | None:
-    expiry = sim.data_expires
+def _expiry_date(sim: SimUsage, now: datetime) -> date | None:
+    expiry = valid_expiry(sim, now)
     return None if expiry is None else expiry.astimezone(TOKYO).date()
+
+
+def _resets_on(sim: SimUsage, now: datetime) -> date | None:
+    # A reset day the carrier has not moved on yet is behind us: not a day to come.
+    resets_on = sim.resets_on
+    return (
+        resets_on if resets_on is not None and resets_on >= now.astimezone(TOKYO).date() else None
+    )
+
+
+def _unlimited_until(sim: SimUsage, now: datetime) -> datetime | None:
+    until = sim.unlimited_until
+    return until if until is not None and until > now else None
 
 
 # Carriers whose answers carry each figure: a sensor that could only ever be unknown is not made.
@@ -51,9 +61,11 @@ _SOFTBANK_FAMILY: Final = frozenset({Carrier.SOFTBANK, Carrier.YMOBILE, Carrier.
 # carried-over additions, 追加繰越) and additions; My Y!mobile's tables into くりこし分, the
 # base, paid data and, on some pages, other grants (the only gifts of the family).
 _SOFTBANK_PAGES: Final = _SOFTBANK_FAMILY
+# Carriers that report finer than they show: povo's API counts kilobytes, its app "60.00GB".
+_SHOWN_IN_HUNDREDTHS: Final = frozenset({Carrier.POVO})
 
 
-def _last_notice(sim: SimUsage) -> datetime | None:
+def _last_notice(sim: SimUsage, _now: datetime) -> datetime | None:
     # Only a plan tracker's SIMs have this sensor: tracker.py is not imported for carriers.
     from .tracker import TrackedSimUsage  # noqa: PLC0415
 
@@ -62,10 +74,15 @@ def _last_notice(sim: SimUsage) -> datetime | None:
 
 @dataclass(frozen=True, kw_only=True)
 class JapanSimDataSensorDescription(SensorEntityDescription):
-    """A SIM sensor, how to read its value, and which carriers report it."""
+    """A SIM sensor, how to read its value at a moment, and which carriers report it.
 
-    value_fn: Callable[[SimUsage], int | str | date | datetime | None]
+    ``value_fn`` is given the SIM with only the buckets valid at that moment.
+    """
+
+    value_fn: Callable[[SimUsage, datetime], int | str | date | datetime | None]
     carriers: frozenset[Carrier] = _ALL
+    carrier_amount: bool = False
+    """A data amount the carrier reports: shown at the resolution it is reported."""
 
 
 def _data_size(
@@ -83,8 +100,9 @@ def _data_size(
         suggested_unit_of_measurement=UnitOfInformation.GIBIBYTES,
         suggested_display_precision=2,
         state_class=state_class,
-        value_fn=value_fn,
+        value_fn=lambda sim, _now: value_fn(sim),
         carriers=carriers,
+        carrier_amount=True,
     )
 
 
@@ -132,7 +150,7 @@ SENSORS: tuple[JapanSimDataSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfTime.DAYS,
         suggested_display_precision=0,
         state_class=SensorStateClass.MEASUREMENT,
-        value_fn=_days_left,
+        value_fn=valid_days_left,
     ),
     JapanSimDataSensorDescription(
         key="daily_budget",
@@ -142,7 +160,7 @@ SENSORS: tuple[JapanSimDataSensorDescription, ...] = (
         suggested_unit_of_measurement=UnitOfInformation.MEBIBYTES,
         suggested_display_precision=0,
         state_class=SensorStateClass.MEASUREMENT,
-        value_fn=_daily_budget,
+        value_fn=daily_budget,
     ),
     JapanSimDataSensorDescription(
         key="data_expires",
@@ -154,14 +172,14 @@ SENSORS: tuple[JapanSimDataSensorDescription, ...] = (
         key="data_resets_on",
         translation_key="data_resets_on",
         device_class=SensorDeviceClass.DATE,
-        value_fn=lambda sim: sim.resets_on,
+        value_fn=_resets_on,
         carriers=_SOFTBANK_FAMILY | {Carrier.IIJMIO, Carrier.MINEO, Carrier.TRACKER},
     ),
     JapanSimDataSensorDescription(
         key="plan",
         translation_key="plan",
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda sim: sim.plan_name,
+        value_fn=lambda sim, _now: sim.plan_name,
         carriers=frozenset({Carrier.IIJMIO, Carrier.MINEO}),
     ),
     JapanSimDataSensorDescription(
@@ -169,7 +187,7 @@ SENSORS: tuple[JapanSimDataSensorDescription, ...] = (
         translation_key="unlimited_until",
         device_class=SensorDeviceClass.TIMESTAMP,
         # Unknown when no unlimited topping runs: never a made-up end.
-        value_fn=lambda sim: sim.unlimited_until,
+        value_fn=_unlimited_until,
         carriers=frozenset({Carrier.POVO}),
     ),
     JapanSimDataSensorDescription(
@@ -221,6 +239,10 @@ async def async_setup_entry(
 
     @callback
     def record_readings() -> None:
+        if not coordinator.last_update_success:
+            # The figures are the last answer's, not a new reading: a failed poll is a gap.
+            coordinator.usage_today.async_mark_gap()
+            return
         coordinator.history.async_record(coordinator.data)
         coordinator.usage_today.async_record(coordinator.data)
         if any(sim.daily_usage for sim in coordinator.data.sims.values()):
@@ -282,10 +304,19 @@ class JapanSimDataSensor(_SimSensor):
         self.entity_description = description
 
     @property
-    def native_value(self) -> int | str | date | datetime | None:
+    def native_value(self) -> int | float | str | date | datetime | None:
         """The figure, or None (unknown) when the carrier did not give it."""
         sim = self.sim
-        return None if sim is None else self.entity_description.value_fn(sim)
+        if sim is None:
+            return None
+        now = dt_util.now()
+        description = self.entity_description
+        value = description.value_fn(sim.valid_at(now), now)
+        if description.carrier_amount and isinstance(value, int):
+            return carrier_amount(
+                value, hundredths=self.coordinator.carrier in _SHOWN_IN_HUNDREDTHS
+            )
+        return value
 
 
 class RunsOutOnSensor(_SimSensor):
@@ -303,8 +334,11 @@ class RunsOutOnSensor(_SimSensor):
         sim = self.sim
         if sim is None:
             return None
+        now = dt_util.now()
         history = self.coordinator.history.get(self.sim_id)
-        return history.runs_out_on(dt_util.now(), sim.remaining)
+        # A day: already what the sensor shows, so a poll that moves the rate a little
+        # writes nothing until the forecast moves to another day.
+        return history.runs_out_on(now, sim.valid_at(now).remaining)
 
 
 class UsedTodaySensor(_SimSensor):
@@ -318,8 +352,8 @@ class UsedTodaySensor(_SimSensor):
 
     @property
     def native_value(self) -> int | None:
-        """Bytes used today, from the carrier's figure or the fall in data left."""
-        return self.coordinator.usage_today.used_today(self.sim_id)
+        """Bytes used today in whole MiB (what the sensor shows), or None while unknown."""
+        return whole_mib(self.coordinator.usage_today.used_today(self.sim_id))
 
 
 async def _async_import_daily_usage(entry: JapanSimDataConfigEntry) -> None:

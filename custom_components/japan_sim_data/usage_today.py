@@ -3,14 +3,21 @@
 The carrier's own figure for today wins; otherwise the day's use is summed from the growth of
 the period's "used" counter, or else from falls in each bucket's data left. A bucket that rises
 (a top-up, a new period) or disappears (it expired) counts nothing: a refill or an expiry is
-not use. Until two readings can be compared, today's figure is unknown, never 0.
+not use.
+
+A figure is shown only when it covers the whole day: when the carrier gives its own, or when
+the counter watched from the Tokyo midnight on, with every poll since then answered. On the
+day an entry is added, after Home Assistant was off at midnight, or after an outage across
+midnight, today's figure is unknown until the next midnight, never a 0 that covers minutes.
+Watching goes on across a restart within the day: the use between the last reading before it
+and the first after it was that day's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Final
 
 from homeassistant.core import HomeAssistant, callback
@@ -19,14 +26,12 @@ from homeassistant.util import dt as dt_util
 
 from .carriers.dates import TOKYO
 from .carriers.models import AccountUsage, SimUsage
-from .carriers.stored import stored_count, stored_day, stored_moment
+from .carriers.stored import stored_count, stored_day
 from .const import DOMAIN, LOGGER
 
 STORAGE_VERSION: Final = 1
 # Figures change slowly; writing at most once a minute spares SD cards.
 SAVE_DELAY: Final = 60
-MAX_GAP: Final = timedelta(hours=3)
-"""A store saved longer ago than this: the use since cannot be put on any one day."""
 MAX_BUCKETS: Final = 64
 """More buckets than any carrier lists: a store holding more is not ours."""
 
@@ -56,41 +61,50 @@ class DayCounter:
 
     day: date | None = None
     used: int | None = None
-    """Bytes used on ``day``; None while unknown."""
+    """Bytes used on ``day``; None unless they cover the whole day."""
     buckets: dict[str, int] = field(default_factory=dict)
     period_used: int | None = None
     resets_on: date | None = None
+    watching: bool = field(default=False, compare=False)
+    """True while the last reading still holds: every poll since was answered (unchanged
+    figures notify nothing). Not stored: after a restart the readings are only as good as
+    the day they were taken on."""
 
     def shown(self, now: datetime) -> int | None:
-        """Bytes used today; 0 just after midnight while readings keep coming, else unknown."""
+        """Bytes used today; None while unknown.
+
+        Before the first reading of a new day: 0 when the counter watched across midnight
+        (no poll since has seen a change), else unknown.
+        """
         if self.day == _today(now):
             return self.used
-        return 0 if self.running else None
+        return 0 if self.watching and self.running else None
 
     def record(self, now: datetime, sim: SimUsage) -> None:
-        """Take a reading of the SIM's figures."""
+        """Take a reading of the SIM's figures (from an answered poll)."""
         today = _today(now)
+        delta = self._delta(sim) if self.running else None
         if self.day != today:
-            self.day, self.used = today, (0 if self.running else None)
+            # A new day counts only from a midnight watched with the readings in hand; the
+            # use since the last reading (one poll at most) is put on the new day.
+            from_midnight = self.watching and self.running
+            self.day, self.used = today, (0 if from_midnight else None)
         reported = next((d.used for d in sim.daily_usage if d.day == today), None)
-        delta = self._delta(sim)
         if reported is not None:
-            # The carrier's figure lags at times; a lower one is not use taken back.
-            self.used = reported if self.used is None else max(self.used, reported)
-        elif delta is not None:
-            self.used = (self.used or 0) + delta
+            # The carrier's figure covers the day; it lags at times, and a lower one is not
+            # use taken back.
+            self.used = reported if self.used is None else max(self.used + (delta or 0), reported)
+        elif delta is not None and self.used is not None:
+            self.used += delta
         self.buckets = bucket_key(sim)
         self.period_used = sim.used
         self.resets_on = sim.resets_on
+        self.watching = True
 
     @property
     def running(self) -> bool:
         """True when the next reading can be compared with the last one."""
         return bool(self.buckets) or self.period_used is not None
-
-    def forget_readings(self) -> None:
-        """Drop the last reading: use since then cannot be put on any one day."""
-        self.buckets, self.period_used, self.resets_on = {}, None, None
 
     def _delta(self, sim: SimUsage) -> int | None:
         """Bytes used since the last reading; None when the readings cannot tell."""
@@ -117,6 +131,9 @@ class DayCounter:
         return {
             "day": self.day.isoformat() if self.day else None,
             "used": self.used,
+            # 0.3.0 and later keep only whole days: a figure without this mark (counted from
+            # setup by earlier versions) is not read back.
+            "whole_day": self.used is not None,
             "buckets": dict(self.buckets),
             "period_used": self.period_used,
             "resets_on": self.resets_on.isoformat() if self.resets_on else None,
@@ -142,9 +159,10 @@ class DayCounter:
                 dropped += 1
             return read_value
 
+        whole_day = data.get("whole_day") is True
         counter = cls(
             day=read("day", stored_day),
-            used=read("used", stored_count),
+            used=read("used", stored_count) if whole_day else None,
             period_used=read("period_used", stored_count),
             resets_on=read("resets_on", stored_day),
         )
@@ -181,22 +199,19 @@ class UsageToday:
     async def async_load(self) -> None:
         """Read the stored counters, keeping every field that can be read.
 
-        Readings saved long ago (Home Assistant was off) are dropped: the use since then
-        cannot be put on any one day, so today's figure waits for two new readings.
+        Nothing is watched until the first reading: a new day that began while Home
+        Assistant was off is unknown until the next midnight; a day that began before the
+        restart goes on from its stored readings, all taken on that day.
         """
         stored: object = await self._store.async_load()
         self._counters, dropped = {}, 0
         if isinstance(stored, Mapping):
-            saved_at = stored_moment(stored.get("saved_at"))
             sims = stored.get("sims")
             if not isinstance(sims, Mapping):
                 sims, dropped = {}, 1
             for sim_id, data in sims.items():
                 self._counters[str(sim_id)], lost = DayCounter.restore(data)
                 dropped += lost
-            if saved_at is None or dt_util.now() - saved_at > MAX_GAP:
-                for counter in self._counters.values():
-                    counter.forget_readings()
         elif stored is not None:
             dropped += 1
         if dropped:
@@ -224,14 +239,23 @@ class UsageToday:
             del self._counters[sim_id]
         self._store.async_delay_save(self._as_dict, SAVE_DELAY)
 
+    @callback
+    def async_mark_gap(self) -> None:
+        """A poll went unanswered: the last readings may no longer hold at midnight.
+
+        Within the day, the next answer's change is still that day's use; across midnight it
+        cannot be split, so that day stays unknown.
+        """
+        for counter in self._counters.values():
+            counter.watching = False
+
     async def async_save(self) -> None:
         """Write now (on unload), so a restart finds today's figures."""
         await self._store.async_save(self._as_dict())
 
     def _as_dict(self) -> dict[str, Any]:
-        # Written when saved (at the latest when Home Assistant stops): readings came until then.
         return {
-            "saved_at": dt_util.now().isoformat(),
+            "saved_at": dt_util.now().isoformat(),  # for a person reading the file
             "sims": {sim_id: counter.as_dict() for sim_id, counter in self._counters.items()},
         }
 

@@ -9,9 +9,13 @@ import pytest
 from custom_components.japan_sim_data.carriers.dates import TOKYO
 from custom_components.japan_sim_data.carriers.insights import (
     UsageHistory,
+    carrier_amount,
     daily_budget,
     is_expiring_soon,
     is_low_data,
+    valid_days_left,
+    valid_expiry,
+    whole_mib,
 )
 from custom_components.japan_sim_data.carriers.models import BucketKind, DataBucket, SimUsage
 from custom_components.japan_sim_data.carriers.units import GIB, MIB
@@ -70,6 +74,80 @@ def test_daily_budget() -> None:
     assert daily_budget(_sim(None), NOW) is None
     assert daily_budget(SimUsage(sim_id="s"), NOW) is None
     assert daily_budget(_sim(GIB), datetime(2025, 12, 2, tzinfo=TOKYO)) is None
+
+
+def test_the_daily_budget_is_whole_mib_rounded_down() -> None:
+    # 6 days left: 6000 MiB and a little is 1000 MiB a day, never 1000.0000x.
+    assert daily_budget(_sim(6000 * MIB + 12_345), NOW) == 1000 * MIB
+    # 6005 MiB is 1000.83 MiB a day: shown as 1000, never more than is left.
+    assert daily_budget(_sim(6005 * MIB), NOW) == 1000 * MIB
+    # A poll that moves the figure by less than 6 MiB (a MiB a day) moves no budget.
+    assert daily_budget(_sim(6005 * MIB - 5 * MIB), NOW) == daily_budget(_sim(6005 * MIB), NOW)
+    assert daily_budget(_sim(6 * MIB - 1), NOW) == 0
+
+
+def test_an_expired_bucket_never_counts_and_never_gives_0_days() -> None:
+    expired = DataBucket(BucketKind.CARRIED_OVER, 3 * GIB, expires=END_OF_NOVEMBER)
+    december = DataBucket(
+        BucketKind.MONTHLY, 10 * GIB, expires=datetime(2025, 12, 31, 23, 59, 59, tzinfo=TOKYO)
+    )
+    sim = SimUsage(sim_id="s", buckets=(expired, december))
+    first_of_december = datetime(2025, 12, 1, 0, 0, 5, tzinfo=TOKYO)
+    assert valid_expiry(sim, first_of_december) == december.expires
+    assert valid_days_left(sim, first_of_december) == 31
+    assert daily_budget(sim, first_of_december) == 10 * GIB // 31 // MIB * MIB
+    assert is_expiring_soon(sim, first_of_december, 3) is False
+    # A reset day the carrier has not moved on yet is not "0 days left".
+    stale = SimUsage(sim_id="s", resets_on=date(2025, 12, 1))
+    assert valid_expiry(stale, first_of_december) is None
+    assert valid_days_left(stale, first_of_december) is None
+    assert valid_days_left(stale, NOW) == 6
+    # Everything expired: nothing is left to lose.
+    assert is_expiring_soon(SimUsage(sim_id="s", buckets=(expired,)), first_of_december, 3) is False
+
+
+@pytest.mark.parametrize(
+    ("reported", "hundredths", "shown_gib"),
+    [
+        # The carrier's "4.56GB" / "8.76GB", a fraction of a byte off once in bytes.
+        (int(4.56 * GIB), False, 4.56),
+        (round(8.76 * GIB), False, 8.76),
+        (20 * GIB, False, 20.0),
+        # Three buckets of hundredths summed, each a fraction of a byte off; and 500 B of noise.
+        (int(4.56 * GIB) + int(1.01 * GIB) + int(0.33 * GIB), False, 5.9),
+        (int(4.56 * GIB) - 500, False, 4.56),
+        # MB figures stay whole MiB; noise under a MiB is gone.
+        (8970 * MIB, False, 8970 / 1024),
+        (8970 * MIB + 1000, False, 8970 / 1024),
+        (8970 * MIB + MIB // 2 + 1, False, 8971 / 1024),
+        # povo counts kilobytes and shows hundredths of a GB.
+        (2_200_000 * 1024, True, 2.1),
+        (125829121 * 1024, True, 120.0),
+        # Never rounded to 0: 3 MiB stays 3 MiB, 100 kB stays 100 kB.
+        (3 * MIB, True, 3 / 1024),
+        (100 * 1024, True, 100 / 1024 / 1024),
+        (0, True, 0.0),
+    ],
+)
+def test_figures_at_the_carriers_resolution(
+    reported: int, hundredths: bool, shown_gib: float
+) -> None:
+    value = carrier_amount(reported, hundredths=hundredths)
+    assert value is not None
+    # Home Assistant shows value / 2**30 (a power of two: exact) as the state in GiB.
+    assert value / GIB == shown_gib
+    assert str(value / GIB) == str(shown_gib)
+    assert carrier_amount(None) is None
+
+
+def test_used_today_in_whole_mib_never_shrinks() -> None:
+    assert whole_mib(None) is None
+    assert whole_mib(0) == 0
+    assert whole_mib(MIB // 2 - 1) == 0
+    assert whole_mib(MIB // 2) == MIB
+    assert whole_mib(300 * MIB + 12_345) == 300 * MIB
+    counts = [whole_mib(n * 99_991) or 0 for n in range(200)]
+    assert counts == sorted(counts)
 
 
 def test_forecast_needs_a_trend() -> None:

@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from .dates import TOKYO, days_left
 from .models import SimUsage
-from .units import GIB
+from .units import GIB, MIB
 
 
 def is_low_data(sim: SimUsage, threshold: float, *, percent: bool) -> bool | None:
@@ -27,26 +27,76 @@ def is_low_data(sim: SimUsage, threshold: float, *, percent: bool) -> bool | Non
     return remaining <= threshold * GIB
 
 
+def valid_expiry(sim: SimUsage, now: datetime) -> datetime | None:
+    """When the data that goes first expires, counting only buckets still valid at ``now``.
+
+    None once that moment has passed (a reset day the carrier has not moved on yet): a past
+    expiry, or "0 days left", is never shown next to data that still counts.
+    """
+    expires = sim.valid_at(now).data_expires
+    return expires if expires is not None and expires > now else None
+
+
+def valid_days_left(sim: SimUsage, now: datetime) -> int | None:
+    """Calendar days (Tokyo) the soonest valid data can still be used; at least 1, or None."""
+    expires = valid_expiry(sim, now)
+    return None if expires is None else days_left(expires, now)
+
+
 def is_expiring_soon(sim: SimUsage, now: datetime, lead_days: int) -> bool | None:
     """Whether data that is still left expires within ``lead_days`` calendar days (today counts)."""
-    expires = sim.data_expires
-    if expires is None:
-        return None
-    if sim.remaining == 0:
-        # Nothing left to lose.
+    valid = sim.valid_at(now)
+    if valid.remaining == 0 or (sim.buckets and not valid.buckets):
+        # Nothing left to lose (or all of it expired already).
         return False
-    left = days_left(expires, now)
-    return 0 < left <= lead_days
+    if valid.data_expires is None:
+        return None
+    left = valid_days_left(valid, now)
+    return left is not None and left <= lead_days
 
 
 def daily_budget(sim: SimUsage, now: datetime) -> int | None:
-    """Bytes a day that can be used, evenly, until the data that goes first expires."""
-    remaining = sim.remaining
-    expires = sim.data_expires
-    if remaining is None or expires is None:
+    """Bytes a day that can be used, evenly, until the data that goes first expires.
+
+    In whole MiB, rounded down (the sensor shows MiB without decimals, and a budget never
+    promises more than is left): a poll that moves the figure by less writes no state.
+    """
+    valid = sim.valid_at(now)
+    remaining = valid.remaining
+    left = valid_days_left(valid, now)
+    if remaining is None or left is None:
         return None
-    left = days_left(expires, now)
-    return remaining // left if left > 0 else None
+    return remaining // left // MIB * MIB
+
+
+_HUNDREDTH_SLACK: Final = 1024
+"""Bytes a figure may lie off a hundredth of a GB and still be read as that hundredth."""
+
+
+def whole_mib(value: int | None) -> int | None:
+    """Bytes rounded to the nearest MiB (half up, so a growing count never shrinks)."""
+    return None if value is None else (value + MIB // 2) // MIB * MIB
+
+
+def carrier_amount(value: int | None, *, hundredths: bool = False) -> int | float | None:
+    """Bytes at the resolution the carrier reports them, so noise below it writes no state.
+
+    A figure given in hundredths of a GB (carriers' GB is GiB: "4.56GB", converted to bytes
+    at the edge, a fraction of a byte off per bucket summed) comes back as exactly that many
+    hundredths, so the state reads 4.56, not 4.55999999959022; within a KiB of one is taken
+    as one (no whole-MiB figure lies that close to a hundredth without being it). Others are
+    rounded to the MiB (MB is the finest unit carriers print); ``hundredths`` rounds them to
+    0.01 GB too, for carriers that report finer than they show (povo: kilobytes, shown as
+    "60.00GB"). Nothing is rounded to 0 that is not 0: under one step the finer one is used,
+    under 1 MiB the bytes.
+    """
+    if value is None or value < MIB:
+        return value
+    steps = round(value * 100 / GIB)
+    if steps and (hundredths or abs(steps * GIB / 100 - value) < _HUNDREDTH_SLACK):
+        # Exactly steps / 100 GiB: the state (in GiB) is the carrier's own figure.
+        return steps / 100 * GIB
+    return whole_mib(value)
 
 
 @dataclass(frozen=True, slots=True)
