@@ -15,14 +15,14 @@ import base64
 import json
 import math
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from custom_components.japan_sim_data.carriers.dates import TOKYO
+from custom_components.japan_sim_data.carriers.dates import TOKYO, is_plausible_day
 from custom_components.japan_sim_data.carriers.errors import CarrierParseError
 from custom_components.japan_sim_data.carriers.iijmio import parse_member_top
 from custom_components.japan_sim_data.carriers.models import AccountUsage, DataBucket
@@ -33,11 +33,14 @@ from custom_components.japan_sim_data.carriers.povo import (
     PovoToken,
     parse_expiry,
     parse_plan_details,
+    parse_plan_tiles,
     parse_profile,
     parse_token,
     parse_usage,
+    parse_usage_history,
     parse_used,
 )
+from custom_components.japan_sim_data.carriers.povo_usage import build_sim
 from custom_components.japan_sim_data.carriers.softbank_login import (
     find_hidden_inputs,
     is_login_page,
@@ -345,6 +348,8 @@ expiry_texts = st.one_of(
 def test_povo_expiry(text: str) -> None:
     expires = parse_or_refuse(parse_expiry, text)
     assert expires is None or (isinstance(expires, datetime) and expires.tzinfo is TOKYO)
+    # The plausibility rule: a year like 0001 or 9999 is a parse error, never an expiry.
+    assert expires is None or is_plausible_day(expires.date())
 
 
 tile_remaining_texts = st.one_of(
@@ -457,6 +462,110 @@ def test_povo_token(value: Any) -> None:
             assert text
             assert all("!" <= character <= "~" for character in text)
         assert token.expires is None or token.expires.tzinfo is TOKYO
+
+
+# --- povo over time (month turnover, plausible dates) ------------------------------------------
+
+povo_days = st.dates(min_value=date(2026, 1, 1), max_value=date(2027, 12, 31))
+
+
+def _povo_expiry_text(day: date, half: str, hour: int, minute: int) -> str:
+    clock = f" {half}{hour}:{minute:02d}" if half else ""
+    return f"{day.year}年 {day.month}月 {day.day}日{clock}\n残り 1 日間"
+
+
+povo_tiles = st.builds(
+    lambda left, total, day, half, hour, minute: {
+        "type": PLAN_DETAIL_TILE,
+        "data": {
+            "remaining": {"value": f"{left:.2f}GB / {total:.2f}GB"},
+            "expiry": {"value": _povo_expiry_text(day, half, hour, minute)},
+        },
+    },
+    st.floats(min_value=0, max_value=200, allow_nan=False),
+    st.floats(min_value=0, max_value=200, allow_nan=False),
+    povo_days,
+    st.sampled_from(["", "午前", "午後"]),
+    st.integers(min_value=0, max_value=12),
+    st.integers(min_value=0, max_value=59),
+)
+povo_turnover_pages = st.one_of(
+    st.lists(povo_tiles, max_size=4).map(lambda tiles: {"widgets": [{"components": tiles}]}),
+    plan_detail_pages,
+)
+povo_boosts = st.fixed_dictionaries(
+    {"left": st.floats(min_value=0, max_value=2e8), "used": st.floats(min_value=0, max_value=2e8)},
+    optional={"unit": st.just("kilobytes")},
+)
+povo_usages = st.one_of(
+    st.fixed_dictionaries({"data": st.fixed_dictionaries({"boost": povo_boosts})}),
+    st.fixed_dictionaries(
+        {"data": st.fixed_dictionaries({"basic": povo_boosts, "boost": povo_boosts})}
+    ),
+    usage_payloads,
+)
+povo_nows = st.one_of(
+    st.datetimes(
+        min_value=datetime(2026, 1, 1),  # noqa: DTZ001 (bounds of a naive range, localised)
+        max_value=datetime(2028, 1, 1),  # noqa: DTZ001
+        timezones=st.just(TOKYO),
+    ),
+    tokyo_nows,
+)
+
+
+@FUZZ
+@given(payload=povo_usages, page=povo_turnover_pages, now=povo_nows)
+def test_povo_sim_at_any_moment(payload: Any, page: Any, now: datetime) -> None:
+    """Whatever the page lists and whenever: no bucket past its expiry, no data made up."""
+    buckets = parse_or_refuse(parse_usage, payload)
+    if buckets is None:
+        return
+    tiles = parse_plan_tiles(page, now=now)
+    for tile in tiles:
+        assert tile.expires is None or is_plausible_day(tile.expires.date(), now.date())
+    sim = build_sim(PovoLine(sin="LW1"), buckets, None, tiles, now=now)
+    assert_buckets(sim.buckets)
+    assert all(bucket.expires is None or bucket.expires > now for bucket in sim.buckets)
+    assert sim.valid_at(now) == sim
+    left = sum(bucket.remaining or 0 for bucket in buckets)
+    known = any(bucket.remaining is not None for bucket in buckets)
+    assert (sim.remaining is not None) == known
+    assert (sim.remaining or 0) <= left
+    assert all((bucket.remaining or 0) >= 0 for bucket in sim.buckets)
+
+
+povo_history_pages = st.builds(
+    lambda entries: {
+        "widgets": [
+            {"components": [{"type": "povo-tile-graph", "data": {"graph_details": entries}}]}
+        ]
+    },
+    st.lists(
+        st.builds(
+            lambda year, month, day, usage: {
+                "usage": usage,
+                "tooltip": {"title": f"{year}年 {month}月 {day}日"},
+            },
+            st.integers(min_value=0, max_value=9999),
+            st.integers(min_value=0, max_value=13),
+            st.integers(min_value=0, max_value=32),
+            st.one_of(st.floats(min_value=0, max_value=100), scalars),
+        ),
+        max_size=5,
+    ),
+)
+
+
+@FUZZ
+@given(page=st.one_of(povo_history_pages, json_values), now=povo_nows)
+def test_povo_usage_history(page: Any, now: datetime) -> None:
+    """Every day read is plausible and whole (before today), or the page is a parse error."""
+    days = parse_or_refuse(parse_usage_history, page, now)
+    for day in days or ():
+        assert is_plausible_day(day.day, now.date())
+        assert day.day < now.date()
+        assert_amount(day.used)
 
 
 # --- SoftBank and Y!mobile -------------------------------------------------------------------
