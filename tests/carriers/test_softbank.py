@@ -41,6 +41,7 @@ from custom_components.japan_sim_data.carriers.softbank import (
 from custom_components.japan_sim_data.carriers.softbank_login import (
     MAX_FORM_VALUE_LENGTH,
     PAGE_MAX_BYTES,
+    SoftBankIdVerificationError,
     find_hidden_inputs,
     is_login_page,
     read_form,
@@ -353,6 +354,33 @@ async def test_wrong_password_is_an_auth_error(
     with pytest.raises(CarrierAuthError):
         await adapter.async_fetch()
     assert fake.logins == 1
+
+
+@pytest.mark.parametrize(
+    ("cls", "brand"), [(YmobileAdapter, "ymobile"), (SoftBankAdapter, "softbank")]
+)
+async def test_identity_check_after_the_password_is_not_a_wrong_password(
+    serve: ServeApp,
+    http_session: aiohttp.ClientSession,
+    cls: type[_MySoftBankAdapter],
+    brand: str,
+) -> None:
+    """ma-chin-365ho/automation-web: My Y!mobile may ask for a 本人確認 code after the password.
+
+    Its form has a password input, so it used to read as the login form again: a wrong
+    password. It is an auth error of its own kind (polls stop: each login sends a new code).
+    """
+    fake = FakeMySoftBank(brand=brand, login_page="ymobile_verification.html")
+    adapter = await adapter_for(serve, http_session, fake, cls)
+
+    with pytest.raises(SoftBankIdVerificationError, match="identity-check code") as raised:
+        await adapter.async_fetch()
+    assert isinstance(raised.value, CarrierAuthError)
+    assert "rejected" not in str(raised.value)
+    assert fake.logins == 1
+    assert not adapter.logged_in
+    assert read_form(fixture("ymobile_verification.html")).verification
+    assert not read_form(fixture("softbank_login_error.html")).verification
 
 
 async def test_login_form_again_without_a_message_is_an_auth_error(

@@ -103,6 +103,14 @@ AUTH_ERROR_MARKERS: Final = (
 # Assumed: a maintenance or "too busy" page says so in one of these words. Only checked when the
 # expected fields or figures are missing, so a footer link to maintenance news does no harm.
 MAINTENANCE_MARKERS: Final = ("メンテナンス", "maintenance", "混み合って", "混雑")
+# [MAW]: after the password, My Y!mobile may answer with an identity check, a page titled
+# "本人確認 | ワイモバイル" whose form takes a code (sent to the user) in an input named
+# "password", submitted with a 本人確認する button. Its password input would read as the login
+# form again, i.e. a wrong password: it is told apart by its title. Nothing here can answer
+# it, and every login would send the user another code, so it stops like a rejected login
+# (the user is asked to log in again) with its own message. Assumed: SoftBank's portal, on
+# the same SoftBank ID stack, titles such a page the same way.
+VERIFICATION_TITLE_MARKER: Final = "本人確認"
 # Requests per poll. Every reference logs in afresh for each reading (4 requests: entry, login,
 # hop, usage) and posts the hop's fields once; none shows whether they open the usage page a
 # second time. So, while the session is known to be logged in:
@@ -131,6 +139,8 @@ class FormPage:
     """The page says the phone number or password was wrong."""
     maintenance: bool
     """The page says the site is under maintenance or too busy."""
+    verification: bool = False
+    """The page is SoftBank ID's identity check (a code the user was sent), by its title."""
 
     def has(self, names: Collection[str]) -> bool:
         """True when every one of these fields is on the page."""
@@ -138,14 +148,28 @@ class FormPage:
 
 
 class _FormScanner(HTMLParser):
-    """Collects every <input> of a page as (type, name, value)."""
+    """Collects every <input> of a page as (type, name, value), and the page's title."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.inputs: list[tuple[str, str, str]] = []
+        self.title: list[str] = []
+        self._in_title = False
+
+    @override
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+
+    @override
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title.append(data)
 
     @override
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "title":
+            self._in_title = True
         if tag != "input":
             return
         values = {name.lower(): value or "" for name, value in attrs}
@@ -158,11 +182,15 @@ class _FormScanner(HTMLParser):
         )
 
 
-def _scan_inputs(html: str) -> list[tuple[str, str, str]]:
+def _scan(html: str) -> _FormScanner:
     scanner = _FormScanner()
     scanner.feed(html)
     scanner.close()
-    return scanner.inputs
+    return scanner
+
+
+def _scan_inputs(html: str) -> list[tuple[str, str, str]]:
+    return _scan(html).inputs
 
 
 def _hidden(inputs: list[tuple[str, str, str]]) -> dict[str, str]:
@@ -201,7 +229,8 @@ def check_form_value(value: str, what: str) -> str:
 def read_form(html: str, wanted: Collection[str] = ()) -> FormPage:
     """Read a page's hidden fields (validating the wanted ones) and what its words say."""
     with reading(html):
-        inputs = _scan_inputs(html)
+        scanner = _scan(html)
+        inputs = scanner.inputs
         hidden = _hidden(inputs)
         fields = {name: check_form_value(hidden[name], name) for name in wanted if hidden.get(name)}
         text = normalize_text(html).lower()
@@ -210,6 +239,7 @@ def read_form(html: str, wanted: Collection[str] = ()) -> FormPage:
             login_form=_is_login(inputs),
             rejected=_says_any(text, AUTH_ERROR_MARKERS),
             maintenance=_says_any(text, MAINTENANCE_MARKERS),
+            verification=VERIFICATION_TITLE_MARKER in normalize_text("".join(scanner.title)),
         )
 
 
@@ -237,6 +267,14 @@ async def unexpected_page(reply: HttpReply, form: FormPage, what: str) -> Carrie
 
 
 # --- The session -----------------------------------------------------------------------------
+
+
+class SoftBankIdVerificationError(CarrierAuthError):
+    """SoftBank ID asks for an identity-check code after the password ([MAW]).
+
+    An auth error, so polling stops until the user logs in again: each new login attempt
+    would send them another code.
+    """
 
 
 class SoftBankIdSession:
@@ -300,6 +338,11 @@ class SoftBankIdSession:
             data={"telnum": self._telnum, "password": self._password, TICKET_FIELD: ticket},
         )
         form = await read_form_async(answer, ())
+        if form.verification:
+            raise SoftBankIdVerificationError(
+                "The carrier asks for an identity-check code after the password, "
+                "which this integration cannot enter"
+            )
         if form.rejected or form.login_form:
             raise CarrierAuthError("The carrier rejected the phone number or password")
         if answer.status >= HTTPStatus.BAD_REQUEST:
