@@ -82,7 +82,8 @@ async def _setup(
         entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    return entry.state
+    state: ConfigEntryState = entry.state
+    return state
 
 
 async def _restart(hass: HomeAssistant, entry: MockConfigEntry) -> ConfigEntryState:
@@ -584,3 +585,32 @@ async def test_a_cancelled_background_job_is_not_a_failure(
     with pytest.raises(asyncio.CancelledError):
         await logged(cancelled(), "A job")
     assert "failed" not in caplog.text
+
+
+async def test_a_wait_past_midnight_names_the_day(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    mock_config_entry: MockConfigEntry,
+    mock_iijmio: MagicMock,
+) -> None:
+    freezer.move_to("2025-11-25T23:00:00+09:00")
+    await _setup(hass, mock_config_entry)
+    mock_iijmio.async_fetch.side_effect = CarrierRateLimitError("HTTP 429", retry_after=3 * 3600)
+    await _tick(hass, freezer, minutes=31)
+    with pytest.raises(HomeAssistantError) as pressed:
+        await hass.services.async_call("button", "press", {ATTR_ENTITY_ID: REFRESH}, blocking=True)
+    assert pressed.value.translation_placeholders is not None
+    assert pressed.value.translation_placeholders["time"] == "2025-11-26 02:31"
+
+
+async def test_a_key_store_that_cannot_be_opened_is_unreadable(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    await hass.config_entries.async_unload(init_integration.entry_id)
+    hass.data.pop(f"{DOMAIN}_installation_key")
+    with patch(
+        "custom_components.japan_sim_data.identifiers.Store.async_load",
+        side_effect=HomeAssistantError("unsupported version"),
+    ):
+        assert await _setup(hass, init_integration, add=False) is ConfigEntryState.SETUP_ERROR
+    assert ir.async_get(hass).async_get_issue(DOMAIN, "installation_key_unreadable")

@@ -35,12 +35,6 @@ def login_fingerprint(key: InstallationKey, data: Mapping[str, Any], fields: Ite
     return key.credentials_id(*(f"{name}={data.get(name)!r}" for name in sorted(fields)))
 
 
-def rejected_earlier(key: InstallationKey, data: Mapping[str, Any], fields: Iterable[str]) -> bool:
-    """True when the carrier already rejected exactly these credentials."""
-    marker = data.get(CONF_REJECTED_LOGIN)
-    return marker is not None and marker == login_fingerprint(key, data, fields)
-
-
 def without_rejection(data: Mapping[str, Any]) -> dict[str, Any]:
     """Entry data with no memory of a rejection (after a login that worked)."""
     return {name: value for name, value in data.items() if name != CONF_REJECTED_LOGIN}
