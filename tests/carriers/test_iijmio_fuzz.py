@@ -1,7 +1,8 @@
 """The app API's parsers never crash: any answer is read into sound models or refused.
 
 "Refused" is CarrierParseError and nothing else; "sound" is what tests/carriers/test_fuzz.py
-checks for every carrier, plus daily usage in bytes, oldest first, none after today.
+checks for every carrier, plus daily usage in bytes, oldest first, none after today, every day
+plausible, and no bucket past its expiry (month turnover).
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from typing import Any
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from custom_components.japan_sim_data.carriers.dates import TOKYO
+from custom_components.japan_sim_data.carriers.dates import TOKYO, is_plausible_day
 from custom_components.japan_sim_data.carriers.errors import CarrierParseError
+from custom_components.japan_sim_data.carriers.iijmio import parse_member_top
 from custom_components.japan_sim_data.carriers.iijmio_app import (
     combine,
     parse_data_traffic,
@@ -41,6 +43,14 @@ expiries = st.fixed_dictionaries(
         "remainingDataTraffic": amounts,
         "dataUnit": st.one_of(st.sampled_from(["GB", "MB", "ＧＢ", ""]), scalars),
     },
+)
+# Coupons around the clock's month, so that month turnover is met often.
+turnover_expiries = st.fixed_dictionaries(
+    {
+        "expireYear": st.integers(min_value=2024, max_value=2027),
+        "expireMonth": st.integers(min_value=1, max_value=12),
+        "remainingDataTraffic": st.floats(min_value=0, max_value=100),
+    }
 )
 this_months = st.fixed_dictionaries(
     {},
@@ -118,12 +128,14 @@ def _assert_days(daily: tuple[DailyUsage, ...], now: datetime) -> None:
         assert isinstance(day.used, int)
         assert day.used >= 0
         assert day.day <= now.astimezone(TOKYO).date()
+        assert is_plausible_day(day.day, now.astimezone(TOKYO).date())
 
 
 def _assert_usage(usage: AccountUsage, now: datetime) -> None:
     assert_account(usage)
     for sim in usage.sims.values():
         _assert_days(sim.daily_usage, now)
+        assert usage.valid_at(now) == usage
 
 
 @FUZZ
@@ -152,3 +164,79 @@ def test_app_parsers_on_near_valid_answers(
     if lines_read is not None:
         histories_read = {line.usage.sim_id: past for line in lines_read}
         _assert_usage(combine(lines_read, histories_read), now)
+
+
+coupons = st.fixed_dictionaries(
+    {},
+    optional={
+        "month": st.one_of(
+            # Mostly months around the clock's, so that turnover is met often.
+            st.builds(
+                "{}{:02d}".format,
+                st.integers(min_value=2024, max_value=2027),
+                st.integers(min_value=1, max_value=12),
+            ),
+            st.builds(
+                "{}{:02d}".format,
+                st.integers(min_value=1990, max_value=2040),
+                st.integers(min_value=0, max_value=13),
+            ),
+        ),
+        "couponValue": st.floats(min_value=0, max_value=100),
+    },
+)
+member_tops = st.fixed_dictionaries(
+    {
+        "serviceInfoList": st.lists(
+            st.fixed_dictionaries(
+                {"serviceCode": st.sampled_from(["hdc1", "hdc2", "hdc3"])},
+                optional={
+                    "couponData": st.lists(coupons, max_size=4),
+                    "dataShareExistence": st.booleans(),
+                    "totalCapacity": st.one_of(st.just(2), amounts),
+                },
+            ),
+            max_size=4,
+        )
+    }
+)
+
+
+@FUZZ
+@given(payload=member_tops, now=st.one_of(st.just(NOW), tokyo_nows))
+def test_member_top_never_counts_an_expired_coupon(payload: dict[str, Any], now: datetime) -> None:
+    usage = _refuse_or(parse_member_top, payload, now)
+    if usage is not None:
+        _assert_usage(usage, now)
+
+
+turnover_traffic = st.fixed_dictionaries(
+    {
+        "dataTraffic": st.fixed_dictionaries(
+            {
+                "hdcList": st.lists(
+                    st.fixed_dictionaries(
+                        {
+                            "serviceCode": st.sampled_from(["hdc1", "hdc2"]),
+                            "expireList": st.lists(turnover_expiries, max_size=3),
+                        }
+                    ),
+                    max_size=2,
+                )
+            }
+        )
+    }
+)
+nows_around_the_coupons = st.datetimes(
+    min_value=datetime(2024, 1, 1),  # noqa: DTZ001 (bounds of a naive range, localised below)
+    max_value=datetime(2028, 1, 1),  # noqa: DTZ001
+    timezones=st.just(TOKYO),
+)
+
+
+@FUZZ
+@given(payload=turnover_traffic, now=nows_around_the_coupons)
+def test_app_never_counts_an_expired_coupon(payload: dict[str, Any], now: datetime) -> None:
+    lines_read = _refuse_or(parse_data_traffic, payload, now)
+    if lines_read is not None:
+        _assert_usage(combine(lines_read, {}), now)
