@@ -441,3 +441,12 @@ def test_lines_beyond_the_cap_are_left_out_unparsed() -> None:
     exact = lines[:MAX_LINES_PER_ACCOUNT] * 2
     read, left_out = read_data_traffic({"dataTraffic": {"hdcList": exact}}, SAMPLE_NOW)
     assert (len(read), left_out) == (MAX_LINES_PER_ACCOUNT, False)
+
+
+def test_line_named_by_no_service_code_asks_for_no_history() -> None:
+    """A share-group line whose group names no serviceCode: /pastDataTraffic has no key."""
+    payload = {"dataTraffic": {"hddList": [{"lineServiceCodeList": [{"lineServiceCode": "hdu9"}]}]}}
+    (line,) = parse_data_traffic(payload, SAMPLE_NOW)
+    assert line.usage.sim_id == "hdu9"
+    assert line.history_query is None
+    assert line.share_group == ""
