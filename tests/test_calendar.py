@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from unittest.mock import MagicMock, patch
@@ -26,6 +26,7 @@ from custom_components.japan_sim_data.calendar import (
     Texts,
     _day_event,
     _overlapping,
+    _plausible,
     amount_text,
     sim_events,
 )
@@ -347,6 +348,14 @@ async def test_placeholder_dates_never_stop_the_calendar(
     assert [event["summary"] for event in events] == [
         "IIJmio ギガプラン (5678): this period's data expires (1.00 GB left)"
     ]
+
+
+def test_an_expiry_near_the_ends_of_time_is_no_date() -> None:
+    today = date(2025, 11, 25)
+    # 9999-12-31 23:00 UTC is already year 10000 in Tokyo: no error, just not a date.
+    assert not _plausible(datetime(9999, 12, 31, 23, 0, tzinfo=UTC), today)
+    assert not _plausible(datetime(1, 1, 1, 12, 0, tzinfo=TOKYO), today)
+    assert _plausible(datetime(2025, 11, 30, 14, 0, tzinfo=UTC), today)
 
 
 def test_the_last_day_there_is_ends_with_itself() -> None:

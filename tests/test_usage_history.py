@@ -38,6 +38,7 @@ from custom_components.japan_sim_data.carriers.models import (
     SimUsage,
 )
 from custom_components.japan_sim_data.carriers.units import GIB, MIB
+from custom_components.japan_sim_data.history import SimHistories
 from custom_components.japan_sim_data.usage_statistics import (
     DailyUsageStatistics,
 )
@@ -501,3 +502,30 @@ async def test_a_store_with_unreadable_sims_warns(
         await tracker.async_load()
     assert len(tracker) == 0
     assert "1 unreadable fields of today's usage" in caplog.text
+
+
+async def test_a_damaged_readings_store_keeps_what_can_be_read(
+    hass: HomeAssistant, hass_storage: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    key = f"japan_sim_data.{ENTRY_ID}.history"
+    good = ["2025-11-25T10:00:00+09:00", GIB]
+    later = ["2025-11-25T11:00:00+09:00", GIB - MIB]
+    hass_storage[key] = {
+        "version": 1,
+        "key": key,
+        "data": {
+            "sim": {"readings": [good, ["nope"], ["2025-11-25T09:00:00+09:00", GIB], later]},
+            "lost": {"readings": "not a list"},
+        },
+    }
+    histories = SimHistories(hass, ENTRY_ID)
+    with caplog.at_level(logging.WARNING):
+        await histories.async_load()
+    # The malformed reading and the one out of time order are dropped, and the SIM whose
+    # readings are not a list: one warning for the lot.
+    assert [reading.remaining for reading in histories.get("sim").readings] == [GIB, GIB - MIB]
+    assert "3 unreadable usage readings" in caplog.text
+    hass_storage[key] = {"version": 1, "key": key, "data": ["not", "a", "mapping"]}
+    histories = SimHistories(hass, ENTRY_ID)
+    await histories.async_load()
+    assert histories.get("sim").readings == ()

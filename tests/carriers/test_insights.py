@@ -199,3 +199,13 @@ def test_history_keeps_a_week_and_survives_storage() -> None:
     assert restored.readings == history.readings
     assert UsageHistory.from_dict({"readings": [["not a date", 1]]}).readings == ()
     assert UsageHistory.from_dict(None).readings == ()
+
+
+def test_the_forecast_is_a_day_that_noise_does_not_move() -> None:
+    history = UsageHistory()
+    history.add(NOW - timedelta(days=1), 10 * GIB)
+    # A GiB a day, 9 GiB left: nine days from noon on 25 November.
+    assert history.runs_out_on(NOW, 9 * GIB) == date(2025, 12, 4)
+    # Kilobytes more or less move the moment by seconds, not the day shown.
+    assert history.runs_out_on(NOW, 9 * GIB - 4096) == date(2025, 12, 4)
+    assert history.runs_out_on(NOW, 9 * GIB + 4096) == date(2025, 12, 4)
