@@ -6,7 +6,7 @@ repo, path and commit); the figures asserted are the ones those references repor
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import aiohttp
 import pytest
@@ -277,3 +277,25 @@ async def test_ymobile_page_without_the_section_is_a_parse_error(
     with pytest.raises(CarrierParseError, match="no data-usage section") as raised:
         await adapter.async_fetch()
     assert raised.value.skeleton is not None
+
+
+async def test_ymobile_expiries_per_bucket(
+    serve: ServeApp, http_session: aiohttp.ClientSession
+) -> None:
+    """Carried over, base and paid data end with the period; other grants' end is unknown."""
+    fake = FakeMySoftBank(brand="ymobile", usage_page="ymobile_usage_labelled.html")
+    adapter = await adapter_for(serve, http_session, fake, YmobileAdapter)
+
+    sim = next(iter((await adapter.async_fetch()).sims.values()))
+
+    period_end = end_of_day(date(2025, 4, 30))
+    assert {bucket.kind: bucket.expires for bucket in sim.buckets} == {
+        BucketKind.CARRIED_OVER: period_end,
+        BucketKind.MONTHLY: period_end,
+        BucketKind.GIFT: None,
+        BucketKind.TOPPING: period_end,
+    }
+    # Past the period's end only the grant without an expiry is left to count.
+    after = sim.valid_at(period_end + timedelta(seconds=1))
+    assert [bucket.kind for bucket in after.buckets] == [BucketKind.GIFT]
+    assert after.remaining == gb("0.50")
