@@ -41,11 +41,11 @@ from .carriers.dates import TOKYO, end_of_day
 from .carriers.models import AccountUsage, BucketKind, Carrier, DataBucket, SimUsage
 from .carriers.notices import (
     InvalidNoticePattern,
-    NoticePatternTimeout,
     NoticeReading,
     compile_user_pattern,
     parse_notice,
 )
+from .carriers.pattern_budget import PatternRun, PatternWatch
 from .carriers.plan import (
     MonthlyPlan,
     Plan,
@@ -453,6 +453,7 @@ class TrackerCoordinator(SimDataCoordinator):
         ]
         self._patterns: list[regex.Pattern[str]] = []
         """The user's patterns in use: compiled in async_load, minus any that ran out of time."""
+        self._watch = PatternWatch()
         self._inquiry_config = _inquiry_config(entry)
         self._inquirer: Inquirer | None = None
         """Sends the SMS inquiry, once started; None without an inquiry."""
@@ -555,6 +556,7 @@ class TrackerCoordinator(SimDataCoordinator):
             self._state.inquiry,
             last_figure=lambda: self._state.last_notice,
             changed=self._publish,
+            save_now=lambda: self._store.async_save(self._state.as_dict()),
         )
         self._inquirer.async_start()
 
@@ -779,18 +781,20 @@ class TrackerCoordinator(SimDataCoordinator):
             )
 
     def _parse(self, text: str) -> NoticeReading | None:
-        """Read a notice; a user pattern that runs out of time is given up.
+        """Read a notice, all the user's patterns within one time budget (pattern_budget).
 
-        The notice is then read again without it, so one slow pattern costs its time limit
-        once, not on every notice.
+        A pattern that ran out of its share, or spent a large part of it once too often, is
+        given up; the others have read the notice all the same.
         """
-        while True:
-            try:
-                return parse_notice(text, self._patterns, now=dt_util.now())
-            except NoticePatternTimeout as err:
-                self._patterns.remove(err.pattern)
-                self._give_up_pattern(err.pattern.pattern)
-                self._raise_slow_pattern_issue()
+        run = PatternRun(self._patterns)
+        reading = parse_notice(text, run, now=dt_util.now())
+        given_up = self._watch.verdict(run)
+        for pattern in given_up:
+            self._patterns.remove(pattern)
+            self._give_up_pattern(pattern.pattern)
+        if given_up:
+            self._raise_slow_pattern_issue()
+        return reading
 
     def _give_up_pattern(self, source: str) -> None:
         """Remember that a pattern runs out of time; say so once in the log."""
@@ -865,9 +869,10 @@ class TrackerCoordinator(SimDataCoordinator):
         fingerprint = digest(text)
         state = self._state
         inquirer = self._inquirer
-        awaited = inquirer is not None and inquirer.awaiting_reply
-        if fingerprint in state.seen and not awaited:
-            # An inquiry's reply may repeat an earlier one word for word: it is news all the same.
+        if fingerprint in state.seen:
+            # Read before: while a reply is awaited too, a text seen before the send is no reply
+            # (an old notice sent again must not undo a correction made since), and one seen
+            # since is the reply come twice.
             return
         state.seen = [*(d for d in state.seen if d != fingerprint), fingerprint][-MAX_SEEN_NOTICES:]
         self._roll_over()
