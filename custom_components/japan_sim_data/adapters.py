@@ -16,6 +16,7 @@ from homeassistant.const import CONF_EMAIL, CONF_PASSWORD, CONF_USERNAME
 
 from .carriers.models import Carrier
 from .const import (
+    CONF_ACCOUNT_ID,
     CONF_AUTH_TOKEN,
     CONF_DEVICE_ID,
     CONF_ID_TOKEN,
@@ -126,6 +127,7 @@ def _build_mineo(
         aid=data[CONF_DEVICE_ID],
         id_token=data.get(CONF_ID_TOKEN),
         id_token_expires=data.get(CONF_ID_TOKEN_EXPIRES),
+        account_id=data.get(CONF_ACCOUNT_ID),
     )
 
 
@@ -154,7 +156,13 @@ CARRIER_PROFILES: Final[Mapping[Carrier, CarrierProfile]] = {
         build=_build_mineo,
         # The expiry is no secret, but it is kept with the tokens it describes.
         secret_keys=frozenset(
-            {CONF_REFRESH_TOKEN, CONF_ID_TOKEN, CONF_ID_TOKEN_EXPIRES, CONF_DEVICE_ID}
+            {
+                CONF_REFRESH_TOKEN,
+                CONF_ID_TOKEN,
+                CONF_ID_TOKEN_EXPIRES,
+                CONF_DEVICE_ID,
+                CONF_ACCOUNT_ID,
+            }
         ),
     ),
 }

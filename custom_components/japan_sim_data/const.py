@@ -27,6 +27,8 @@ CONF_RESEND_CODE: Final = "resend_code"
 CONF_REFRESH_TOKEN: Final = "refresh_token"  # noqa: S105 - a key name, not a secret
 CONF_ID_TOKEN: Final = "id_token"  # noqa: S105 - a key name, not a secret
 CONF_ID_TOKEN_EXPIRES: Final = "id_token_expires"  # noqa: S105 - a key name, not a secret
+CONF_ACCOUNT_ID: Final = "account_id"
+"""mineo: the account's anonymous name, fixed when first verified (never from a token alone)."""
 
 # Options.
 CONF_RESET_DAY: Final = "reset_day"

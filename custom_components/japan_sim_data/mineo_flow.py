@@ -3,7 +3,9 @@
 A refresh token works once: checking it spends it, and the adapter that checked it holds the
 next one. So the entry is created from that adapter's tokens, never from what was pasted, and
 a form shown again after a later failure keeps the adapter, should the same token be sent
-again. No reference shows the app's authorize request, hence no browser login (README).
+again; on re-authentication the new tokens are written to disk at once (mineo_login.py). The
+entry is keyed by the account's name from the check, which mineo's API verified, and keeps it.
+No reference shows the app's authorize request, hence no browser login (README).
 """
 
 from __future__ import annotations
@@ -12,17 +14,26 @@ from typing import TYPE_CHECKING, Any, Final
 from uuid import uuid4
 
 import probatio as vol
-from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntry, ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    ConfigEntry,
+    ConfigEntryState,
+    ConfigFlow,
+    ConfigFlowResult,
+)
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import TextSelector, TextSelectorConfig, TextSelectorType
 
+from .carriers.base import CarrierAdapter
 from .carriers.errors import CarrierAuthError, CarrierError, CarrierParseError
 from .carriers.http import check_token
+from .carriers.mineo_figures import MAX_ID_LENGTH
 from .carriers.models import Carrier
 from .const import CONF_CARRIER, CONF_DEVICE_ID, CONF_REFRESH_TOKEN, LOGGER
 from .coordinator import short_error_text
 from .error_keys import error_key
 from .identifiers import async_get_installation_key
+from .mineo_login import async_save_login
 
 if TYPE_CHECKING:
     from .carriers.mineo import MineoAdapter
@@ -77,9 +88,12 @@ class MineoLoginFlow(ConfigFlow):
             if adapter is not None:
                 await self.async_set_unique_id(await self._async_mineo_unique_id(adapter))
                 self._abort_if_unique_id_mismatch(reason="wrong_account")
-                return self.async_update_reload_and_abort(
-                    entry, data={**entry.data, **_data(adapter)}
-                )
+                data = {**entry.data, **_data(adapter)}
+                # The pasted token is spent: the next one reaches disk now, not on the entry's
+                # delayed save, and after any renewal the running entry had in flight.
+                await _async_settle(entry)
+                await async_save_login(self.hass, entry.entry_id, data)
+                return self.async_update_reload_and_abort(entry, data=data)
             errors["base"] = error or "unknown"
         return self.async_show_form(
             step_id="mineo_reauth",
@@ -102,7 +116,7 @@ class MineoLoginFlow(ConfigFlow):
         adapter = self._mineo
         if adapter is None or pasted != self._mineo_pasted:
             # The same token again after a failure: it is spent, and this adapter holds the next.
-            aid = entry.data[CONF_DEVICE_ID] if entry is not None else str(uuid4()).upper()
+            aid = _usable_aid(entry) or str(uuid4()).upper()
             adapter = MineoAdapter(
                 async_get_clientsession(self.hass), refresh_token=pasted, aid=aid
             )
@@ -121,6 +135,24 @@ class MineoLoginFlow(ConfigFlow):
 
     async def _async_mineo_unique_id(self, adapter: MineoAdapter) -> str:
         return (await async_get_installation_key(self.hass)).account_id(adapter.account_id)
+
+
+def _usable_aid(entry: ConfigEntry | None) -> str | None:
+    """The entry's app id, unless it is missing or damaged (then a new one is made)."""
+    if entry is None:
+        return None
+    try:
+        return check_token(entry.data.get(CONF_DEVICE_ID), "app id", max_length=MAX_ID_LENGTH)
+    except CarrierParseError:
+        return None
+
+
+async def _async_settle(entry: ConfigEntry) -> None:
+    """Let a renewal the loaded entry has in flight finish (and keep its token) first."""
+    if entry.state is ConfigEntryState.LOADED:
+        adapter = getattr(entry.runtime_data.coordinator, "adapter", None)
+        if isinstance(adapter, CarrierAdapter):
+            await adapter.async_settle()
 
 
 def _data(adapter: MineoAdapter) -> dict[str, Any]:

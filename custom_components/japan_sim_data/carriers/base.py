@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import ClassVar, Final
 
 import aiohttp
@@ -60,13 +60,18 @@ class CarrierAdapter(ABC):
         """
         return None
 
-    def set_rotation_listener(self, listener: Callable[[], None]) -> None:
+    def set_rotation_listener(self, listener: Callable[[], Awaitable[None] | None]) -> None:
         """Have ``listener`` persist new credentials the moment they are issued.
 
         For adapters whose refresh tokens work once (mineo): the spent token is worthless and
-        the new one exists only in memory until the listener saves it. Others ignore it.
+        the new one exists only in memory until the listener saves it; an awaitable it returns
+        is awaited before the next request. Others ignore it.
         """
         return  # Nothing of theirs rotates.
+
+    async def async_settle(self) -> None:
+        """Wait for work that must not be cut short (a token renewal) before the entry unloads."""
+        return  # Nothing of theirs is in flight.
 
     def refreshed_secrets(self) -> dict[str, str]:
         """Secrets the adapter renewed since it was built, for the caller to persist.

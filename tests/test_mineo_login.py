@@ -1,0 +1,322 @@
+"""mineo's login in Home Assistant: on disk before the next request, across crashes, reloads
+and damaged data, and an entry that keeps its unique id (issues 23.4 and 23.7).
+
+The real adapter talks HTTP to tests/carriers/mineo_replay.py, which spends each refresh token
+on use and counts any spent token presented again. ``hass_storage`` is what Home Assistant's
+stores have written (the test plugin keeps it in memory in place of the disk).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.japan_sim_data.carriers import mineo as mineo_module
+from custom_components.japan_sim_data.carriers.base import anonymous_id
+from custom_components.japan_sim_data.carriers.dates import TOKYO
+from custom_components.japan_sim_data.const import (
+    CONF_ACCOUNT_ID,
+    CONF_CARRIER,
+    CONF_DEVICE_ID,
+    CONF_ID_TOKEN,
+    CONF_ID_TOKEN_EXPIRES,
+    CONF_REFRESH_TOKEN,
+    DOMAIN,
+)
+from tests.carriers.mineo_replay import (
+    API_PATH,
+    INITIAL_REFRESH_TOKEN,
+    SUBJECT,
+    TOKEN_PATH,
+    MineoReplay,
+    fake_jwt,
+)
+from tests.conftest import FROZEN_NOW, ServeApp, keyed_account_id
+from tests.test_mineo import AID, _add_account, _coordinator
+
+UNIQUE_ID = keyed_account_id(anonymous_id("mineo", SUBJECT))
+
+
+@pytest.fixture
+async def replay(
+    hass: HomeAssistant,
+    serve: ServeApp,
+    monkeypatch: pytest.MonkeyPatch,
+    freezer: FrozenDateTimeFactory,
+) -> MineoReplay:
+    freezer.move_to(FROZEN_NOW)
+    replay = MineoReplay()
+    base = await serve(replay.app())
+    monkeypatch.setattr(mineo_module, "TOKEN_URL", f"{base}{TOKEN_PATH}")
+    monkeypatch.setattr(mineo_module, "API_BASE_URL", f"{base}{API_PATH}")
+    return replay
+
+
+def _entry(**data: Any) -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="mineo 1234",
+        unique_id=UNIQUE_ID,
+        minor_version=2,
+        data={CONF_CARRIER: "mineo", CONF_DEVICE_ID: AID, **data},
+    )
+
+
+def _on_disk(hass_storage: dict[str, Any], entry_id: str) -> dict[str, Any]:
+    return hass_storage[f"{DOMAIN}.{entry_id}.mineo_login"]["data"]
+
+
+async def test_a_renewed_token_is_on_disk_before_the_next_request(
+    hass: HomeAssistant, replay: MineoReplay, hass_storage: dict[str, Any]
+) -> None:
+    """When mineo hears the first data call after a renewal, the store already holds the token."""
+    entry = _entry(**{CONF_REFRESH_TOKEN: INITIAL_REFRESH_TOKEN})
+    entry.add_to_hass(hass)
+    held: list[bool] = []
+    replay.observer = lambda _call: held.append(
+        _on_disk(hass_storage, entry.entry_id)[CONF_REFRESH_TOKEN] == replay.current_refresh_token
+    )
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert replay.calls[0] == "token"
+    assert held
+    assert all(held)
+    stored = _on_disk(hass_storage, entry.entry_id)
+    assert stored[CONF_ID_TOKEN] in replay.valid_id_tokens
+    assert entry.data[CONF_ACCOUNT_ID] == anonymous_id("mineo", SUBJECT)
+
+
+async def test_a_crash_before_the_entry_is_saved_keeps_the_login(
+    hass: HomeAssistant,
+    replay: MineoReplay,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    """The entry's delayed save never happened: at the next start the store's token is used."""
+    stale = {CONF_REFRESH_TOKEN: INITIAL_REFRESH_TOKEN}
+    entry = _entry(**stale)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+    # What the disk holds after a crash: the entry as it was before the renewal.
+    hass.config_entries.async_update_entry(entry, data={**entry.data, **stale})
+    for key in (CONF_ID_TOKEN, CONF_ID_TOKEN_EXPIRES):
+        hass.config_entries.async_update_entry(
+            entry, data={k: v for k, v in entry.data.items() if k != key}
+        )
+    freezer.tick(timedelta(hours=24))
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert entry.state is ConfigEntryState.LOADED
+    assert len(replay.refresh_uses) == 2
+    assert replay.reused == 0
+    assert entry.data[CONF_REFRESH_TOKEN] == replay.current_refresh_token
+
+
+async def test_a_reload_during_a_renewal_keeps_the_new_token(
+    hass: HomeAssistant, replay: MineoReplay, hass_storage: dict[str, Any]
+) -> None:
+    """The reload waits for the renewal in flight; the new setup uses the token it left."""
+    entry = await _add_account(hass)
+    coordinator = _coordinator(hass, entry.entry_id)
+    replay.expire_id_tokens()
+    replay.token_asked.clear()
+    replay.token_gate = asyncio.Event()
+
+    refresh = hass.async_create_task(coordinator.async_refresh())
+    await replay.token_asked.wait()
+    reload = hass.async_create_task(hass.config_entries.async_reload(entry.entry_id))
+    for _ in range(50):  # the clock is frozen: let the reload run as far as it can
+        await asyncio.sleep(0)
+    assert not reload.done()  # held until the renewal is over
+    replay.token_gate.set()
+    assert await reload
+    await refresh
+    await hass.async_block_till_done()
+
+    assert entry.state is ConfigEntryState.LOADED
+    assert replay.reused == 0
+    assert len(replay.refresh_uses) == 2  # the flow's and the one the reload waited for
+    assert _on_disk(hass_storage, entry.entry_id)[CONF_REFRESH_TOKEN] == (
+        replay.current_refresh_token
+    )
+
+
+DAMAGED = {
+    "no refresh token": {},
+    "refresh token a number": {CONF_REFRESH_TOKEN: 12345},
+    "refresh token with a line break": {CONF_REFRESH_TOKEN: "rt\nX-Injected: 1"},
+    "refresh token too long": {CONF_REFRESH_TOKEN: "r" * 5000},
+    "refresh token empty": {CONF_REFRESH_TOKEN: "   "},
+    "app id missing": {CONF_REFRESH_TOKEN: INITIAL_REFRESH_TOKEN, CONF_DEVICE_ID: None},
+    "app id garbled": {CONF_REFRESH_TOKEN: INITIAL_REFRESH_TOKEN, CONF_DEVICE_ID: ["x"]},
+}
+
+
+@pytest.mark.parametrize("data", DAMAGED.values(), ids=DAMAGED.keys())
+async def test_damaged_login_data_asks_for_a_new_token(
+    hass: HomeAssistant,
+    replay: MineoReplay,
+    caplog: pytest.LogCaptureFixture,
+    data: dict[str, Any],
+) -> None:
+    """Setup goes to re-authentication: no traceback, nothing sent; a new token repairs it."""
+    entry = _entry(**data)
+    if data.get(CONF_DEVICE_ID, AID) is None:
+        entry = MockConfigEntry(
+            domain=DOMAIN,
+            title="mineo 1234",
+            unique_id=UNIQUE_ID,
+            minor_version=2,
+            data={CONF_CARRIER: "mineo", CONF_REFRESH_TOKEN: INITIAL_REFRESH_TOKEN},
+        )
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert replay.calls == []
+    assert not [r for r in caplog.records if r.exc_info and r.levelno >= logging.ERROR]
+    (flow,) = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert flow["context"]["source"] == SOURCE_REAUTH
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"])
+    assert result["step_id"] == "mineo_reauth"
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {CONF_REFRESH_TOKEN: INITIAL_REFRESH_TOKEN}
+    )
+    assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "reauth_successful")
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert isinstance(entry.data[CONF_DEVICE_ID], str)
+    assert len(entry.data[CONF_DEVICE_ID]) in (36, len(AID))
+
+
+async def test_reauth_reaches_disk_at_once(
+    hass: HomeAssistant, replay: MineoReplay, hass_storage: dict[str, Any]
+) -> None:
+    """The pasted token is spent by the check: its successor is stored before the reload."""
+    entry = _entry(**{CONF_REFRESH_TOKEN: "rt-dead"})
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    (flow,) = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    await hass.config_entries.flow.async_configure(flow["flow_id"])
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {CONF_REFRESH_TOKEN: INITIAL_REFRESH_TOKEN}
+    )
+    assert result["reason"] == "reauth_successful"
+    assert _on_disk(hass_storage, entry.entry_id)[CONF_REFRESH_TOKEN] == (
+        replay.current_refresh_token
+    )
+
+
+@pytest.mark.parametrize(
+    "record",
+    [{CONF_REFRESH_TOKEN: 5}, {CONF_REFRESH_TOKEN: "a b"}, ["not", "a", "record"], "text"],
+)
+async def test_an_unreadable_saved_login_falls_back_to_the_entry(
+    hass: HomeAssistant,
+    replay: MineoReplay,
+    hass_storage: dict[str, Any],
+    record: Any,
+) -> None:
+    entry = _entry(**{CONF_REFRESH_TOKEN: INITIAL_REFRESH_TOKEN})
+    hass_storage[f"{DOMAIN}.{entry.entry_id}.mineo_login"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": f"{DOMAIN}.{entry.entry_id}.mineo_login",
+        "data": record,
+    }
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert replay.refresh_uses == [INITIAL_REFRESH_TOKEN]
+
+
+async def test_a_garbled_id_token_or_expiry_is_renewed_not_fatal(
+    hass: HomeAssistant, replay: MineoReplay
+) -> None:
+    entry = _entry(
+        **{
+            CONF_REFRESH_TOKEN: INITIAL_REFRESH_TOKEN,
+            CONF_ID_TOKEN: {"not": "a token"},
+            CONF_ID_TOKEN_EXPIRES: 12,
+            CONF_ACCOUNT_ID: "not-an-id",
+        }
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert replay.refresh_uses == [INITIAL_REFRESH_TOKEN]
+    assert entry.data[CONF_ACCOUNT_ID] == anonymous_id("mineo", SUBJECT)
+
+
+async def test_the_unique_id_never_follows_a_later_subject(
+    hass: HomeAssistant, replay: MineoReplay
+) -> None:
+    """Token answers naming another `sub` re-key nothing: the name verified at the flow stays."""
+    entry = await _add_account(hass)
+    assert entry.unique_id == UNIQUE_ID
+    assert entry.data[CONF_ACCOUNT_ID] == anonymous_id("mineo", SUBJECT)
+
+    replay.subject = "someone-else"
+    replay.expire_id_tokens()
+    await _coordinator(hass, entry.entry_id).async_refresh()
+    assert _coordinator(hass, entry.entry_id).last_update_success
+    assert entry.unique_id == UNIQUE_ID
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    replay.expire_id_tokens()
+    await _coordinator(hass, entry.entry_id).async_refresh()
+    assert entry.unique_id == UNIQUE_ID
+
+
+async def test_an_older_entry_keeps_its_unique_id(hass: HomeAssistant, replay: MineoReplay) -> None:
+    """An entry from before the name was stored: named from its stored id_token, then kept."""
+    now = int(datetime.fromisoformat(FROZEN_NOW).timestamp())
+    id_token = fake_jwt({"sub": SUBJECT, "exp": now + 3600 * 20})
+    replay.valid_id_tokens.add(id_token)
+    replay.subject = "someone-else"  # what every later token claims
+    entry = _entry(
+        **{
+            CONF_REFRESH_TOKEN: INITIAL_REFRESH_TOKEN,
+            CONF_ID_TOKEN: id_token,
+            CONF_ID_TOKEN_EXPIRES: datetime.fromtimestamp(now + 3600 * 20, TOKYO).isoformat(),
+        }
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.data[CONF_ACCOUNT_ID] == anonymous_id("mineo", SUBJECT)
+
+    replay.expire_id_tokens()
+    await _coordinator(hass, entry.entry_id).async_refresh()
+    assert replay.refresh_uses == [INITIAL_REFRESH_TOKEN]
+    assert entry.unique_id == UNIQUE_ID
+
+
+async def test_removing_the_entry_removes_the_saved_login(
+    hass: HomeAssistant, replay: MineoReplay, hass_storage: dict[str, Any]
+) -> None:
+    entry = _entry(**{CONF_REFRESH_TOKEN: INITIAL_REFRESH_TOKEN})
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert f"{DOMAIN}.{entry.entry_id}.mineo_login" in hass_storage
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert f"{DOMAIN}.{entry.entry_id}.mineo_login" not in hass_storage
