@@ -48,19 +48,16 @@ from .identifiers import InstallationKey
 from .stale_sims import MissingSims
 from .usage_statistics import DailyUsageStatistics
 from .usage_today import UsageToday
+from .validity import MAX_LINES, ValidFigures, capped
 
 FETCH_BUDGET: Final = 180.0
 """Seconds one whole update (logins, hops, every request) may take."""
-
-MAX_LINES: Final = 50
-"""Lines taken from one answer. Family plans have a handful and mineo allows 5 per eo ID; 3,000
-lines in one answer (each a device with its entities) stalled setup for 18.8 s."""
 
 # Doublings of the interval after failures in a row, beyond which the cap holds anyway; the
 # exponent stops here so weeks of outage never make an integer too large for a timedelta.
 _BACKOFF_DOUBLINGS: Final = max(0, math.ceil(math.log2(MAX_BACKOFF_INTERVAL / UPDATE_INTERVAL)))
 
-__all__ = ["MAX_ERROR_TEXT", "short_error_text"]
+__all__ = ["MAX_ERROR_TEXT", "MAX_LINES", "short_error_text"]
 
 # Exceptions a parser can hit on an answer it did not expect; they are carrier changes, not bugs
 # to log with a traceback on every poll.
@@ -231,9 +228,8 @@ class JapanSimDataCoordinator(SimDataCoordinator):
         self._consecutive_failures = 0
         self._consecutive_parse_failures = 0
         self._credentials_rejected = False
-        self._fetched: AccountUsage | None = None
+        self._figures = ValidFigures(hass, self._expired)
         """The last answer as the adapter gave it; ``data`` is what of it is valid now."""
-        self._unsub_expiry: CALLBACK_TYPE | None = None
         self.wait_until: datetime | None = None
         """Until when the carrier asked us to wait (Retry-After); a manual refresh waits too."""
         self._lines_capped = False
@@ -247,10 +243,11 @@ class JapanSimDataCoordinator(SimDataCoordinator):
 
     async def async_user_refresh(self) -> None:
         """A refresh the user asked for; refused, with nothing sent, inside Retry-After."""
+        wait_until = self.wait_until
         if (
-            self.wait_until is not None
-            and dt_util.utcnow() < self.wait_until
-            and not (self.credentials_rejected)
+            wait_until is not None
+            and dt_util.utcnow() < wait_until
+            and not self.credentials_rejected
         ):
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
@@ -258,7 +255,7 @@ class JapanSimDataCoordinator(SimDataCoordinator):
                 translation_placeholders={
                     "entry_title": self.config_entry.title,
                     "carrier": self.carrier_name,
-                    "time": _tokyo_time(self.wait_until),
+                    "time": _tokyo_time(wait_until),
                 },
             )
         await super().async_user_refresh()
@@ -296,10 +293,7 @@ class JapanSimDataCoordinator(SimDataCoordinator):
         self.update_interval = UPDATE_INTERVAL
         self._track_carrier_change(None)
         self._sync_unique_id()
-        self._fetched = fetched
-        now = dt_util.now()
-        self._schedule_expiry(now)
-        valid = fetched.valid_at(now)
+        valid = self._figures.async_accept(fetched, dt_util.now())
         for hook in list(self._on_success):
             hook(valid)
         return valid
@@ -312,9 +306,8 @@ class JapanSimDataCoordinator(SimDataCoordinator):
         """
         if not usage.sims and self._had_lines():
             raise CarrierParseError("The carrier listed no lines for an account that has some")
-        if len(usage.sims) <= MAX_LINES:
-            return usage
-        if not self._lines_capped:
+        kept = capped(usage)
+        if kept is not usage and not self._lines_capped:
             self._lines_capped = True
             LOGGER.warning(
                 "%s listed %d lines in one answer; only the first %d are kept, so one answer "
@@ -323,8 +316,7 @@ class JapanSimDataCoordinator(SimDataCoordinator):
                 len(usage.sims),
                 MAX_LINES,
             )
-        kept = list(usage.sims.items())[:MAX_LINES]
-        return AccountUsage(sims=dict(kept))
+        return kept
 
     def _had_lines(self) -> bool:
         """True when SIMs of this account were seen: in memory, or as devices after a restart."""
@@ -338,41 +330,19 @@ class JapanSimDataCoordinator(SimDataCoordinator):
         )
 
     @callback
-    def _schedule_expiry(self, now: datetime) -> None:
-        """Re-evaluate the figures when the next bucket expires, whether or not a poll comes."""
-        if self._unsub_expiry is not None:
-            self._unsub_expiry()
-            self._unsub_expiry = None
-        if self._fetched is None:
-            return
-        upcoming = [
-            bucket.expires
-            for sim in self._fetched.sims.values()
-            for bucket in sim.buckets
-            if bucket.expires is not None and bucket.expires >= now
-        ]
-        if upcoming:
-            # A bucket stops counting once its last moment has passed.
-            moment = min(upcoming) + timedelta(seconds=1)
-            self._unsub_expiry = async_track_point_in_time(self.hass, self._at_expiry, moment)
-
-    @callback
-    def _at_expiry(self, now: datetime) -> None:
-        self._unsub_expiry = None
-        self._revalidate(now)
+    def _expired(self, valid: AccountUsage) -> None:
+        """A bucket expired between polls: what entities show follows at once."""
+        self.data = valid
         self.async_update_listeners()
 
     @callback
     def _revalidate(self, now: datetime) -> None:
-        if self._fetched is not None:
-            self.data = self._fetched.valid_at(now)
-            self._schedule_expiry(now)
+        if (valid := self._figures.async_valid_at(now)) is not None:
+            self.data = valid
 
     async def async_shutdown(self) -> None:
         """Stop the expiry timer with the coordinator."""
-        if self._unsub_expiry is not None:
-            self._unsub_expiry()
-            self._unsub_expiry = None
+        self._figures.async_cancel()
         await super().async_shutdown()
 
     @callback
@@ -452,26 +422,11 @@ class JapanSimDataCoordinator(SimDataCoordinator):
             self._consecutive_parse_failures += 1
         elif not isinstance(err, CarrierAppVersionError):
             self._consecutive_parse_failures = 0
-        entry = self.config_entry
-        placeholders = {"carrier": self.carrier_name, "entry_title": entry.title}
         active = {
             "carrier_changed": self._consecutive_parse_failures >= PARSE_FAILURES_BEFORE_ISSUE,
             "app_version": isinstance(err, CarrierAppVersionError),
         }
-        for translation_key in REPAIR_ISSUES:
-            issue_id = repair_issue_id(translation_key, entry.entry_id)
-            if active[translation_key]:
-                ir.async_create_issue(
-                    self.hass,
-                    DOMAIN,
-                    issue_id,
-                    is_fixable=False,
-                    severity=ir.IssueSeverity.WARNING,
-                    translation_key=translation_key,
-                    translation_placeholders=placeholders,
-                )
-            elif err is None:
-                ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+        _sync_repair_issues(self.hass, self.config_entry, self.carrier_name, active, err is None)
 
     @callback
     def _store_refreshed_secrets(self) -> None:
@@ -499,6 +454,32 @@ class JapanSimDataCoordinator(SimDataCoordinator):
             self.hass, self.config_entry.entry_id, self.adapter.refreshed_secrets()
         )
         self._store_refreshed_secrets()
+
+
+@callback
+def _sync_repair_issues(
+    hass: HomeAssistant,
+    entry: JapanSimDataConfigEntry,
+    carrier_name: str,
+    active: dict[str, bool],
+    recovered: bool,
+) -> None:
+    """Raise the active repair issues; after a success, clear the others."""
+    placeholders = {"carrier": carrier_name, "entry_title": entry.title}
+    for translation_key in REPAIR_ISSUES:
+        issue_id = repair_issue_id(translation_key, entry.entry_id)
+        if active[translation_key]:
+            ir.async_create_issue(
+                hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key=translation_key,
+                translation_placeholders=placeholders,
+            )
+        elif recovered:
+            ir.async_delete_issue(hass, DOMAIN, issue_id)
 
 
 def _retry_after(err: CarrierError) -> float | None:
