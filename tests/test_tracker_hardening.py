@@ -132,7 +132,7 @@ async def test_a_pattern_that_times_out_is_reported_once_and_skipped(
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 
     started = time.monotonic()
-    _sms(hass, "1" * 29 + " 残り500MB")
+    _sms(hass, "1" * 29 + " データ量残り500MB")
     await hass.async_block_till_done()
     # The pattern's time limit was spent once; the notice was still read without it.
     assert time.monotonic() - started < USER_PATTERN_TIMEOUT + 1
@@ -147,7 +147,7 @@ async def test_a_pattern_that_times_out_is_reported_once_and_skipped(
     # Never retried: the next notices cost nothing, and log nothing more.
     started = time.monotonic()
     for length in (29, 31, 33):
-        _sms(hass, "1" * length + f" 残り{length}MB")
+        _sms(hass, "1" * length + f" データ量残り{length}MB")
     await hass.async_block_till_done()
     assert time.monotonic() - started < USER_PATTERN_TIMEOUT
     assert _sim(entry).remaining == 33 * MIB
@@ -629,7 +629,7 @@ async def test_with_no_filter_every_message_is_read(
     # What the form warns about: the user emptied the filter.
     entry = _entry(options={CONF_NOTICE_EVENTS: [SMS], CONF_NOTICE_SENDERS: []})
     await _setup(hass, freezer, entry)
-    hass.bus.async_fire(SMS, {"text": "残り100GB"})
+    hass.bus.async_fire(SMS, {"text": "データ量残り100GB"})
     await hass.async_block_till_done()
     assert _sim(entry).remaining == 100 * GIB
 
@@ -642,10 +642,10 @@ async def test_an_entity_without_a_sender_does_not_pass_a_filter(
         options={CONF_NOTICE_ENTITIES: ["sensor.modem_sms"], CONF_NOTICE_SENDERS: ["151"]}
     )
     await _setup(hass, freezer, entry)
-    hass.states.async_set("sensor.modem_sms", "残り800MBです")
+    hass.states.async_set("sensor.modem_sms", "データ量残り800MBです")
     await hass.async_block_till_done()
     assert _sim(entry).remaining is None
-    hass.states.async_set("sensor.modem_sms", "残り700MBです", {"from": "151"})
+    hass.states.async_set("sensor.modem_sms", "データ量残り700MBです", {"from": "151"})
     await hass.async_block_till_done()
     assert _sim(entry).remaining == 700 * MIB
 
@@ -693,7 +693,7 @@ async def test_a_notice_states_the_expiry_of_its_data(
     await _setup(hass, freezer, entry)
     assert _entity_state(hass, "data_expires") == "2025-11-30"
 
-    _sms(hass, "【povo】残り１．２ＧＢ（有効期限：２０２５年１１月２７日）")
+    _sms(hass, "【povo】データ容量残り１．２ＧＢ（有効期限：２０２５年１１月２７日）")
     await hass.async_block_till_done()
     sim = _sim(entry)
     assert sim.remaining == round(1.2 * GIB)
@@ -724,11 +724,12 @@ async def test_a_notice_without_a_year_and_unreadable_dates(
     _sms(hass, "データ残量 500MB 有効期限 11/29")
     await hass.async_block_till_done()
     assert _sim(entry).data_expires == end_of_day(date(2025, 11, 29))
-    # An unreadable date or one already past updates the amount, never the expiry.
-    for text in ("残り400MB 有効期限：2025年2月30日", "残り300MB 有効期限：2025/01/01"):
+    # An unreadable date updates the amount, never the expiry; a figure of data that expired
+    # already is stale (an old notice arriving late) and moves nothing.
+    for text in ("データ残量 400MB 有効期限：2025年2月30日", "データ残量 300MB 有効期限：2025/1/1"):
         _sms(hass, text)
         await hass.async_block_till_done()
-    assert _sim(entry).remaining == 300 * MIB
+    assert _sim(entry).remaining == 400 * MIB
     assert _sim(entry).data_expires == end_of_day(date(2025, 11, 29))
 
 

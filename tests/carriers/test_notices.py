@@ -45,23 +45,23 @@ KIB = 1024
         ("データ量残り500MBのお知らせ", 500 * MIB),
         ("ご利用可能なデータ量の残りが1.5GBになりました。", round(1.5 * GIB)),
         ("残りデータ容量：0.8GB", round(0.8 * GIB)),
-        ("残り１．５ＧＢ", round(1.5 * GIB)),
+        ("データ残量：残り１．５ＧＢ", round(1.5 * GIB)),
         ("残りデータ量は１，０２４ＭＢです", GIB),
         ("残りデータ量は1,024MBです", GIB),
         ("データ残量は 2 GB です", 2 * GIB),
-        ("今月の残容量:300MB", 300 * MIB),
+        ("今月のパケット残容量:300MB", 300 * MIB),
         ("ご利用可能なデータ量は3GBです。", 3 * GIB),
-        ("500MBが残っています。", 500 * MIB),
+        ("データ量は500MBが残っています。", 500 * MIB),
         ("あと500MBで速度制限がかかります。", 500 * MIB),
-        ("残り512KB", 512 * KIB),
-        ("残り2ギガです", 2 * GIB),
+        ("パケット残り512KB", 512 * KIB),
+        ("データ量 残り2ギガです", 2 * GIB),
         ("データ量残り0MBのお知らせ", 0),
-        ("remaining 1.2GB", round(1.2 * GIB)),
+        ("Data remaining 1.2GB", round(1.2 * GIB)),
         ("Data left: 500MB", 500 * MIB),
         ("Data balance: 2 GB", 2 * GIB),
         ("You have 1.2 GB of data left. Top up 3GB now!", round(1.2 * GIB)),
-        ("500MB of 3GB remaining", 500 * MIB),
-        ("800 MB remaining on your plan", 800 * MIB),
+        ("eSIM: 500MB of 3GB remaining", 500 * MIB),
+        ("800 MB remaining on your data plan", 800 * MIB),
     ],
 )
 def test_remaining_figures(text: str, remaining: int) -> None:
@@ -75,13 +75,13 @@ def test_remaining_figures(text: str, remaining: int) -> None:
     ("text", "used"),
     [
         ("今月のご利用データ量:2.5GB", round(2.5 * GIB)),
-        ("今月の使用量は800MBです", 800 * MIB),
+        ("今月のデータ使用量は800MBです", 800 * MIB),
         ("データ通信量 3GB", 3 * GIB),
-        ("2.5GBを使用しました", round(2.5 * GIB)),
-        ("2GB of 3GB used", 2 * GIB),
-        ("You've used 2.1GB this month", round(2.1 * GIB)),
+        ("データ通信で2.5GBを使用しました", round(2.5 * GIB)),
+        ("Mobile data: 2GB of 3GB used", 2 * GIB),
+        ("You've used 2.1GB of your data this month", round(2.1 * GIB)),
         ("Data used: 700 MB", 700 * MIB),
-        ("1.5 GB used", round(1.5 * GIB)),
+        ("eSIM 1.5 GB used", round(1.5 * GIB)),
     ],
 )
 def test_used_figures(text: str, used: int) -> None:
@@ -134,7 +134,8 @@ def test_throttled(text: str) -> None:
 
 def test_limit_notice_keeps_a_stated_remaining() -> None:
     reading = parse_notice("3GBを超えたため速度制限中です。残り0MB")
-    assert reading == NoticeReading(remaining=0, used=None, throttled=True)
+    # "Passed 3 GB" is read as what it is: a lower bound on use, not the use.
+    assert reading == NoticeReading(remaining=0, used=None, throttled=True, exceeded=3 * GIB)
 
 
 @pytest.mark.parametrize(
@@ -142,7 +143,7 @@ def test_limit_notice_keeps_a_stated_remaining() -> None:
     [
         "速度制限を解除しました。",
         "通信速度の制限を解除いたしました。引き続きご利用ください。",
-        "【制限解除のお知らせ】",
+        "【速度制限解除のお知らせ】",
         "通常の通信速度に戻りました",
         "Your speed has been restored.",
         "You are no longer throttled.",
@@ -191,8 +192,8 @@ def test_unrelated_messages_are_ignored(text: str) -> None:
 
 def test_only_the_beginning_of_a_long_text_is_examined() -> None:
     padding = "あ" * MAX_NOTICE_CHARS
-    assert parse_notice(padding + "残り500MB") is None
-    assert parse_notice("残り500MB" + padding) == NoticeReading(
+    assert parse_notice(padding + "データ量残り500MB") is None
+    assert parse_notice("データ量残り500MB" + padding) == NoticeReading(
         remaining=500 * MIB, used=None, throttled=None
     )
 
@@ -216,7 +217,7 @@ def test_user_pattern_with_unusable_match_falls_back() -> None:
     optional = compile_user_pattern(r"X(?P<amount>\d+)?(?P<unit>GB)")
     odd_unit = compile_user_pattern(r"Y(?P<amount>\d+)(?P<unit>parsecs)")
     huge = compile_user_pattern(r"Z(?P<amount>\d+)(?P<unit>TB)")
-    text = "XGB Y3parsecs Z" + "9" * 320 + "TB 残り400MB"
+    text = "XGB Y3parsecs Z" + "9" * 320 + "TB データ量残り400MB"
     assert parse_notice(text, [optional, odd_unit, huge]) == NoticeReading(
         remaining=400 * MIB, used=None, throttled=None
     )
@@ -414,15 +415,15 @@ NOW = datetime(2025, 11, 25, 12, 0, tzinfo=TOKYO)
 @pytest.mark.parametrize(
     ("text", "expires"),
     [
-        ("残り1.2GB（有効期限：2026年12月31日）", date(2026, 12, 31)),
-        ("【povo】残り１．２ＧＢ（有効期限：２０２６年１２月３１日）", date(2026, 12, 31)),
+        ("データ量残り1.2GB（有効期限：2026年12月31日）", date(2026, 12, 31)),
+        ("【povo】データ残り１．２ＧＢ（有効期限：２０２６年１２月３１日）", date(2026, 12, 31)),
         ("データ残量 500MB 有効期限 12/31", date(2025, 12, 31)),
         # A day already past this year is next year's.
-        ("残り500MB 有効期限 1/15", date(2026, 1, 15)),
-        ("有効期限:2026/01/31 残り3GB", date(2026, 1, 31)),
-        ("残り3GB(2026/1/31まで)", date(2026, 1, 31)),
-        ("残り3GBは2026年1月31日 23:59までご利用いただけます。", date(2026, 1, 31)),
-        ("残り3GB。令和8年2月28日まで有効です。", date(2026, 2, 28)),
+        ("データ量残り500MB 有効期限 1/15", date(2026, 1, 15)),
+        ("有効期限:2026/01/31 データ残量3GB", date(2026, 1, 31)),
+        ("データ量残り3GB(2026/1/31まで)", date(2026, 1, 31)),
+        ("データ量残り3GBは2026年1月31日 23:59までご利用いただけます。", date(2026, 1, 31)),
+        ("データ量残り3GB。令和8年2月28日まで有効です。", date(2026, 2, 28)),
         ("You have 2 GB of data left, valid until 2026-03-01.", date(2026, 3, 1)),
         ("Data left: 2GB. Expires on 2026/03/01", date(2026, 3, 1)),
     ],
@@ -460,9 +461,9 @@ def test_no_expiry_without_a_usable_date_next_to_the_amount(text: str) -> None:
 
 
 def test_a_date_without_a_year_needs_today() -> None:
-    reading = parse_notice("残り500MB 有効期限 12/31")
+    reading = parse_notice("データ量残り500MB 有効期限 12/31")
     assert reading == NoticeReading(remaining=500 * MIB, used=None, throttled=None)
-    dated = parse_notice("残り500MB 有効期限 2026/12/31")
+    dated = parse_notice("データ量残り500MB 有効期限 2026/12/31")
     assert dated is not None
     assert dated.expires == end_of_day(date(2026, 12, 31))
 

@@ -11,7 +11,6 @@ time limit: a pattern that backtracks without end gives up instead of freezing i
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -20,19 +19,18 @@ from typing import Final, Literal
 
 import regex
 
-from .dates import TOKYO, end_of_day
+from .dates import TOKYO, end_of_day, is_plausible_day
 from .errors import CarrierParseError
-from .pattern_budget import USER_PATTERNS_BUDGET, Clock, PatternRun
-from .units import normalize_text, to_bytes
+from .tracking_evidence import Evidence, NoticeKind
+from .units import normalize_text, to_bytes, to_number
 
 # Notices are short; a long text is an e-mail with a footer or something hostile. Looking only
 # at its beginning bounds the work any pattern can do.
 MAX_NOTICE_CHARS: Final = 2000
 # A user's pattern is a line of a form, not a program.
 MAX_PATTERN_CHARS: Final = 500
-# Seconds all the user's patterns together may spend on one notice, each an equal share of it;
-# one that runs out of its share is given up (and reported). See pattern_budget.
-USER_PATTERN_TIMEOUT: Final = USER_PATTERNS_BUDGET
+# Seconds a user's pattern may spend on one notice before it is given up (and reported).
+USER_PATTERN_TIMEOUT: Final = 0.25
 # Seconds one built-in pattern may spend on a notice. They are written to run in linear time;
 # the limit is a safety net, and a pattern that hits it simply reads nothing.
 BUILTIN_TIMEOUT: Final = 0.25
@@ -40,14 +38,14 @@ BUILTIN_TIMEOUT: Final = 0.25
 # try may take this long, all of them together at most PATTERN_TRIAL_BUDGET.
 PATTERN_TRIAL_TIMEOUT: Final = 0.05
 PATTERN_TRIAL_BUDGET: Final = 0.5
-# Dates a notice may state: anything outside is a misread.
-FIRST_YEAR: Final = 2000
-LAST_YEAR: Final = 2100
 
 
 @dataclass(frozen=True, slots=True)
 class NoticeReading:
-    """What one notice says; a field the notice did not state is None, never 0."""
+    """What one notice says; a field the notice did not state is None, never 0.
+
+    ``evidence`` gives the same as typed statements, each applied by its own rule.
+    """
 
     remaining: int | None
     """Bytes left, as stated by the notice."""
@@ -56,7 +54,31 @@ class NoticeReading:
     throttled: bool | None
     """True when the notice says the line is slowed down, False when it says that ended."""
     expires: datetime | None = None
-    """The last moment the remaining data can be used, when the notice states it next to it."""
+    """The last moment the data stated (left, or added) can be used; alone: the plan's data."""
+    exceeded: int | None = None
+    """Use passed this many bytes (「3GBを超えました」): a lower bound, never the exact use."""
+    top_up: int | None = None
+    """Bytes added to the line (「1GBを追加しました」)."""
+
+    @property
+    def evidence(self) -> tuple[Evidence, ...]:
+        """The notice's statements, typed by kind."""
+        items: list[Evidence] = []
+        if self.top_up is not None:
+            dated = self.expires if self.remaining is None else None
+            items.append(Evidence(NoticeKind.TOP_UP, self.top_up, dated))
+        if self.used is not None:
+            items.append(Evidence(NoticeKind.USED, self.used))
+        if self.exceeded is not None:
+            items.append(Evidence(NoticeKind.USAGE_EXCEEDED, self.exceeded))
+        if self.remaining is not None:
+            items.append(Evidence(NoticeKind.REMAINING, self.remaining, self.expires))
+        elif self.top_up is None and self.expires is not None:
+            items.append(Evidence(NoticeKind.EXPIRY, expires=self.expires))
+        if self.throttled is not None:
+            kind = NoticeKind.THROTTLED if self.throttled else NoticeKind.UNTHROTTLED
+            items.append(Evidence(kind))
+        return tuple(items)
 
 
 type PatternProblem = Literal["syntax", "missing_groups", "too_long", "too_slow"]
@@ -104,57 +126,30 @@ def compile_user_pattern(pattern: str, *, check_speed: bool = True) -> regex.Pat
     return compiled
 
 
-# What notices are made of, one character of each class: digits, letters, separators and
-# punctuation (ASCII and Japanese), full-width forms, kana and kanji, spaces and line breaks.
-_TRIAL_CHARACTERS: Final = "10aGB_ .,:;/-+()[]%!?~\n\t、。・「」：１ａＢ\u3000，．あアｱ残量"
-# The classes a pattern may name by an escape, and characters each matches.
-_TRIAL_ESCAPES: Final = {"d": "1", "s": " \t\n", "w": "a_あ", "p": "あア残", "h": " \t"}
-# Literal words in a pattern: runs of characters that are not syntax.
-_TRIAL_LITERALS: Final = regex.compile(r"[^\\()\[\]{}.*+?|^$<>=!:,\-\d]{2,8}")
-# Enough for the characters above, the escapes' and a pattern's own; each costs a few tries.
-_TRIAL_MAX_CHARACTERS: Final = 80
-# Matches sought in each trial text.
-_TRIAL_MATCHES: Final = 32
-
-
 def _trial_texts(source: str) -> Iterator[str]:
     """Texts of the longest notice length that make a backtracking pattern explode.
 
-    Long runs of every character class the pattern may name (the characters of notices, those
-    the pattern's escapes stand for, every character written in it), with and without one
-    that breaks the match at the end; a letter, a digit or a kana alternating with each
-    separator or symbol; and each literal word of the pattern repeated.
+    Long runs of one character, with and without a character that breaks the match at the
+    end, built from the characters notices are made of and from those the pattern names.
     """
-    escaped = "".join(
-        _TRIAL_ESCAPES.get(char.casefold(), "") for char in regex.findall(r"\\(.)", source)
-    )
-    alphabet = list(dict.fromkeys(_TRIAL_CHARACTERS + escaped + source))[:_TRIAL_MAX_CHARACTERS]
-    for char in alphabet:
+    named = [char for char in dict.fromkeys(source) if char.isalnum()][:16]
+    for char in dict.fromkeys(["1", "a", " ", ".", "あ", "残", *named]):
         run = char * MAX_NOTICE_CHARS
         yield run
-        yield run[:-1] + ("?" if char == "!" else "!")
-    separators = [char for char in alphabet if not char.isalnum()]
-    for base in ("1", "a", "あ"):
-        for separator in separators:
-            yield (base + separator) * (MAX_NOTICE_CHARS // 2)
-    for word in dict.fromkeys(_TRIAL_LITERALS.findall(source)[:8]):
-        yield (word * (MAX_NOTICE_CHARS // len(word) + 1))[:MAX_NOTICE_CHARS]
+        yield run[:-1] + "!"
+    for pair in ("1.", "1 ", "a ", "1a", "1,"):
+        yield pair * (MAX_NOTICE_CHARS // 2)
 
 
 def _check_speed(compiled: regex.Pattern[str]) -> None:
-    """Refuse a pattern that runs out of time on any of the trial texts.
-
-    Only the first matches of each text are sought: a pattern that backtracks does so on
-    them, while thousands of quick matches (one of no width at every character) cost the same
-    on any text, and at run time the pattern's share of the budget bounds them.
-    """
+    """Refuse a pattern that runs out of time on any of the trial texts."""
     deadline = time.monotonic() + PATTERN_TRIAL_BUDGET
     try:
         for text in _trial_texts(compiled.pattern):
             # A trial gets what is left of the budget, so many slow-ish tries add up to a no.
-            budget = min(PATTERN_TRIAL_TIMEOUT, deadline - time.monotonic())
-            for _ in itertools.islice(_matches(compiled, text, budget), _TRIAL_MATCHES):
-                pass
+            _first_amount_of(
+                compiled, text, min(PATTERN_TRIAL_TIMEOUT, deadline - time.monotonic())
+            )
     except TimeoutError as err:
         raise InvalidNoticePattern("too_slow") from err
 
@@ -176,9 +171,10 @@ def _check_speed(compiled: regex.Pattern[str]) -> None:
 # neighbours cannot match, so the work grows linearly with the text.
 
 # An amount with a data unit. Up to 12 digits, so no arithmetic overflows; "Mbps" / "kbps" are
-# speeds, not amounts, hence no letter may follow the unit.
+# speeds, not amounts, hence no letter may follow the unit. Never the tail of a number the one
+# grammar refused ("10,000,00MB" is no 0 MB: _prepare leaves its commas, so "00" follows "0,").
 _AMOUNT: Final = (
-    r"(?<![\d.])(?P<amount>\d{1,12}(?:\.\d{1,6})?)\s*"
+    r"(?<![\d.]|\d,)(?P<amount>\d{1,12}(?:\.\d{1,6})?)\s*"
     r"(?P<unit>[KMG]i?B|TB|ギガバイト|メガバイト|キロバイト|ギガ|メガ)(?![A-Za-z])"
 )
 # The words that may stand between a cue and its amount: a short run within one sentence,
@@ -230,6 +226,52 @@ _USED_PATTERNS: Final = tuple(
     )
 )
 
+# Use passed an amount: a lower bound on use (「データ量が3GBを超えました」, "exceeded 3GB"), never
+# the exact use nor what is left. Past forms only; 「3GBを超えると」 is a warning.
+_EXCEEDED_PATTERNS: Final = tuple(
+    regex.compile(pattern, regex.IGNORECASE)
+    for pattern in (
+        (
+            rf"{_AMOUNT}\s*(?:を|が)?\s*(?:超え(?:ました|た|ており|ています)|超過|突破)"
+            r"(?!\s*(?:場合|ら|時|際|とき|ると|れば))"
+        ),
+        rf"\b(?:exceeded|passed|gone\s+over|over)\s+(?:your\s+|the\s+)?{_AMOUNT}",
+        rf"\bmore\s+than\s+{_AMOUNT}\s+(?:of\s+data\s+)?(?:has\s+been\s+|was\s+)?used\b",
+    )
+)
+# Data added to the line: 「1GBを追加しました」, 「データ1GBのチャージが完了しました」, "1GB added".
+_TOP_UP_PATTERNS: Final = tuple(
+    regex.compile(pattern, regex.IGNORECASE)
+    for pattern in (
+        (
+            rf"{_AMOUNT}\s*(?:分)?\s*(?:の)?\s*(?:データ(?:量|容量)?)?\s*(?:を|が)?\s*"
+            r"(?:追加|チャージ|購入)(?:しました|されました|いたしました|が完了|完了|済)"
+        ),
+        rf"\b(?:added|topped\s+up(?:\s+with)?)\s+{_AMOUNT}",
+        rf"{_AMOUNT}\s*(?:of\s+data\s+)?(?:has\s+been\s+|was\s+)?(?:added|topped\s+up)\b",
+    )
+)
+# A built-in pattern reads only a notice about a data plan: one that names it (データ量,
+# データ容量, 通信量, パケット, a speed limit, "mobile data", ...) and is no storage notice
+# (「iCloudストレージの残り容量が2GB」 states an amount with 残り, and is not about the line).
+_PLAN_CONTEXT: Final = regex.compile(
+    r"データ(?:を|の)?(?:量|容量|残量|残り|通信|チャージ|追加|繰越|くりこし|利用|使用|プラン)"
+    r"|高速データ|モバイルデータ|通信量|通信容量|パケット|速度|送受信最大|高速通信"
+    r"|\d\s*[kM]bps|\bspeed\b|\bthrottl"
+    r"|\b(?:mobile|cellular|high[- ]speed|roaming)\s+data\b"
+    r"|\bdata\s+(?:plan|balance|allowance|usage|used|remaining|left|pack|bundle|package"
+    r"|top[- ]?up|limit|quota)\b|\b(?:your|of)\s+data\b|\be?sim\b",
+    regex.IGNORECASE,
+)
+# What names the data itself, for an expiry stated without an amount.
+_DATA_NAMED: Final = regex.compile(
+    r"データ(?:の)?(?:量|容量)|通信量|パケット|\bdata\b", regex.IGNORECASE
+)
+_NOT_A_PLAN: Final = regex.compile(
+    r"ストレージ|iCloud|クラウド|メールボックス|ディスク|Google\s*ドライブ|OneDrive|Dropbox"
+    r"|\b(?:storage|mailbox|disk|drive)\b",
+    regex.IGNORECASE,
+)
 # Throttling ended: only completed forms; "解除されます" (will be lifted) says it has not ended.
 _LIFTED: Final = regex.compile(
     r"制限(?:を|が|は)?解除(?:しました|されました|いたしました|となりました|済|のお知らせ)"
@@ -244,10 +286,10 @@ _THROTTLED: Final = regex.compile(
     r"速度(?:を|が|の)?制限"
     r"(?!なし|無し|がな|のな|を回避|を気にせず|を受けず|されず|なく|はかか(?:って|り)|はありません)"
     r"|低速化|送受信(?:時)?最大|最大\s*\d+(?:\.\d+)?\s*[kM]bps"
-    r"|超え(?:ました|た|ており|ています)|超過|上限に(?:達|到達)|使い切"
+    r"|上限(?:に(?:達|到達)|を?(?:超え|超過))|使い切"
     r"|\bthrottled\b|\bspeed\s+(?:has\s+been\s+|is\s+|was\s+)?(?:reduced|limited|restricted|capped)\b"
     r"|\blimit\s+(?:has\s+been\s+|was\s+)?reached\b|\breached\s+(?:your|the)\s+(?:data\s+)?limit\b"
-    r"|\bexceeded\b|\bused\s+up\b",
+    r"|\bused\s+up\b",
     regex.IGNORECASE,
 )
 # A sentence that says what *would* happen ("3GBを超えると…", "あと500MBで速度制限",
@@ -286,7 +328,8 @@ _EXPIRY_AFTER: Final = 60
 # End of the built-in patterns.
 # ---------------------------------------------------------------------------------------------
 
-_THOUSANDS: Final = regex.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+# A run of digits and commas: a number with thousands separators, or a misread one.
+_NUMBER_RUN: Final = regex.compile(r"\d[\d,]*\d")
 _JA_UNITS: Final = {
     "ギガ": "GB",
     "ギガバイト": "GB",
@@ -296,11 +339,23 @@ _JA_UNITS: Final = {
 }
 
 
+def _drop_separators(match: regex.Match[str]) -> str:
+    """A number the one grammar (units.to_number) reads, without its separators; else as is."""
+    run = match.group()
+    try:
+        to_number(run)
+    except CarrierParseError:
+        return run  # "1,0" or "10,000,00": no figure, and _AMOUNT never reads its tail
+    return run.replace(",", "")
+
+
 def _prepare(text: str) -> str:
     """Fold full-width forms and drop thousands separators, within the examined length."""
     folded = normalize_text(text[:MAX_NOTICE_CHARS])[:MAX_NOTICE_CHARS]
+    if "," not in folded:
+        return folded
     try:
-        return _THOUSANDS.sub("", folded, timeout=BUILTIN_TIMEOUT)
+        return _NUMBER_RUN.sub(_drop_separators, folded, timeout=BUILTIN_TIMEOUT)
     except TimeoutError:
         return folded
 
@@ -317,17 +372,15 @@ def _amount(match: regex.Match[str]) -> int | None:
         return None
 
 
-def _matches(
-    pattern: regex.Pattern[str], text: str, budget: float, clock: Clock = time.monotonic
-) -> Iterator[regex.Match[str]]:
+def _matches(pattern: regex.Pattern[str], text: str, budget: float) -> Iterator[regex.Match[str]]:
     """Every match of ``pattern`` in ``text``, all of them found within ``budget`` seconds.
 
     TimeoutError when the budget runs out (``finditer``'s own limit is per match).
     """
-    deadline = clock() + budget
+    deadline = time.monotonic() + budget
     pos = 0
     while pos <= len(text):
-        left = deadline - clock()
+        left = deadline - time.monotonic()
         if left <= 0:
             raise TimeoutError
         match = pattern.search(text, pos, timeout=left)
@@ -338,52 +391,48 @@ def _matches(
 
 
 def _first_amount_of(
-    pattern: regex.Pattern[str], text: str, budget: float, clock: Clock = time.monotonic
+    pattern: regex.Pattern[str], text: str, budget: float
 ) -> tuple[int, regex.Match[str]] | None:
     """The first usable figure a pattern reads, with its match; TimeoutError past ``budget``."""
-    for match in _matches(pattern, text, budget, clock):
+    for match in _matches(pattern, text, budget):
         value = _amount(match)
         if value is not None:
             return value, match
     return None
 
 
+type Found = tuple[int, regex.Match[str]]
+
+
 def _first_builtin_amount(
-    patterns: Sequence[regex.Pattern[str]], text: str
-) -> tuple[int, regex.Match[str]] | None:
-    """The first figure any of the built-in patterns reads, in pattern order."""
+    patterns: Sequence[regex.Pattern[str]], text: str, taken: Sequence[Found | None] = ()
+) -> Found | None:
+    """The first figure any of the built-in patterns reads, in pattern order.
+
+    An amount another statement already read (``taken``) is not read again: the "3GB" of
+    「ご利用データ量が3GBを超えました」 is a lower bound, not the exact use as well.
+    """
+    spans = [found[1].span("amount") for found in taken if found is not None]
     for pattern in patterns:
         try:
-            found = _first_amount_of(pattern, text, BUILTIN_TIMEOUT)
+            for match in _matches(pattern, text, BUILTIN_TIMEOUT):
+                value = _amount(match)
+                if value is not None and match.span("amount") not in spans:
+                    return value, match
         except TimeoutError:
             continue
-        if found is not None:
-            return found
     return None
 
 
 def _first_user_amount(
     patterns: Sequence[regex.Pattern[str]], text: str
 ) -> tuple[int, regex.Match[str]] | None:
-    """The first figure any of the user's patterns reads, all within one budget per notice.
-
-    Each pattern gets its share of the budget. Handed a PatternRun, what each pattern spent and
-    which ran out of its share are noted in it, and the next patterns still run; handed plain
-    patterns, one that runs out raises NoticePatternTimeout.
-    """
-    run = patterns
-    if not isinstance(run, PatternRun):
-        run = PatternRun(patterns, budget=USER_PATTERN_TIMEOUT)
-    for pattern in run:
-        started = run.clock()
+    """The first figure any of the user's patterns reads; NoticePatternTimeout names a slow one."""
+    for pattern in patterns:
         try:
-            found = _first_amount_of(pattern, text, run.share, run.clock)
+            found = _first_amount_of(pattern, text, USER_PATTERN_TIMEOUT)
         except TimeoutError as err:
-            run.note(pattern, run.clock() - started, ran_out=True)
-            if run is not patterns:
-                raise NoticePatternTimeout(pattern) from err
-            continue
-        run.note(pattern, run.clock() - started)
+            raise NoticePatternTimeout(pattern) from err
         if found is not None:
             return found
     return None
@@ -433,19 +482,60 @@ def _stated_day(match: regex.Match[str], today: date | None) -> date | None:
             stated = date(year, month, day)
         except ValueError:
             continue
-        if FIRST_YEAR <= year <= LAST_YEAR and (earliest is None or stated >= earliest):
+        # The one plausibility rule of the library (dates.py), against the notice's today.
+        if is_plausible_day(stated, today) and (earliest is None or stated >= earliest):
             return stated
     return None
 
 
-def _stated_expiry(text: str, amount: regex.Match[str], today: date | None) -> datetime | None:
-    """The expiry a notice states next to an amount; None when it states none it can be."""
-    window = text[max(0, amount.start() - _EXPIRY_BEFORE) : amount.end() + _EXPIRY_AFTER]
+def _stated_expiry(
+    text: str, amount: regex.Match[str] | None, today: date | None
+) -> datetime | None:
+    """The expiry a notice states next to an amount (anywhere without one); None if none."""
+    window = text
+    if amount is not None:
+        window = text[max(0, amount.start() - _EXPIRY_BEFORE) : amount.end() + _EXPIRY_AFTER]
     for pattern in _EXPIRY_PATTERNS:
         match = _search(pattern, window)
         if match is not None and (day := _stated_day(match, today)) is not None:
             return end_of_day(day)
     return None
+
+
+def _sentence_at(text: str, position: int) -> str:
+    """The sentence of ``text`` that holds ``position``."""
+    begin, end = 0, len(text)
+    try:
+        for match in _SENTENCE_END.finditer(text, timeout=BUILTIN_TIMEOUT):
+            if match.end() <= position:
+                begin = match.end()
+            elif match.start() >= position:
+                end = match.start()
+                break
+    except TimeoutError:
+        pass
+    return text[begin:end]
+
+
+def _as_fact(text: str, found: Found | None) -> Found | None:
+    """``found``, unless its sentence says what *would* happen (「3GBを超えた場合」)."""
+    if found is None or _search(_CONDITIONAL, _sentence_at(text, found[1].start())):
+        return None
+    return found
+
+
+def _plan_sentences(text: str) -> str:
+    """The sentences of ``text`` that name the data itself (データ量, データ容量, data)."""
+    try:
+        sentences = _SENTENCE_END.split(text, timeout=BUILTIN_TIMEOUT)
+    except TimeoutError:
+        return ""
+    return "\n".join(sentence for sentence in sentences if _search(_DATA_NAMED, sentence))
+
+
+def _is_plan_notice(text: str) -> bool:
+    """Tell whether a text speaks of a data plan, so the built-in patterns may read it."""
+    return _search(_PLAN_CONTEXT, text) is not None and _search(_NOT_A_PLAN, text) is None
 
 
 def parse_notice(
@@ -457,27 +547,40 @@ def parse_notice(
     """Read a carrier notice; None when the text is not about data at all.
 
     ``extra_patterns`` (from ``compile_user_pattern``) are tried before the built-in ones; their
-    match gives the remaining amount. The built-in patterns still read used data and throttling.
-    An expiry stated next to the remaining amount is read too; a date without a year needs
-    ``now`` to place it. Raises NoticePatternTimeout when one of ``extra_patterns`` runs out of
-    time: the caller should drop it and read the notice again without it.
+    match gives the remaining amount, whatever the text. The built-in patterns read only a
+    notice about a data plan (``_PLAN_CONTEXT``): what is left, what was used, a use passed
+    (a lower bound), a top-up, an expiry and throttling. An expiry stated next to the amount
+    left (or added) belongs to it; a date without a year needs ``now`` to place it. Raises
+    NoticePatternTimeout when one of ``extra_patterns`` runs out of time: the caller should
+    drop it and read the notice again without it.
     """
     prepared = _prepare(text)
-    found = _first_user_amount(extra_patterns, prepared) or _first_builtin_amount(
-        _REMAINING_PATTERNS, prepared
-    )
-    used_found = _first_builtin_amount(_USED_PATTERNS, prepared)
-    throttled = _throttle_state(prepared)
-    if found is None and used_found is None and throttled is None:
+    found = _first_user_amount(extra_patterns, prepared)
+    exceeded = top_up = used_found = None
+    throttled: bool | None = None
+    plan_notice = _is_plan_notice(prepared)
+    if plan_notice:
+        exceeded = _as_fact(prepared, _first_builtin_amount(_EXCEEDED_PATTERNS, prepared))
+        top_up = _first_builtin_amount(_TOP_UP_PATTERNS, prepared, [exceeded])
+        found = found or _first_builtin_amount(_REMAINING_PATTERNS, prepared, [exceeded, top_up])
+        used_found = _first_builtin_amount(_USED_PATTERNS, prepared, [exceeded, top_up, found])
+        throttled = _throttle_state(prepared)
+    today = None if now is None else now.astimezone(TOKYO).date()
+    dated = found or top_up
+    expires = None
+    if dated is not None:
+        expires = _stated_expiry(prepared, dated[1], today)
+    elif plan_notice:
+        # An expiry stated on its own is the plan's data's, when its sentence names the data
+        # (「データ容量の有効期限は…」), not a date beside a throttling notice.
+        expires = _stated_expiry(_plan_sentences(prepared), None, today)
+    if (found, top_up, used_found, exceeded, throttled, expires) == (None,) * 6:
         return None
-    remaining, expires = None, None
-    if found is not None:
-        remaining = found[0]
-        today = None if now is None else now.astimezone(TOKYO).date()
-        expires = _stated_expiry(prepared, found[1], today)
     return NoticeReading(
-        remaining=remaining,
+        remaining=None if found is None else found[0],
         used=None if used_found is None else used_found[0],
         throttled=throttled,
         expires=expires,
+        exceeded=None if exceeded is None else exceeded[0],
+        top_up=None if top_up is None else top_up[0],
     )
