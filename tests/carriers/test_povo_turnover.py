@@ -237,6 +237,37 @@ def test_an_expired_tile_never_dates_the_data() -> None:
     assert_honest(sim, now)
 
 
+def test_expired_leftover_taken_from_toppings_first() -> None:
+    """The expired topping's 3 GB, still counted across basic and boost: taken from boost
+    (a topping) first, then from the rest; never below 0."""
+    now = datetime(2026, 6, 1, 0, 0, 30, tzinfo=TOKYO)
+    payload = {
+        "data": {
+            "basic": {"left": 1024 * 1024, "used": 0, "unit": "kilobytes"},
+            "boost": {"left": 2 * 1024 * 1024, "used": 1024 * 1024, "unit": "kilobytes"},
+        }
+    }
+    buckets = parse_usage(payload)
+    sim = build_sim(PovoLine(sin=LINE), buckets, None, (_tile(3 * GIB, THREE_GB_ENDS),), now=now)
+    assert [(b.kind, b.remaining, b.total) for b in sim.buckets] == [
+        (BucketKind.MONTHLY, 0, 0),
+        (BucketKind.TOPPING, 0, GIB),
+    ]
+    assert sim.allowance == GIB
+    assert_honest(sim, now)
+
+
+def test_data_without_a_readable_end_is_not_dated_by_another_topping() -> None:
+    """A topping whose expiry cannot be read: dating all the data by the other topping would
+    have it dropped at that moment; its end is unknown instead."""
+    now = datetime(2026, 5, 30, 12, 0, tzinfo=TOKYO)
+    tiles = (_tile(3 * GIB, THREE_GB_ENDS), _tile(round(10.93 * GIB), None))
+    sim = build_sim(PovoLine(sin=LINE), only_sim_buckets(LEFT), None, tiles, now=now)
+    assert sim.remaining == LEFT
+    assert all(bucket.expires is None for bucket in sim.buckets)
+    assert sim.valid_at(THREE_GB_ENDS + timedelta(seconds=1)).remaining == LEFT
+
+
 # -- requests per poll ---------------------------------------------------------------------------
 
 

@@ -80,7 +80,8 @@ BUCKET_KINDS: Final[Mapping[str, BucketKind]] = {
 # rest still counts. The other buckets (basic, bonus, plus: 0 on every captured line) get no
 # expiry, as the page does not say which tile is theirs. When the tiles cannot be read, every
 # bucket takes the soonest expiry of a valid data tile that holds data (else of any valid
-# data tile). A tile whose expiry has passed never dates a bucket.
+# data tile); when a tile that holds data has no readable expiry, no bucket is dated (that
+# data's end is unknown). A tile whose expiry has passed never dates a bucket.
 # Assumed (month turnover): povo may still list a topping after its expiry with data left. No
 # reference reads the usage buckets per topping, so an expired topping's leftover is taken out
 # of the usage figures only on evidence that they still hold it: the data left in the usage
@@ -101,7 +102,6 @@ _SEARCH_DEPTH: Final = 8
 _UNWRAP_DEPTH: Final = 3
 _HALF_DAY: Final = 12
 _UNIT_WORD: Final = re.compile(r"[A-Za-z]{1,12}")
-_TOPPINGS_FIRST: Final = (BucketKind.TOPPING, BucketKind.GIFT, BucketKind.MONTHLY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -431,24 +431,18 @@ def expired_leftover(
 def _take_out(buckets: tuple[DataBucket, ...], amount: int) -> tuple[DataBucket, ...]:
     """The buckets less ``amount`` bytes left, taken from toppings first (the tiles' kind)."""
     taken: dict[int, int] = {}
-    order = sorted(
-        range(len(buckets)), key=lambda index: _TOPPINGS_FIRST.index(buckets[index].kind)
-    )
+    order = sorted(range(len(buckets)), key=lambda i: buckets[i].kind is not BucketKind.TOPPING)
     for index in order:
-        left = buckets[index].remaining or 0
-        share = min(left, amount - sum(taken.values()))
-        if share > 0:
-            taken[index] = share
-    return tuple(
-        replace(
-            bucket,
-            remaining=bucket.remaining - taken[index],
-            total=None if bucket.total is None else max(bucket.total - taken[index], 0),
-        )
-        if index in taken and bucket.remaining is not None
-        else bucket
-        for index, bucket in enumerate(buckets)
-    )
+        share = min(buckets[index].remaining or 0, amount)
+        taken[index] = share
+        amount -= share
+    result = list(buckets)
+    for index, share in taken.items():
+        bucket = buckets[index]
+        if share and bucket.remaining is not None:
+            total = None if bucket.total is None else max(bucket.total - share, 0)
+            result[index] = replace(bucket, remaining=bucket.remaining - share, total=total)
+    return tuple(result)
 
 
 # -- the SIM ------------------------------------------------------------------------------------
@@ -477,19 +471,17 @@ def _dated(
     buckets: tuple[DataBucket, ...], tiles: tuple[PlanTile, ...], now: datetime
 ) -> tuple[DataBucket, ...]:
     """The buckets with the expiries the page gives, never one that has passed."""
-    data = [tile for tile in _current(tiles, now) if not tile.unlimited and tile.expires]
-    holding = sorted(
-        (tile for tile in data if tile.remaining),
-        key=lambda tile: tile.expires or now,
-    )
-    toppings = sum_known(
-        bucket.remaining for bucket in buckets if bucket.kind is BucketKind.TOPPING
-    )
-    if holding and toppings and all(tile.remaining is not None for tile in data):
+    holding = [tile for tile in _current(tiles, now) if not tile.unlimited and tile.remaining != 0]
+    if any(tile.expires is None for tile in holding):
+        # Some data has no readable end: dated by another topping's, the coordinator would
+        # drop it at that moment. Unknown instead.
+        return buckets
+    toppings = sum_known(b.remaining for b in buckets if b.kind is BucketKind.TOPPING)
+    if holding and toppings and all(tile.remaining is not None for tile in holding):
         # Each topping's data stops counting at its own expiry. The other buckets' expiry is
         # not on the page (they are 0 on every captured line): unknown.
         others = tuple(bucket for bucket in buckets if bucket.kind is not BucketKind.TOPPING)
-        return others + _slices(toppings, holding)
+        return others + _slices(toppings, sorted(holding, key=lambda tile: tile.expires or now))
     expires = soonest_data_expiry(tiles, now)
     if expires is None:
         return buckets
