@@ -156,6 +156,29 @@ def test_plain_patterns_share_the_budget_too_and_name_the_one_out_of_time() -> N
     assert caught.value.pattern is pattern
 
 
+def test_a_run_holds_the_patterns_in_the_users_order() -> None:
+    patterns = [regex.compile("a"), regex.compile("b")]
+    run = PatternRun(patterns)
+    assert len(run) == 2
+    assert run[1] is patterns[1]
+    assert list(run[:1]) == patterns[:1]
+    assert PatternRun([]).share == USER_PATTERNS_BUDGET
+
+
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [
+        ("(?P<amount>1)(?P<unit>GB)" + "x" * 500, "too_long"),
+        ("(?P<amount>", "syntax"),
+        (r"(?P<amount>\d+)GB", "missing_groups"),
+    ],
+)
+def test_an_unusable_pattern_says_why(source: str, reason: str) -> None:
+    with pytest.raises(InvalidNoticePattern) as caught:
+        compile_user_pattern(source)
+    assert caught.value.reason == reason
+
+
 # -- a pattern that keeps spending much of its share is given up -----------------------------
 
 
@@ -233,6 +256,19 @@ def test_patterns_that_explode_on_separators_are_refused(source: str) -> None:
     with pytest.raises(InvalidNoticePattern) as caught:
         compile_user_pattern(source)
     assert caught.value.reason == "too_slow"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        r"残り\s*(?P<amount>[\d.]+)\s*(?P<unit>ギガ|MB)",
+        # Thousands of quick matches (of no width at every character) are no backtracking.
+        r"(?P<amount>\d*)(?P<unit>X?)",
+        r"(?P<amount>\d+)(?P<unit>GB)?",
+    ],
+)
+def test_ordinary_patterns_pass_the_trial(source: str) -> None:
+    assert compile_user_pattern(source).pattern == source
 
 
 # -- in Home Assistant ------------------------------------------------------------------------
