@@ -183,8 +183,8 @@ def test_used_today_is_a_long_term_statistic(
     used_today = home_assistant.sim_entity(VOICE_LINE, "Used today")
     state = home_assistant.state(used_today)
     assert state["attributes"]["state_class"] == "total_increasing"
-    # Unknown until two readings can be compared (other tests of the session may have polled
-    # the account again): then the use since midnight, never negative.
+    # Unknown on the day the account is added (its midnight was not watched), unless the
+    # carrier gives today's figure: then the use since midnight, never negative.
     assert state["state"] == "unknown" or float(state["state"]) >= 0
     listed = home_assistant.client.websocket_command(
         {"type": "recorder/list_statistic_ids", "statistic_type": "sum"}
