@@ -18,8 +18,10 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from homeassistant.exceptions import HomeAssistantError
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
+from custom_components.japan_sim_data import mineo_login
 from custom_components.japan_sim_data.carriers import mineo as mineo_module
 from custom_components.japan_sim_data.carriers.base import anonymous_id
 from custom_components.japan_sim_data.carriers.dates import TOKYO
@@ -32,6 +34,7 @@ from custom_components.japan_sim_data.const import (
     CONF_REFRESH_TOKEN,
     DOMAIN,
 )
+from custom_components.japan_sim_data.mineo_login import async_save_login
 from tests.carriers.mineo_replay import (
     API_PATH,
     INITIAL_REFRESH_TOKEN,
@@ -41,7 +44,8 @@ from tests.carriers.mineo_replay import (
     fake_jwt,
 )
 from tests.conftest import FROZEN_NOW, ServeApp, keyed_account_id
-from tests.test_mineo import AID, _add_account, _coordinator
+from tests.helpers import load_json_fixture
+from tests.test_mineo import AID, FIRST, _add_account, _coordinator, _gib, _state
 
 UNIQUE_ID = keyed_account_id(anonymous_id("mineo", SUBJECT))
 
@@ -320,3 +324,108 @@ async def test_removing_the_entry_removes_the_saved_login(
     await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()
     assert f"{DOMAIN}.{entry.entry_id}.mineo_login" not in hass_storage
+
+
+# -- month turnover, as a person sees it -----------------------------------------------------------
+
+
+async def test_an_expired_charge_never_shows_across_the_month_end(
+    hass: HomeAssistant, replay: MineoReplay, freezer: FrozenDateTimeFactory
+) -> None:
+    """Issue 22: 11.16 GB with a charge valid through 30 November; 8.16 GB once it expired,
+    although mineo still lists it on 1 December; never 0 days left next to data."""
+    freezer.move_to(datetime(2025, 11, 30, 22, 0, tzinfo=TOKYO))
+    replay.telnum_list["telNumList"] = replay.telnum_list["telNumList"][:1]
+    packet_info = {
+        "baseCapacity": 5120,
+        "baseRemainingCapacity": 5120,
+        "forwardCapacity": 3236,
+        "forwardRemainingCapacity": 3236,
+        "chargeCapacity": 3072,
+        "chargeRemainingCapacity": 3072,
+    }
+    replay.capacities[FIRST]["packetInfo"] = packet_info
+    replay.charge_infos[FIRST] = load_json_fixture("mineo/packetcharge_info.json")
+    replay.charge_infos[FIRST]["packetChargeInfo"]["chargeExpireDate"] = "20251130"
+    entry = await _add_account(hass)
+
+    assert _gib(hass, FIRST, "remaining_data") == pytest.approx(11.16, abs=0.01)
+    assert _state(hass, FIRST, "days_left") == "1"
+    assert _state(hass, FIRST, "data_expires") == "2025-11-30"
+
+    # Past midnight, before the next poll: the charge and November's carry-over are gone.
+    freezer.move_to(datetime(2025, 12, 1, 0, 0, 5, tzinfo=TOKYO))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert _gib(hass, FIRST, "remaining_data") == pytest.approx(5.0, abs=0.01)
+    assert _state(hass, FIRST, "days_left") == "31"
+
+    # The first December poll: mineo carries over 3.16 GB, adds December's 5 GB and still
+    # lists the spent charge with its old date.
+    replay.capacities[FIRST]["packetInfo"] = packet_info
+    freezer.move_to(datetime(2025, 12, 1, 0, 30, tzinfo=TOKYO))
+    await _coordinator(hass, entry.entry_id).async_refresh()
+    await hass.async_block_till_done()
+    assert _gib(hass, FIRST, "remaining_data") == pytest.approx(8.16, abs=0.01)
+    assert _state(hass, FIRST, "days_left") == "31"
+    assert _state(hass, FIRST, "data_expires") == "2025-12-31"
+
+
+async def test_saving_without_a_refresh_token_writes_nothing(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    await async_save_login(hass, "some-entry", {CONF_ID_TOKEN: "t"})
+    assert f"{DOMAIN}.some-entry.mineo_login" not in hass_storage
+
+
+async def test_the_saved_login_brings_the_account_name_the_entry_lost(
+    hass: HomeAssistant, replay: MineoReplay, hass_storage: dict[str, Any]
+) -> None:
+    """A crash lost the entry's delayed save of the name too: the store's is used."""
+    named = anonymous_id("mineo", SUBJECT)
+    entry = _entry(**{CONF_REFRESH_TOKEN: "rt-spent-long-ago"})
+    hass_storage[f"{DOMAIN}.{entry.entry_id}.mineo_login"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": f"{DOMAIN}.{entry.entry_id}.mineo_login",
+        "data": {CONF_REFRESH_TOKEN: INITIAL_REFRESH_TOKEN, CONF_ACCOUNT_ID: named},
+    }
+    entry.add_to_hass(hass)
+    replay.subject = "someone-else"
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert replay.refresh_uses == [INITIAL_REFRESH_TOKEN]
+    assert entry.data[CONF_ACCOUNT_ID] == named
+    assert entry.unique_id == UNIQUE_ID
+
+
+@pytest.mark.parametrize("how", ["another subject", "no key"])
+async def test_an_older_entry_is_named_only_when_that_is_its_unique_id(
+    hass: HomeAssistant,
+    replay: MineoReplay,
+    monkeypatch: pytest.MonkeyPatch,
+    how: str,
+) -> None:
+    """The stored id_token names another account, or the key cannot be read: not named then;
+    the first login mineo's API accepts names it."""
+    now = int(datetime.fromisoformat(FROZEN_NOW).timestamp())
+    id_token = fake_jwt({"sub": "stale-subject" if how == "another subject" else SUBJECT})
+    if how == "no key":
+
+        async def unreadable(_hass: HomeAssistant) -> None:
+            raise HomeAssistantError("unreadable")
+
+        monkeypatch.setattr(mineo_login, "async_get_installation_key", unreadable)
+    entry = _entry(
+        **{
+            CONF_REFRESH_TOKEN: INITIAL_REFRESH_TOKEN,
+            CONF_ID_TOKEN: id_token,
+            CONF_ID_TOKEN_EXPIRES: datetime.fromtimestamp(now + 3600, TOKYO).isoformat(),
+        }
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    # The stored id_token is not one the replay issued: renewed, and the new one names it.
+    assert replay.refresh_uses == [INITIAL_REFRESH_TOKEN]
+    assert entry.data[CONF_ACCOUNT_ID] == anonymous_id("mineo", SUBJECT)
