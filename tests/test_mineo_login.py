@@ -75,8 +75,15 @@ def _entry(**data: Any) -> MockConfigEntry:
     )
 
 
+def _state_of(entry: MockConfigEntry) -> ConfigEntryState:
+    """The entry's state now (a function, so type checkers do not keep an earlier reading)."""
+    state: ConfigEntryState = entry.state
+    return state
+
+
 def _on_disk(hass_storage: dict[str, Any], entry_id: str) -> dict[str, Any]:
-    return hass_storage[f"{DOMAIN}.{entry_id}.mineo_login"]["data"]
+    record: dict[str, Any] = hass_storage[f"{DOMAIN}.{entry_id}.mineo_login"]["data"]
+    return record
 
 
 async def test_a_renewed_token_is_on_disk_before_the_next_request(
@@ -203,7 +210,7 @@ async def test_damaged_login_data_asks_for_a_new_token(
     )
     assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "reauth_successful")
     await hass.async_block_till_done()
-    assert entry.state is ConfigEntryState.LOADED
+    assert _state_of(entry) is ConfigEntryState.LOADED
     assert isinstance(entry.data[CONF_DEVICE_ID], str)
     assert len(entry.data[CONF_DEVICE_ID]) in (36, len(AID))
 

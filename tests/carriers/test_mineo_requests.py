@@ -177,7 +177,7 @@ _CHARGE = {"chargeCapacity": 3072, "chargeRemainingCapacity": 3072}
 
 
 def _capacity(**packet_info: int) -> dict[str, Any]:
-    payload = load_json_fixture("mineo/capacity.json")
+    payload: dict[str, Any] = load_json_fixture("mineo/capacity.json")
     payload["packetInfo"] = {
         "giftCapacity": 0,
         "giftRemainingCapacity": 0,
@@ -186,8 +186,8 @@ def _capacity(**packet_info: int) -> dict[str, Any]:
     return payload
 
 
-def _charge_info(expires: str) -> dict[str, Any]:
-    payload = load_json_fixture("mineo/packetcharge_info.json")
+def _charge_info(expires: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = load_json_fixture("mineo/packetcharge_info.json")
     payload["packetChargeInfo"]["chargeExpireDate"] = expires
     return payload
 
@@ -277,20 +277,19 @@ def test_charge_expiry_shapes() -> None:
     )
     assert parse_charge_expiry({"resultCode": "00"}, today) is None
     assert parse_charge_expiry(_charge_info(""), today) is None
-    for broken in ([], {"packetChargeInfo": []}, _charge_info("20361201")):
+    broken_answers: list[Any] = [[], {"packetChargeInfo": []}, _charge_info("20361201")]
+    for broken in broken_answers:
         with pytest.raises(CarrierParseError):
             parse_charge_expiry(broken, today)
 
 
 def test_history_days_pass_the_plausibility_rule() -> None:
     """A history read on 5 January 2000 whose December would be 1999's: refused, not stored."""
+    day = {"dataTrafficHighSpeed": 5, "targetDay": "31"}
     payload = {
         "resultCode": "00",
-        "monthlyTrafficHistoryList": [
-            {"targetMonth": "12", "dailyTrafficHistoryList": [{"dataTrafficHighSpeed": 5}]}
-        ],
+        "monthlyTrafficHistoryList": [{"targetMonth": "12", "dailyTrafficHistoryList": [day]}],
     }
-    payload["monthlyTrafficHistoryList"][0]["dailyTrafficHistoryList"][0]["targetDay"] = "31"
     with pytest.raises(CarrierParseError, match="plausible"):
         parse_traffic_history(payload, date(2000, 1, 5))
     assert len(parse_traffic_history(payload, date(2001, 1, 5))) == 1
