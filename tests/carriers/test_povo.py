@@ -788,6 +788,37 @@ async def test_device_mismatch_code_wherever_it_is(
     assert povo.refreshes == 1  # only the renewal of the stale stored token
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        reply(403, [403001]),
+        reply(403, {"code": True}),
+        reply(403, {"code": "4030O1"}),
+    ],
+)
+async def test_403_without_a_readable_code_is_a_plain_refusal(
+    povo: FakePovo, make_adapter: MakeAdapter, answer: Reply
+) -> None:
+    povo.once[USAGE_PATH] = [answer]
+    adapter = await make_adapter()
+    with pytest.raises(CarrierAuthError) as err:
+        await adapter.async_fetch()
+    assert not isinstance(err.value, PovoDeviceRejectedError)
+
+
+async def test_403_as_plain_text_is_a_plain_refusal(
+    povo: FakePovo, make_adapter: MakeAdapter
+) -> None:
+    async def forbidden(request: web.Request) -> web.Response:
+        return web.Response(status=403, text="Forbidden", content_type="text/plain")
+
+    povo.once[USAGE_PATH] = [forbidden]
+    adapter = await make_adapter()
+    with pytest.raises(CarrierAuthError) as err:
+        await adapter.async_fetch()
+    assert not isinstance(err.value, PovoDeviceRejectedError)
+
+
 async def test_other_403_needs_a_new_login_too(povo: FakePovo, make_adapter: MakeAdapter) -> None:
     povo.once[USAGE_PATH] = [reply(403, {"success": False, "result": {"code": 400101}})]
     adapter = await make_adapter()
