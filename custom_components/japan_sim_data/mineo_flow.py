@@ -27,13 +27,11 @@ from homeassistant.helpers.selector import TextSelector, TextSelectorConfig, Tex
 from .carriers.base import CarrierAdapter
 from .carriers.errors import CarrierAuthError, CarrierError, CarrierParseError
 from .carriers.http import check_token
-from .carriers.mineo_figures import MAX_ID_LENGTH
 from .carriers.models import Carrier
 from .const import CONF_CARRIER, CONF_DEVICE_ID, CONF_REFRESH_TOKEN, LOGGER
 from .coordinator import short_error_text
 from .error_keys import error_key
 from .identifiers import async_get_installation_key
-from .mineo_login import async_save_login
 
 if TYPE_CHECKING:
     from .carriers.mineo import MineoAdapter
@@ -92,6 +90,8 @@ class MineoLoginFlow(ConfigFlow):
                 # The pasted token is spent: the next one reaches disk now, not on the entry's
                 # delayed save, and after any renewal the running entry had in flight.
                 await _async_settle(entry)
+                from .mineo_login import async_save_login  # noqa: PLC0415 - mineo only
+
                 await async_save_login(self.hass, entry.entry_id, data)
                 return self.async_update_reload_and_abort(entry, data=data)
             errors["base"] = error or "unknown"
@@ -139,6 +139,8 @@ class MineoLoginFlow(ConfigFlow):
 
 def _usable_aid(entry: ConfigEntry | None) -> str | None:
     """The entry's app id, unless it is missing or damaged (then a new one is made)."""
+    from .carriers.mineo_figures import MAX_ID_LENGTH  # noqa: PLC0415 - mineo only
+
     if entry is None:
         return None
     try:
