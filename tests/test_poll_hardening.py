@@ -19,7 +19,7 @@ from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID, CONF_PASSWORD, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.exceptions import ConfigEntryError, HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
@@ -420,24 +420,27 @@ async def test_what_is_kept_about_missing_sims_is_checked_on_load(
 
 
 @pytest.mark.parametrize(
-    "data",
+    ("data", "reason"),
     [
-        {"carrier": "iijmio"},
-        {"carrier": "iijmio", "username": 12, "password": None},
-        {"carrier": "no-such-carrier"},
-        {},
+        ({"carrier": "iijmio"}, "TypeError"),
+        ({"carrier": "iijmio", "username": 12, "password": None}, "TypeError"),
+        ({"carrier": "no-such-carrier"}, "ValueError"),
+        ({}, "KeyError"),
     ],
 )
 async def test_damaged_entry_data_raises_a_repair_issue_not_a_traceback(
     hass: HomeAssistant,
     caplog: pytest.LogCaptureFixture,
     data: dict[str, Any],
+    reason: str,
 ) -> None:
     entry = MockConfigEntry(domain=DOMAIN, title="Damaged", data=data, minor_version=2)
     assert await _setup(hass, entry) is ConfigEntryState.SETUP_ERROR
-    # Home Assistant's own line for a refused setup; nothing unexpected.
-    crashes = [r for r in caplog.records if r.exc_info and r.exc_info[0] is not ConfigEntryError]
-    assert not crashes
+    # One line that says what to do; no traceback, not even Home Assistant's.
+    assert not [r for r in caplog.records if r.exc_info]
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    expected = f"The stored settings of Damaged cannot be used ({reason}); reconfigure it, "
+    assert errors == [expected + "or delete and add it again"]
     issue = ir.async_get(hass).async_get_issue(DOMAIN, f"entry_damaged_{entry.entry_id}")
     assert issue is not None
     assert issue.translation_placeholders == {"entry_title": "Damaged"}

@@ -10,7 +10,6 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import (
     ConfigEntryAuthFailed,
-    ConfigEntryError,
     ConfigEntryNotReady,
 )
 from homeassistant.helpers import config_validation as cv
@@ -86,11 +85,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: JapanSimDataConfigEntry)
     """Log in to the carrier account, fetch every SIM and set up their entities."""
     try:
         key = await async_get_installation_key(hass)
-    except InstallationKeyUnreadableError as err:
-        # Never a new key here: every entity would be made again under new ids.
-        raise ConfigEntryError(
-            translation_domain=DOMAIN, translation_key=err.translation_key
-        ) from None
+    except InstallationKeyUnreadableError:
+        # Never a new key here: every entity would be made again under new ids. The repair
+        # issue and one log line say what to do (a ConfigEntryError would log a traceback).
+        return False
     if entry.data.get(CONF_CARRIER) == Carrier.MINEO:
         from .mineo_login import async_prepare_login  # noqa: PLC0415 - mineo only
 
@@ -124,7 +122,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: JapanSimDataConfigEntry)
             )
             manufacturer, secret_keys = profile.name, profile.secret_keys
     except _DAMAGED as err:
-        raise _damaged(hass, entry, err) from None
+        _report_damaged(hass, entry, err)
+        return False
     ir.async_delete_issue(hass, DOMAIN, repair_issue_id(ENTRY_DAMAGED_ISSUE, entry.entry_id))
     await coordinator.missing_sims.async_load()
     await _async_first_refresh(coordinator)
@@ -206,9 +205,7 @@ def _check_login_data(data: Mapping[str, Any], profile: CarrierProfile) -> None:
             raise TypeError(name)
 
 
-def _damaged(
-    hass: HomeAssistant, entry: JapanSimDataConfigEntry, err: Exception
-) -> ConfigEntryError:
+def _report_damaged(hass: HomeAssistant, entry: JapanSimDataConfigEntry, err: Exception) -> None:
     """Raise a repair issue for entry data that cannot be used: never a traceback at setup."""
     LOGGER.error(
         "The stored settings of %s cannot be used (%s); reconfigure it, or delete and add it again",
@@ -221,11 +218,6 @@ def _damaged(
         repair_issue_id(ENTRY_DAMAGED_ISSUE, entry.entry_id),
         is_fixable=False,
         severity=ir.IssueSeverity.ERROR,
-        translation_key=ENTRY_DAMAGED_ISSUE,
-        translation_placeholders={"entry_title": entry.title},
-    )
-    return ConfigEntryError(
-        translation_domain=DOMAIN,
         translation_key=ENTRY_DAMAGED_ISSUE,
         translation_placeholders={"entry_title": entry.title},
     )

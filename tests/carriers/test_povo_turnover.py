@@ -257,6 +257,25 @@ def test_expired_leftover_taken_from_toppings_first() -> None:
     assert_honest(sim, now)
 
 
+def test_a_drained_topping_never_dates_data_it_does_not_hold() -> None:
+    """The page lists only a spent 1 GB topping; the figures hold 1 GB of bonus data: the
+    spent topping's expiry dates the empty buckets (the line's end), not the bonus."""
+    now = datetime(2026, 5, 30, 12, 0, tzinfo=TOKYO)
+    payload = {
+        "data": {
+            "boost": {"left": 0, "used": 1024 * 1024, "unit": "kilobytes"},
+            "bonus": {"left": 1024 * 1024, "used": 0, "unit": "kilobytes"},
+        }
+    }
+    tiles = (_tile(0, THREE_GB_ENDS, total=GIB),)
+    sim = build_sim(PovoLine(sin=LINE), parse_usage(payload), None, tiles, now=now)
+    assert [(b.kind, b.remaining, b.expires) for b in sim.buckets] == [
+        (BucketKind.TOPPING, 0, THREE_GB_ENDS),
+        (BucketKind.GIFT, GIB, None),
+    ]
+    assert sim.valid_at(THREE_GB_ENDS + timedelta(seconds=1)).remaining == GIB
+
+
 def test_data_without_a_readable_end_is_not_dated_by_another_topping() -> None:
     """A topping whose expiry cannot be read: dating all the data by the other topping would
     have it dropped at that moment; its end is unknown instead."""

@@ -79,9 +79,9 @@ BUCKET_KINDS: Final[Mapping[str, BucketKind]] = {
 # answer's exact figure. So each topping's data stops counting at its own expiry, and the
 # rest still counts. The other buckets (basic, bonus, plus: 0 on every captured line) get no
 # expiry, as the page does not say which tile is theirs. When the tiles cannot be read, every
-# bucket takes the soonest expiry of a valid data tile that holds data (else of any valid
-# data tile); when a tile that holds data has no readable expiry, no bucket is dated (that
-# data's end is unknown). A tile whose expiry has passed never dates a bucket.
+# bucket takes the soonest expiry of a valid data tile that holds data (else, every tile
+# drained, that of any valid data tile dates the empty buckets only); when a tile that holds
+# data has no readable expiry, no bucket is dated (that data's end is unknown). A tile whose expiry has passed never dates a bucket.
 # Assumed (month turnover): povo may still list a topping after its expiry with data left. No
 # reference reads the usage buckets per topping, so an expired topping's leftover is taken out
 # of the usage figures only on evidence that they still hold it: the data left in the usage
@@ -485,6 +485,9 @@ def _dated(
     expires = soonest_data_expiry(tiles, now)
     if expires is None:
         return buckets
+    if not holding:
+        # Only drained toppings: their expiry dates what is empty, never data they do not hold.
+        return tuple(replace(b, expires=expires) if b.remaining == 0 else b for b in buckets)
     return tuple(replace(bucket, expires=expires) for bucket in buckets)
 
 
