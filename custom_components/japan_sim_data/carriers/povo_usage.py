@@ -81,7 +81,8 @@ BUCKET_KINDS: Final[Mapping[str, BucketKind]] = {
 # expiry, as the page does not say which tile is theirs. When the tiles cannot be read, every
 # bucket takes the soonest expiry of a valid data tile that holds data (else, every tile
 # drained, that of any valid data tile dates the empty buckets only); when a tile that holds
-# data has no readable expiry, no bucket is dated (that data's end is unknown). A tile whose expiry has passed never dates a bucket.
+# data has no readable expiry, no bucket is dated (that data's end is unknown). A tile whose
+# expiry has passed never dates a bucket.
 # Assumed (month turnover): povo may still list a topping after its expiry with data left. No
 # reference reads the usage buckets per topping, so an expired topping's leftover is taken out
 # of the usage figures only on evidence that they still hold it: the data left in the usage
