@@ -234,6 +234,8 @@ def _texts(source: str) -> Iterator[str]:
         # The characters and literal words the pattern writes.
         (r"(?P<amount>(ギガ|ギガギガ)+)(?P<unit>GB)", ["ギ", "ギガ"]),
         (r"(?P<amount>(#|##)+)x(?P<unit>GB)", ["#"]),
+        # Characters written by their code (one past Unicode's end is no character).
+        (r"(?P<amount>(\u30fc|\x7e|\U0001F4F1)+)(?P<unit>GB)\UFFFFFFFF", ["ー", "~", "📱"]),
     ],
 )
 def test_the_trial_tries_every_class_the_pattern_names(source: str, tried: list[str]) -> None:
