@@ -69,9 +69,10 @@ BUCKET_KINDS: Final[Mapping[str, BucketKind]] = {
 # expiry.value is "2026年 9月 5日 午後4:42\n残り 7 日間", a Tokyo time to the minute (esp32 test:
 # 1788594120000 ms, i.e. 16:42:00). 午前 is a.m. and 午後 p.m. on a 12-hour clock; the hour
 # is read modulo 12, so 午前0:00 and 午前12:00 are midnight and 午後0:00 and 午後12:00 noon
-# (the app writes midnight 午前0:00 and noon 午後12:00; esp32 reads 1 to 12 only and would
-# lose a midnight expiry). Assumed: a date without a time lasts to its end. Every date passes
-# the library's plausibility rule (dates.plausible_moment): 0001 or 9999 is no expiry.
+# (midnight 午前0:00 and noon 午後12:00 as users saw the app write them, issue #22; no
+# capture shows either; esp32 reads hours 1 to 12 only and would lose a midnight expiry).
+# Assumed: a date without a time lasts to its end. Every date passes the library's
+# plausibility rule (dates.plausible_moment): 0001 or 9999 is no expiry.
 # Assumed: the usage answer's topping buckets (boost, extra) hold the data of the page's data
 # tiles. They are cut into one slice per valid tile that holds data, each with that tile's
 # expiry: povo spends the soonest-expiring topping first (carriers.md), so later tiles hold
