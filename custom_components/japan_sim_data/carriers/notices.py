@@ -601,8 +601,9 @@ def parse_notice(
     notice about a data plan (``_PLAN_CONTEXT``): what is left, what was used, a use passed
     (a lower bound), a top-up, an expiry and throttling. An expiry stated next to the amount
     left (or added) belongs to it; a date without a year needs ``now`` to place it. Raises
-    NoticePatternTimeout when one of ``extra_patterns`` runs out of time: the caller should
-    drop it and read the notice again without it.
+    NoticePatternTimeout when one of ``extra_patterns`` runs out of its share of the time they
+    share: the caller should drop it and read the notice again without it. Handed a
+    ``PatternRun`` (pattern_budget), it notes that instead and reads on.
     """
     prepared = _prepare(text)
     found = _first_user_amount(extra_patterns, prepared)
