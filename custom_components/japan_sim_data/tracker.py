@@ -53,6 +53,7 @@ from .const import (
     CONF_RESET_DAY,
     CONF_START_DATE,
     CONF_TRACKED_CARRIER,
+    CONF_USAGE_SENSORS,
     DOMAIN,
     LOGGER,
     TRACKED_CARRIERS,
@@ -221,16 +222,18 @@ class TrackerCoordinator(SimDataCoordinator):
         KeyError, TypeError or ValueError when the entry's plan fields are damaged: setup
         turns them into a repair issue (``__init__._damaged``).
         """
-        # Its SIM's device is made by the carrier the user named (entity.py names it).
-        super().__init__(hass, entry, Carrier.TRACKER, tracker_manufacturer(entry.data), None)
+        # Checked before the base registers its shutdown: nothing half-made is left behind.
         if not isinstance(entry.unique_id, str):
             raise TypeError("A tracked SIM's entry has no unique id")
+        terms = plan_terms(entry.data, counted=bool(entry.options.get(CONF_USAGE_SENSORS)))
+        # Its SIM's device is made by the carrier the user named (entity.py names it).
+        super().__init__(hass, entry, Carrier.TRACKER, tracker_manufacturer(entry.data), None)
         self.sim_id = entry.unique_id
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, storage_key(entry.entry_id)
         )
         self._intake = TrackerIntake(hass, entry, count=self._on_count, notice=self._read_notice)
-        self._terms = plan_terms(entry.data, counted=bool(self._intake.usage_sensors))
+        self._terms = terms
         self._state = TrackerState(Ledger(self._terms))
         self._patterns = UserPatterns(hass, entry, self._state)
         self._inquiry_config = _inquiry_config(entry)
@@ -312,7 +315,6 @@ class TrackerCoordinator(SimDataCoordinator):
             self._state.inquiry,
             last_figure=lambda: self.ledger.state.last_notice,
             changed=self._publish,
-            save_now=lambda: self._store.async_save(self._state.as_dict()),
         )
         self._inquirer.async_start()
 

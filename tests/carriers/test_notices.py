@@ -34,6 +34,7 @@ from custom_components.japan_sim_data.carriers.notices import (
     compile_user_pattern,
     parse_notice,
 )
+from custom_components.japan_sim_data.carriers.tracking_evidence import Evidence, NoticeKind
 from custom_components.japan_sim_data.carriers.units import GIB, MIB
 
 KIB = 1024
@@ -439,12 +440,12 @@ def test_expiry_next_to_the_remaining_amount(text: str, expires: date) -> None:
     "text",
     [
         # No day, or not a real one: ignored, never a crash.
-        "残り1GB 有効期限：2026年2月30日",
-        "残り1GB 有効期限：2026年13月1日",
-        "残り1GB 有効期限：9999年12月31日",
-        "残り1GB 有効期限：1999/12/31",
-        "残り1GB 有効期限：未定",
-        "残り1GB 有効期限：99/99",
+        "データ量残り1GB 有効期限：2026年2月30日",
+        "データ量残り1GB 有効期限：2026年13月1日",
+        "データ量残り1GB 有効期限：9999年12月31日",
+        "データ量残り1GB 有効期限：1999/12/31",
+        "データ量残り1GB 有効期限：未定",
+        "データ量残り1GB 有効期限：99/99",
         # A payment due date is not the data's expiry.
         "残り1GB。お支払期限：12/31",
         "残り1GB。12/31までにお支払いください。",
@@ -527,3 +528,130 @@ def test_a_pattern_matching_empty_text_ends_at_the_text_end() -> None:
     # Matches of no width at every position, the last one past the last character.
     pattern = compile_user_pattern(r"(?P<amount>\d*)(?P<unit>X?)")
     assert parse_notice("ab", [pattern]) is None
+
+
+# -- typed evidence, data-plan context, the number grammar (#22 items 2 and 4) ----------------
+
+
+@pytest.mark.parametrize(
+    ("text", "evidence"),
+    [
+        (
+            "ご利用のデータ量が1GBを超えました。",
+            (Evidence(NoticeKind.USAGE_EXCEEDED, GIB),),
+        ),
+        (
+            "Mobile data: you have exceeded 20GB this month.",
+            (Evidence(NoticeKind.USAGE_EXCEEDED, 20 * GIB),),
+        ),
+        (
+            "ご利用データ量が3GBを超えたため、送受信最大128kbpsに制限しました。",
+            (Evidence(NoticeKind.USAGE_EXCEEDED, 3 * GIB), Evidence(NoticeKind.THROTTLED)),
+        ),
+        (
+            "データ量を1GB追加しました。有効期限：2026年1月31日",
+            (Evidence(NoticeKind.TOP_UP, GIB, end_of_day(date(2026, 1, 31))),),
+        ),
+        (
+            # 「利用可能な…」 is no remaining figure when the amount is the one added.
+            "ご利用可能なデータ量に500MBを追加しました。残り1.5GBです。",
+            (
+                Evidence(NoticeKind.TOP_UP, 500 * MIB),
+                Evidence(NoticeKind.REMAINING, round(1.5 * GIB)),
+            ),
+        ),
+        ("1GB of data has been added to your eSIM.", (Evidence(NoticeKind.TOP_UP, GIB),)),
+        (
+            "データ容量の有効期限は2026/12/31です。",
+            (Evidence(NoticeKind.EXPIRY, expires=end_of_day(date(2026, 12, 31))),),
+        ),
+        ("速度制限を解除しました。", (Evidence(NoticeKind.UNTHROTTLED),)),
+        (
+            "今月のご利用データ量は2,560MB、残りデータ量は0.5GBです。",
+            (
+                Evidence(NoticeKind.USED, 2560 * MIB),
+                Evidence(NoticeKind.REMAINING, round(0.5 * GIB)),
+            ),
+        ),
+    ],
+)
+def test_each_statement_has_its_kind(text: str, evidence: tuple[Evidence, ...]) -> None:
+    reading = parse_notice(text, now=NOW)
+    assert reading is not None
+    assert reading.evidence == evidence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Storage and app notices state an amount next to 残り, and are no data notices.
+        "iCloudストレージの残り容量が2GBになりました。",
+        "Googleドライブの残り容量：1.5GB",
+        "Your iCloud storage has 2 GB left.",
+        "メールボックスの残り容量が500MBです",
+        "アプリのダウンロード：残り300MB",
+        "残り500MB",
+        # A use "if you pass" is a warning, never a lower bound.
+        "データ量が3GBを超過した場合、速度を制限します。",
+        "データ量が3GBを超えたら通知します。",
+    ],
+)
+def test_built_in_patterns_need_a_data_plan(text: str) -> None:
+    reading = parse_notice(text, now=NOW)
+    assert reading is None or (reading.remaining is None and reading.exceeded is None)
+
+
+def test_a_users_pattern_reads_whatever_the_text() -> None:
+    pattern = compile_user_pattern(r"BAL:(?P<amount>\d+)(?P<unit>MB)")
+    reading = parse_notice("BAL:700MB", [pattern])
+    assert reading is not None
+    assert reading.remaining == 700 * MIB
+    assert reading.evidence == (Evidence(NoticeKind.REMAINING, 700 * MIB),)
+
+
+@pytest.mark.parametrize(
+    ("text", "remaining"),
+    [
+        ("残りデータ量は1,024MBです", GIB),
+        ("残りデータ量は１，０２４．５ＭＢです", round(1024.5 * MIB)),
+        # Separators out of groups of three are no number (once "1,0 GB" read as 1000 GB).
+        ("残りデータ量は1,0GBです", None),
+        ("残りデータ量は1234,567MBです", None),
+        # ... and their tail is no figure either ("00MB" is not 0 MB).
+        ("残りデータ量は10,000,00MBです", None),
+        ("Data left: 10,000,00MB", None),
+    ],
+)
+def test_amounts_follow_the_one_number_grammar(text: str, remaining: int | None) -> None:
+    reading = parse_notice(text)
+    assert (None if reading is None else reading.remaining) == remaining
+
+
+def test_notice_dates_follow_the_plausibility_rule() -> None:
+    far = parse_notice("データ量残り1GB 有効期限：2040年1月1日", now=NOW)
+    assert far is not None
+    assert far.expires is None
+    near = parse_notice("データ量残り1GB 有効期限：2035年11月25日", now=NOW)
+    assert near is not None
+    assert near.expires == end_of_day(date(2035, 11, 25))
+
+
+def test_sentence_searches_out_of_time_read_nothing_more() -> None:
+    class Stalled:
+        def split(self, *_: object, **__: object) -> list[str]:
+            raise TimeoutError
+
+        def finditer(self, *_: object, **__: object) -> list[str]:
+            raise TimeoutError
+
+        def sub(self, *_: object, **__: object) -> str:
+            raise TimeoutError
+
+    module = "custom_components.japan_sim_data.carriers.notices"
+    with patch(f"{module}._SENTENCE_END", Stalled()), patch(f"{module}._NUMBER_RUN", Stalled()):
+        reading = parse_notice("データ量が1GBを超えました、1,024MB", now=NOW)
+        expiry = parse_notice("データ容量の有効期限は2026/12/31です。", now=NOW)
+    assert reading is not None
+    assert reading.exceeded == GIB
+    assert reading.throttled is None
+    assert expiry is None

@@ -158,6 +158,8 @@ class Ledger:
             return
         state.seen.new_period(state.period)
         state.period = key
+        # The figures of the new period are counted against the allowance of now.
+        state.allowance = self.terms.allowance
         state.counter.reset()
         state.charged = 0
         state.throttled = None

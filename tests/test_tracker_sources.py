@@ -1,0 +1,376 @@
+"""The plan tracker in a running Home Assistant: real counter shapes, notice kinds, restarts.
+
+Counter shapes (carriers.md, "Counters Home Assistant already has"): the Android companion
+app's ``sensor.<phone>_mobile_rx_gb`` / ``_mobile_tx_gb`` (decimal GB rounded to 1 MB,
+``total_increasing``, reset at every reboot), ``huawei_lte``'s TotalDownload / TotalUpload
+(bytes) and ``upnp``'s bytes received (bytes; a 32-bit counter on many routers). Notice sources:
+Home Assistant's ``imap_content`` event (components/imap/coordinator.py) and the companion
+app's last-notification sensor (home-assistant/android, NotificationSensorManager.kt:
+``package``, ``android.title``, ``android.text``; its state is the text).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
+
+from custom_components.japan_sim_data.carriers.tracking_ledger import MAX_TOP_UPS
+from custom_components.japan_sim_data.carriers.units import GIB, MIB
+from custom_components.japan_sim_data.const import (
+    CONF_ALLOWANCE,
+    CONF_NOTICE_ATTRIBUTE,
+    CONF_NOTICE_ENTITIES,
+    CONF_NOTICE_EVENTS,
+    CONF_NOTICE_SENDERS,
+    CONF_PLAN_SHAPE,
+    CONF_RESET_DAY,
+    CONF_START_DATE,
+    CONF_USAGE_SENSORS,
+    DOMAIN,
+)
+from custom_components.japan_sim_data.tracker import storage_key
+
+from .test_tracker import _entity_state, _entry, _imap_event, _setup, _sim, _tick
+
+RX = "sensor.pixel_8_mobile_rx_gb"
+TX = "sensor.pixel_8_mobile_tx_gb"
+NOTIFICATION = "sensor.pixel_8_last_notification"
+GB = 10**9
+MB = 10**6
+# What the companion app gives its traffic sensors (TrafficStatsManager.kt): decimal GB.
+PHONE_COUNTER = {"device_class": "data_size", "state_class": "total_increasing"}
+ROUTER_COUNTER = {**PHONE_COUNTER, "unit_of_measurement": "B"}
+MESSAGES = "com.google.android.apps.messaging"
+
+
+def _phone(hass: HomeAssistant, entity_id: str, gigabytes: str) -> None:
+    hass.states.async_set(entity_id, gigabytes, {**PHONE_COUNTER, "unit_of_measurement": "GB"})
+
+
+async def _restart(hass: HomeAssistant, entry: Any) -> None:
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+# -- counters ------------------------------------------------------------------------------------
+
+
+async def test_the_phones_counters_across_dips_reboots_gaps_and_a_restart(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    _phone(hass, RX, "1.571")
+    _phone(hass, TX, "0.210")
+    entry = _entry(data={CONF_ALLOWANCE: 20.0}, options={CONF_USAGE_SENSORS: [RX, TX]})
+    await _setup(hass, freezer, entry)
+    assert _sim(entry).used == 0
+
+    _phone(hass, RX, "1.570")  # a 1 MB dip: noise (it once added 1.57 GB)
+    await hass.async_block_till_done()
+    assert _sim(entry).used == 0
+    _phone(hass, RX, "1.600")
+    _phone(hass, TX, "0.215")
+    await hass.async_block_till_done()
+    assert _sim(entry).used == 29 * MB + 5 * MB
+
+    # The phone reboots: its counters start again from about 0; each is counted from 0.
+    hass.states.async_set(RX, "unavailable", PHONE_COUNTER)
+    await hass.async_block_till_done()
+    _phone(hass, RX, "0.004")
+    _phone(hass, TX, "0.001")
+    await hass.async_block_till_done()
+    assert _sim(entry).used == 34 * MB + 5 * MB
+
+    # Home Assistant restarts while the phone goes on counting.
+    await _tick(hass, freezer, "2025-11-25T13:00:00+09:00")
+    await _restart(hass, entry)
+    _phone(hass, RX, "0.104")
+    await hass.async_block_till_done()
+    assert _sim(entry).used == 39 * MB + 100 * MB
+    assert _sim(entry).remaining == 20 * GIB - 139 * MB
+    assert float(_entity_state(hass, "data_used")) == pytest.approx(139 * MB / GIB, abs=0.01)
+
+
+async def test_huawei_lte_totals_count_from_their_first_reading(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    download, upload = "sensor.b535_total_download", "sensor.b535_total_upload"
+    hass.states.async_set(download, "52000000000", ROUTER_COUNTER)
+    hass.states.async_set(upload, "3000000000", ROUTER_COUNTER)
+    entry = _entry(options={CONF_USAGE_SENSORS: [download, upload]})
+    await _setup(hass, freezer, entry)
+    hass.states.async_set(download, "52400000000", ROUTER_COUNTER)
+    hass.states.async_set(upload, "unknown", ROUTER_COUNTER)
+    await hass.async_block_till_done()
+    hass.states.async_set(upload, "3100000000", ROUTER_COUNTER)
+    await hass.async_block_till_done()
+    assert _sim(entry).used == 500 * MB
+
+
+async def test_a_32_bit_upnp_counter_wraps_without_a_loss(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, entity_registry: er.EntityRegistry
+) -> None:
+    received = entity_registry.async_get_or_create(
+        "sensor", "upnp", "uuid:router_bytes_received", suggested_object_id="router_received"
+    ).entity_id
+    hass.states.async_set(received, str(2**32 - 100 * MIB), ROUTER_COUNTER)
+    entry = _entry(options={CONF_USAGE_SENSORS: [received]})
+    await _setup(hass, freezer, entry)
+    hass.states.async_set(received, str(50 * MIB), ROUTER_COUNTER)
+    await hass.async_block_till_done()
+    assert _sim(entry).used == 150 * MIB
+
+
+async def test_a_counter_belongs_to_the_period_it_counts_in(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    _phone(hass, RX, "1.000")
+    entry = _entry(options={CONF_USAGE_SENSORS: [RX]})
+    await _setup(hass, freezer, entry, now="2025-11-30T23:00:00+09:00")
+    _phone(hass, RX, "1.100")
+    await hass.async_block_till_done()
+    assert _sim(entry).used == 100 * MB
+    await _tick(hass, freezer, "2025-12-01T00:00:01+09:00")
+    assert _sim(entry).used == 0
+    assert _sim(entry).remaining == 3 * GIB
+    _phone(hass, RX, "1.300")
+    await hass.async_block_till_done()
+    assert _sim(entry).used == 200 * MB
+
+
+# -- notices -------------------------------------------------------------------------------------
+
+
+def _sms_notification(text: str, *, title: str = "151", package: str = MESSAGES) -> dict[str, Any]:
+    """The attributes of the companion app's last-notification sensor for one notification."""
+    return {
+        "android.title": title,
+        "android.text": text,
+        "package": package,
+        "post_time": 1764039600000,
+        "is_clearable": True,
+        "is_ongoing": False,
+        "group_id": None,
+        "category": "msg",
+        "channel_id": "sms",
+    }
+
+
+async def test_a_usage_exceeded_notice_is_a_lower_bound(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    # The issue's case: 1.0 GB left, 3.57 GB used of a 20 GB plan, then 「…1GBを超えました」.
+    _phone(hass, RX, "0")
+    entry = _entry(
+        data={CONF_ALLOWANCE: 20.0},
+        options={
+            CONF_USAGE_SENSORS: [RX],
+            CONF_NOTICE_EVENTS: ["imap_content"],
+            CONF_NOTICE_SENDERS: ["docomo-bill.ne.jp"],
+        },
+    )
+    await _setup(hass, freezer, entry)
+    _phone(hass, RX, "3.833")  # 3.57 GiB
+    await hass.async_block_till_done()
+    await hass.services.async_call(
+        DOMAIN,
+        "set_remaining",
+        {"config_entry_id": entry.entry_id, "amount": 1.0},
+        blocking=True,
+    )
+    used = _sim(entry).used
+    hass.bus.async_fire(
+        "imap_content",
+        _imap_event(
+            "DoCoMo@docomo-bill.ne.jp",
+            "データ量のお知らせ",
+            "ご利用のデータ量が1GBを超えました。",
+        ),
+    )
+    await hass.async_block_till_done()
+    sim = _sim(entry)
+    assert sim.remaining == GIB
+    assert sim.used == used
+    assert sim.throttled is None
+    assert sim.last_notice is not None
+
+
+async def test_a_storage_warning_is_no_data_notice(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    entry = _entry(
+        options={
+            CONF_NOTICE_ENTITIES: [NOTIFICATION],
+            CONF_NOTICE_ATTRIBUTE: "android.text",
+            CONF_NOTICE_SENDERS: [],
+        }
+    )
+    hass.states.async_set(NOTIFICATION, "x", _sms_notification("x"))
+    await _setup(hass, freezer, entry)
+    text = "iCloudストレージの残り容量が2GBになりました。"
+    hass.states.async_set(NOTIFICATION, text, _sms_notification(text, package="com.apple"))
+    await hass.async_block_till_done()
+    assert _sim(entry).remaining is None
+    assert _sim(entry).last_notice is None
+
+
+async def test_a_notice_seen_again_later_in_the_period_applies_no_more(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    entry = _entry(options={CONF_NOTICE_EVENTS: ["imap_content"]})
+    await _setup(hass, freezer, entry)
+    notice = _imap_event(
+        "DoCoMo@docomo-bill.ne.jp", "データ量残り500MBのお知らせ", "データ量残り500MBです。"
+    )
+    hass.bus.async_fire("imap_content", notice)
+    await hass.async_block_till_done()
+    assert _sim(entry).remaining == 500 * MIB
+    await hass.services.async_call(
+        DOMAIN,
+        "set_remaining",
+        {"config_entry_id": entry.entry_id, "amount": 0.2},
+        blocking=True,
+    )
+    # Days later, after a restart, the same message arrives again (a new imap entry, a
+    # re-sent newest message): the correction stands.
+    await _tick(hass, freezer, "2025-11-29T09:00:00+09:00")
+    await _restart(hass, entry)
+    hass.bus.async_fire("imap_content", notice)
+    await hass.async_block_till_done()
+    assert _sim(entry).remaining == round(0.2 * GIB)
+
+
+async def test_a_notification_titled_like_the_carrier_from_another_app_is_ignored(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    entry = _entry(
+        options={
+            CONF_NOTICE_ENTITIES: [NOTIFICATION],
+            CONF_NOTICE_ATTRIBUTE: "android.text",
+            CONF_NOTICE_SENDERS: ["docomo"],
+        }
+    )
+    hass.states.async_set(NOTIFICATION, "x", _sms_notification("x", title="docomo"))
+    await _setup(hass, freezer, entry)
+    forged = "データ量残り99GBです"
+    for package in ("com.google.android.gm", "jp.naver.line.android"):
+        attributes = _sms_notification(forged, title="docomo", package=package)
+        hass.states.async_set(NOTIFICATION, forged + package, attributes)
+        await hass.async_block_till_done()
+    assert _sim(entry).remaining is None
+    real = "データ量残り1.5GBです"
+    hass.states.async_set(NOTIFICATION, real, _sms_notification(real, title="docomo"))
+    await hass.async_block_till_done()
+    assert _sim(entry).remaining == round(1.5 * GIB)
+
+
+async def test_an_e_mail_that_failed_dmarc_is_ignored_under_a_domain_filter(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    entry = _entry(options={CONF_NOTICE_EVENTS: ["imap_content"]})
+    await _setup(hass, freezer, entry)
+    forged = _imap_event(
+        "DoCoMo@docomo-bill.ne.jp", "データ量残り99GBのお知らせ", "データ量残り99GBです。"
+    )
+    forged["headers"] = {
+        "Subject": ("データ量残り99GBのお知らせ",),
+        "Authentication-Results": ("mx.example.com; spf=fail; dmarc=fail (p=NONE)",),
+    }
+    hass.bus.async_fire("imap_content", forged)
+    await hass.async_block_till_done()
+    assert _sim(entry).remaining is None
+    real = _imap_event(
+        "DoCoMo@docomo-bill.ne.jp", "データ量残り800MBのお知らせ", "データ量残り800MBです。"
+    )
+    real["headers"] = {"Authentication-Results": ("mx.example.com; spf=pass; dmarc=pass",)}
+    hass.bus.async_fire("imap_content", real)
+    await hass.async_block_till_done()
+    assert _sim(entry).remaining == 800 * MIB
+
+
+# -- actions and entry data ----------------------------------------------------------------------
+
+
+async def test_add_data_keeps_every_top_up_across_a_restart_and_refuses_past_the_bound(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_storage: dict[str, Any]
+) -> None:
+    _phone(hass, RX, "0")
+    entry = _entry(options={CONF_USAGE_SENSORS: [RX]})
+    await _setup(hass, freezer, entry)
+    for _ in range(150):
+        await hass.services.async_call(
+            DOMAIN, "add_data", {"config_entry_id": entry.entry_id, "amount": 1}, blocking=True
+        )
+    assert _sim(entry).remaining == 153 * GIB
+    await _restart(hass, entry)
+    # 150 GiB once became 50 GiB here.
+    assert _sim(entry).remaining == 153 * GIB
+    saved = hass_storage[storage_key(entry.entry_id)]["data"]
+    assert len(saved["top_ups"]) == 1
+
+    # Distinct last days are buckets of their own, up to the bound the store keeps.
+    for day in range(MAX_TOP_UPS - 1):
+        await hass.services.async_call(
+            DOMAIN,
+            "add_data",
+            {
+                "config_entry_id": entry.entry_id,
+                "amount": 0.001,
+                "expires": f"2026-{1 + day // 28:02d}-{1 + day % 28:02d}",
+            },
+            blocking=True,
+        )
+    with pytest.raises(ServiceValidationError) as caught:
+        await hass.services.async_call(
+            DOMAIN,
+            "add_data",
+            {"config_entry_id": entry.entry_id, "amount": 1, "expires": "2027-01-01"},
+            blocking=True,
+        )
+    assert caught.value.translation_key == "too_many_top_ups"
+    assert caught.value.translation_placeholders == {"limit": str(MAX_TOP_UPS)}
+    before = _sim(entry).remaining
+    await _restart(hass, entry)
+    assert _sim(entry).remaining == before
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        {CONF_RESET_DAY: "first"},
+        {CONF_RESET_DAY: 40},
+        {CONF_RESET_DAY: True},
+        {CONF_PLAN_SHAPE: "weekly"},
+        {CONF_PLAN_SHAPE: "validity", CONF_START_DATE: "2025-13-01"},
+        {CONF_ALLOWANCE: "3GB"},
+        {CONF_ALLOWANCE: float("inf")},
+        {CONF_PLAN_SHAPE: None},
+    ],
+)
+async def test_damaged_plan_fields_raise_a_repair_issue_not_a_traceback(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+    caplog: pytest.LogCaptureFixture,
+    damage: dict[str, Any],
+) -> None:
+    entry = _entry(data=damage)
+    freezer.move_to("2025-11-25T12:00:00+09:00")
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    issues = [issue for (domain, _), issue in issue_registry.issues.items() if domain == DOMAIN]
+    assert [issue.translation_key for issue in issues] == ["entry_damaged"]
+    # Home Assistant logs the refusal in a line; no traceback above DEBUG.
+    tracebacks = [r for r in caplog.records if r.exc_info and r.levelno > logging.DEBUG]
+    assert tracebacks == []
