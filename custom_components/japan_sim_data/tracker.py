@@ -315,6 +315,7 @@ class TrackerCoordinator(SimDataCoordinator):
             self._state.inquiry,
             last_figure=lambda: self.ledger.state.last_notice,
             changed=self._publish,
+            save_now=lambda: self._store.async_save(self._state.as_dict()),
         )
         self._inquirer.async_start()
 

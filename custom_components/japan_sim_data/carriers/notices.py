@@ -11,6 +11,8 @@ time limit: a pattern that backtracks without end gives up instead of freezing i
 
 from __future__ import annotations
 
+import itertools
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ import regex
 
 from .dates import TOKYO, end_of_day, is_plausible_day
 from .errors import CarrierParseError
+from .pattern_budget import USER_PATTERNS_BUDGET, Clock, PatternRun
 from .tracking_evidence import Evidence, NoticeKind
 from .units import normalize_text, to_bytes, to_number
 
@@ -29,8 +32,9 @@ from .units import normalize_text, to_bytes, to_number
 MAX_NOTICE_CHARS: Final = 2000
 # A user's pattern is a line of a form, not a program.
 MAX_PATTERN_CHARS: Final = 500
-# Seconds a user's pattern may spend on one notice before it is given up (and reported).
-USER_PATTERN_TIMEOUT: Final = 0.25
+# Seconds all the user's patterns together may spend on one notice, each an equal share of it;
+# one that runs out of its share is given up (and reported). See pattern_budget.
+USER_PATTERN_TIMEOUT: Final = USER_PATTERNS_BUDGET
 # Seconds one built-in pattern may spend on a notice. They are written to run in linear time;
 # the limit is a safety net, and a pattern that hits it simply reads nothing.
 BUILTIN_TIMEOUT: Final = 0.25
@@ -126,30 +130,61 @@ def compile_user_pattern(pattern: str, *, check_speed: bool = True) -> regex.Pat
     return compiled
 
 
+# What notices are made of, one character of each class: digits, letters, separators and
+# punctuation (ASCII and Japanese), full-width forms, kana and kanji, spaces and line breaks.
+_TRIAL_CHARACTERS: Final = "10aGB_ .,:;/-+()[]%!?~\n\t、。・「」：１ａＢ\u3000，．あアｱ残量"
+# The classes a pattern may name by an escape, and characters each matches.
+_TRIAL_ESCAPES: Final = {"d": "1", "s": " \t\n", "w": "a_あ", "p": "あア残", "h": " \t"}
+# Characters a pattern writes by their code (\x41, \u3001, \U0001F4F1).
+_TRIAL_CODES: Final = regex.compile(r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8}))")
+# Literal words in a pattern: runs of characters that are not syntax.
+_TRIAL_LITERALS: Final = regex.compile(r"[^\\()\[\]{}.*+?|^$<>=!:,\-\d]{2,8}")
+# Enough for the characters above, the escapes' and a pattern's own; each costs a few tries.
+_TRIAL_MAX_CHARACTERS: Final = 80
+# Matches sought in each trial text.
+_TRIAL_MATCHES: Final = 32
+
+
 def _trial_texts(source: str) -> Iterator[str]:
     """Texts of the longest notice length that make a backtracking pattern explode.
 
-    Long runs of one character, with and without a character that breaks the match at the
-    end, built from the characters notices are made of and from those the pattern names.
+    Long runs of every character class the pattern may name (the characters of notices, those
+    the pattern's escapes stand for, every character written in it), with and without one
+    that breaks the match at the end; a letter, a digit or a kana alternating with each
+    separator or symbol; and each literal word of the pattern repeated.
     """
-    named = [char for char in dict.fromkeys(source) if char.isalnum()][:16]
-    for char in dict.fromkeys(["1", "a", " ", ".", "あ", "残", *named]):
+    escaped = "".join(
+        _TRIAL_ESCAPES.get(char.casefold(), "") for char in regex.findall(r"\\(.)", source)
+    )
+    codes = [int(code, 16) for found in _TRIAL_CODES.findall(source) for code in found if code]
+    escaped += "".join(chr(code) for code in codes if code <= sys.maxunicode)
+    alphabet = list(dict.fromkeys(_TRIAL_CHARACTERS + escaped + source))[:_TRIAL_MAX_CHARACTERS]
+    for char in alphabet:
         run = char * MAX_NOTICE_CHARS
         yield run
-        yield run[:-1] + "!"
-    for pair in ("1.", "1 ", "a ", "1a", "1,"):
-        yield pair * (MAX_NOTICE_CHARS // 2)
+        yield run[:-1] + ("?" if char == "!" else "!")
+    separators = [char for char in alphabet if not char.isalnum()]
+    for base in ("1", "a", "あ"):
+        for separator in separators:
+            yield (base + separator) * (MAX_NOTICE_CHARS // 2)
+    for word in dict.fromkeys(_TRIAL_LITERALS.findall(source)[:8]):
+        yield (word * (MAX_NOTICE_CHARS // len(word) + 1))[:MAX_NOTICE_CHARS]
 
 
 def _check_speed(compiled: regex.Pattern[str]) -> None:
-    """Refuse a pattern that runs out of time on any of the trial texts."""
+    """Refuse a pattern that runs out of time on any of the trial texts.
+
+    Only the first matches of each text are sought: a pattern that backtracks does so on
+    them, while thousands of quick matches (one of no width at every character) cost the same
+    on any text, and at run time the pattern's share of the budget bounds them.
+    """
     deadline = time.monotonic() + PATTERN_TRIAL_BUDGET
     try:
         for text in _trial_texts(compiled.pattern):
             # A trial gets what is left of the budget, so many slow-ish tries add up to a no.
-            _first_amount_of(
-                compiled, text, min(PATTERN_TRIAL_TIMEOUT, deadline - time.monotonic())
-            )
+            budget = min(PATTERN_TRIAL_TIMEOUT, deadline - time.monotonic())
+            for _ in itertools.islice(_matches(compiled, text, budget), _TRIAL_MATCHES):
+                pass
     except TimeoutError as err:
         raise InvalidNoticePattern("too_slow") from err
 
@@ -372,15 +407,17 @@ def _amount(match: regex.Match[str]) -> int | None:
         return None
 
 
-def _matches(pattern: regex.Pattern[str], text: str, budget: float) -> Iterator[regex.Match[str]]:
+def _matches(
+    pattern: regex.Pattern[str], text: str, budget: float, clock: Clock = time.monotonic
+) -> Iterator[regex.Match[str]]:
     """Every match of ``pattern`` in ``text``, all of them found within ``budget`` seconds.
 
     TimeoutError when the budget runs out (``finditer``'s own limit is per match).
     """
-    deadline = time.monotonic() + budget
+    deadline = clock() + budget
     pos = 0
     while pos <= len(text):
-        left = deadline - time.monotonic()
+        left = deadline - clock()
         if left <= 0:
             raise TimeoutError
         match = pattern.search(text, pos, timeout=left)
@@ -391,10 +428,10 @@ def _matches(pattern: regex.Pattern[str], text: str, budget: float) -> Iterator[
 
 
 def _first_amount_of(
-    pattern: regex.Pattern[str], text: str, budget: float
+    pattern: regex.Pattern[str], text: str, budget: float, clock: Clock = time.monotonic
 ) -> tuple[int, regex.Match[str]] | None:
     """The first usable figure a pattern reads, with its match; TimeoutError past ``budget``."""
-    for match in _matches(pattern, text, budget):
+    for match in _matches(pattern, text, budget, clock):
         value = _amount(match)
         if value is not None:
             return value, match
@@ -427,12 +464,25 @@ def _first_builtin_amount(
 def _first_user_amount(
     patterns: Sequence[regex.Pattern[str]], text: str
 ) -> tuple[int, regex.Match[str]] | None:
-    """The first figure any of the user's patterns reads; NoticePatternTimeout names a slow one."""
-    for pattern in patterns:
+    """The first figure any of the user's patterns reads, all within one budget per notice.
+
+    Each pattern gets its share of the budget. Handed a PatternRun, what each pattern spent and
+    which ran out of its share are noted in it, and the next patterns still run; handed plain
+    patterns, one that runs out raises NoticePatternTimeout.
+    """
+    run = patterns
+    if not isinstance(run, PatternRun):
+        run = PatternRun(patterns, budget=USER_PATTERN_TIMEOUT)
+    for pattern in run:
+        started = run.clock()
         try:
-            found = _first_amount_of(pattern, text, USER_PATTERN_TIMEOUT)
+            found = _first_amount_of(pattern, text, run.share, run.clock)
         except TimeoutError as err:
-            raise NoticePatternTimeout(pattern) from err
+            run.note(pattern, run.clock() - started, ran_out=True)
+            if run is not patterns:
+                raise NoticePatternTimeout(pattern) from err
+            continue
+        run.note(pattern, run.clock() - started)
         if found is not None:
             return found
     return None
@@ -551,8 +601,9 @@ def parse_notice(
     notice about a data plan (``_PLAN_CONTEXT``): what is left, what was used, a use passed
     (a lower bound), a top-up, an expiry and throttling. An expiry stated next to the amount
     left (or added) belongs to it; a date without a year needs ``now`` to place it. Raises
-    NoticePatternTimeout when one of ``extra_patterns`` runs out of time: the caller should
-    drop it and read the notice again without it.
+    NoticePatternTimeout when one of ``extra_patterns`` runs out of its share of the time they
+    share: the caller should drop it and read the notice again without it. Handed a
+    ``PatternRun`` (pattern_budget), it notes that instead and reads on.
     """
     prepared = _prepare(text)
     found = _first_user_amount(extra_patterns, prepared)
