@@ -139,3 +139,46 @@ def test_the_writing_rules_catch_what_they_describe(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(sys.modules[__name__], "_translations", samples.__getitem__)
     assert set(_breaks("ja")) == {"a", "b", "c"}
     assert set(_breaks("zh-Hans")) == {"a", "b", "c"}
+
+
+READMES = {
+    "en": ROOT / "README.md",
+    "ja": ROOT / "docs" / "README.ja.md",
+    "zh-Hans": ROOT / "docs" / "README.zh-Hans.md",
+    "zh-Hant": ROOT / "docs" / "README.zh-Hant.md",
+}
+# What a README quotes rather than says: code, and a carrier's own words in 「」 (くりこし分,
+# 残量 in a notice). A link's address is not text either.
+QUOTED = re.compile(r"`[^`\n]*`|「[^」\n]*」|\]\([^)\s]*\)")
+
+
+def _readme_text(language: str) -> str:
+    """The README's own words: outside code blocks, without what it quotes."""
+    lines, fenced = [], False
+    for line in READMES[language].read_text(encoding="utf-8").splitlines():
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        elif not fenced:
+            lines.append(QUOTED.sub(" ", line))
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_ruled_out_term_in_the_readme(language: str) -> None:
+    banned = _ruled_out()[language]
+    found = {
+        term: [line.strip()[:80] for line in _readme_text(language).splitlines() if term in line]
+        for term in sorted(banned)
+        if term in _readme_text(language)
+    }
+    assert not found, f"{language} README: terms the glossary rules out: {found}"
+
+
+def test_the_readme_check_skips_only_quotes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = tmp_path / "README.ja.md"
+    page.write_text("「くりこし分」と`残量`\n```\n残量\n```\n残量が減る\n", encoding="utf-8")
+    monkeypatch.setitem(READMES, "ja", page)
+    assert "くりこし" not in _readme_text("ja")
+    assert _readme_text("ja").count("残量") == 1
