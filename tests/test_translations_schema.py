@@ -27,7 +27,10 @@ from homeassistant.helpers import config_validation as cv
 
 from custom_components.japan_sim_data import coordinator, tracker
 from custom_components.japan_sim_data.carriers.errors import CarrierAuthError
-from custom_components.japan_sim_data.carriers.notices import PatternProblem, compile_user_pattern
+from custom_components.japan_sim_data.carriers.user_patterns import (
+    PatternProblem,
+    compile_user_pattern,
+)
 from custom_components.japan_sim_data.error_keys import _KEYS
 from custom_components.japan_sim_data.tracker_flow import PATTERN_PLACEHOLDERS
 

@@ -25,20 +25,20 @@ from custom_components.japan_sim_data.carriers import notices
 from custom_components.japan_sim_data.carriers.notices import (
     MAX_NOTICE_CHARS,
     USER_PATTERN_TIMEOUT,
-    InvalidNoticePattern,
     NoticePatternTimeout,
-    _trial_texts,
-    compile_user_pattern,
     parse_notice,
 )
-from custom_components.japan_sim_data.carriers.pattern_budget import (
+from custom_components.japan_sim_data.carriers.units import MIB
+from custom_components.japan_sim_data.carriers.user_patterns import (
     HEAVY_RUNS,
     HEAVY_SHARE,
     USER_PATTERNS_BUDGET,
+    InvalidNoticePattern,
     PatternRun,
     PatternWatch,
+    _trial_texts,
+    compile_user_pattern,
 )
-from custom_components.japan_sim_data.carriers.units import MIB
 from custom_components.japan_sim_data.const import (
     CONF_ALLOWANCE,
     CONF_CARRIER,
@@ -388,7 +388,7 @@ async def test_patterns_that_keep_spending_much_of_their_share_are_given_up(
     share = USER_PATTERNS_BUDGET / len(sources)
     clock = FakeClock(step=share * share_spent / 3)
     issue_id = slow_pattern_issue_id(entry.entry_id)
-    with patch("custom_components.japan_sim_data.carriers.pattern_budget._monotonic", clock):
+    with patch("custom_components.japan_sim_data.carriers.user_patterns._monotonic", clock):
         for count in range(1, 2 * HEAVY_RUNS + 1):
             await _sms(hass, f"残りデータ量 {count}00MB")
             assert _remaining(entry) == count * 100 * MIB

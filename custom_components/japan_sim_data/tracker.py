@@ -28,13 +28,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .carriers.models import AccountUsage, Carrier, SimUsage
-from .carriers.notices import (
-    InvalidNoticePattern,
-    NoticeReading,
-    compile_user_pattern,
-    parse_notice,
-)
-from .carriers.pattern_budget import PatternRun, PatternWatch
+from .carriers.notices import NoticeReading, parse_notice
 from .carriers.plan import Plan, ValidityPlan
 from .carriers.stored import LATEST_DAY
 from .carriers.tracking_ledger import (
@@ -44,6 +38,12 @@ from .carriers.tracking_ledger import (
     TopUpLimitError,
 )
 from .carriers.tracking_senders import SenderFilter
+from .carriers.user_patterns import (
+    InvalidNoticePattern,
+    PatternRun,
+    PatternWatch,
+    compile_user_pattern,
+)
 from .const import (
     CONF_END_DATE,
     CONF_INQUIRY_MESSAGE,
@@ -175,7 +175,7 @@ class UserPatterns:
             ir.async_delete_issue(self.hass, DOMAIN, slow_pattern_issue_id(self.entry.entry_id))
 
     def parse(self, text: str) -> NoticeReading | None:
-        """Read a notice, all the patterns within one time budget (pattern_budget).
+        """Read a notice, all the patterns within one time budget (user_patterns).
 
         A pattern that ran out of its share, or spent a large part of it once too often, is
         given up; the others have read the notice all the same.

@@ -29,8 +29,8 @@ from homeassistant.helpers.selector import (
     TimeSelector,
 )
 
-from .carriers.notices import InvalidNoticePattern, compile_user_pattern
 from .carriers.stored import within_calendar
+from .carriers.user_patterns import InvalidNoticePattern, compile_user_pattern
 from .const import (
     CONF_ALLOWANCE,
     CONF_END_DATE,

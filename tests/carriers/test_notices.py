@@ -24,18 +24,20 @@ from custom_components.japan_sim_data.carriers.notices import (
     _USED_PATTERNS,
     BUILTIN_TIMEOUT,
     MAX_NOTICE_CHARS,
-    MAX_PATTERN_CHARS,
-    PATTERN_TRIAL_BUDGET,
     USER_PATTERN_TIMEOUT,
-    InvalidNoticePattern,
     NoticePatternTimeout,
     NoticeReading,
     _search,
-    compile_user_pattern,
     parse_notice,
 )
 from custom_components.japan_sim_data.carriers.tracking_evidence import Evidence, NoticeKind
 from custom_components.japan_sim_data.carriers.units import GIB, MIB
+from custom_components.japan_sim_data.carriers.user_patterns import (
+    MAX_PATTERN_CHARS,
+    PATTERN_TRIAL_BUDGET,
+    InvalidNoticePattern,
+    compile_user_pattern,
+)
 
 KIB = 1024
 
@@ -367,7 +369,7 @@ def test_the_time_limit_covers_all_matches_of_a_pattern() -> None:
 
 def test_a_trial_budget_spent_refuses_the_pattern() -> None:
     with (
-        patch("custom_components.japan_sim_data.carriers.notices.PATTERN_TRIAL_BUDGET", -1.0),
+        patch("custom_components.japan_sim_data.carriers.user_patterns.PATTERN_TRIAL_BUDGET", -1.0),
         pytest.raises(InvalidNoticePattern, match="too_slow"),
     ):
         compile_user_pattern(r"(?P<amount>\d+)(?P<unit>GB)")

@@ -11,37 +11,35 @@ time limit: a pattern that backtracks without end gives up instead of freezing i
 
 from __future__ import annotations
 
-import itertools
-import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Final, Literal
+from typing import Final
 
 import regex
 
 from .dates import TOKYO, end_of_day, is_plausible_day
 from .errors import CarrierParseError
-from .pattern_budget import USER_PATTERNS_BUDGET, Clock, PatternRun
 from .tracking_evidence import Evidence, NoticeKind
 from .units import normalize_text, to_bytes, to_number
+from .user_patterns import (
+    MAX_TEXT_CHARS,
+    USER_PATTERNS_BUDGET,
+    Clock,
+    PatternRun,
+    matches_within,
+)
 
 # Notices are short; a long text is an e-mail with a footer or something hostile. Looking only
 # at its beginning bounds the work any pattern can do.
-MAX_NOTICE_CHARS: Final = 2000
-# A user's pattern is a line of a form, not a program.
-MAX_PATTERN_CHARS: Final = 500
+MAX_NOTICE_CHARS: Final = MAX_TEXT_CHARS
 # Seconds all the user's patterns together may spend on one notice, each an equal share of it;
-# one that runs out of its share is given up (and reported). See pattern_budget.
+# one that runs out of its share is given up (and reported). See user_patterns.
 USER_PATTERN_TIMEOUT: Final = USER_PATTERNS_BUDGET
 # Seconds one built-in pattern may spend on a notice. They are written to run in linear time;
 # the limit is a safety net, and a pattern that hits it simply reads nothing.
 BUILTIN_TIMEOUT: Final = 0.25
-# When a pattern is entered it is tried on texts that make backtracking patterns explode: each
-# try may take this long, all of them together at most PATTERN_TRIAL_BUDGET.
-PATTERN_TRIAL_TIMEOUT: Final = 0.05
-PATTERN_TRIAL_BUDGET: Final = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,18 +83,6 @@ class NoticeReading:
         return tuple(items)
 
 
-type PatternProblem = Literal["syntax", "missing_groups", "too_long", "too_slow"]
-
-
-class InvalidNoticePattern(ValueError):  # noqa: N818 - the name the integration uses
-    """A user's notice pattern cannot be used; ``reason`` names why, for a translated error."""
-
-    def __init__(self, reason: PatternProblem) -> None:
-        """Keep the reason as a stable key; the message never repeats the user's text."""
-        super().__init__(f"Invalid notice pattern: {reason}")
-        self.reason: PatternProblem = reason
-
-
 class NoticePatternTimeout(Exception):  # noqa: N818 - a condition, not a failure of the caller
     """A user's pattern ran out of time on a notice; the caller should stop using it."""
 
@@ -104,89 +90,6 @@ class NoticePatternTimeout(Exception):  # noqa: N818 - a condition, not a failur
         """Keep the pattern, so the caller knows which one; the message names none."""
         super().__init__("A notice pattern ran out of time")
         self.pattern = pattern
-
-
-REQUIRED_GROUPS: Final = frozenset({"amount", "unit"})
-
-
-def compile_user_pattern(pattern: str, *, check_speed: bool = True) -> regex.Pattern[str]:
-    """Compile a user's regular expression, checked when entered rather than on every notice.
-
-    It must name the groups ``amount`` and ``unit``; it is matched against the normalised text
-    (ASCII digits and units, no thousands separators), ignoring case. Unless told otherwise it
-    is also tried on texts that make backtracking patterns explode, and refused when one of
-    those tries runs out of time.
-    """
-    if len(pattern) > MAX_PATTERN_CHARS:
-        raise InvalidNoticePattern("too_long")
-    try:
-        compiled = regex.compile(pattern, regex.IGNORECASE)
-    except (regex.error, RecursionError, OverflowError, ValueError) as err:
-        raise InvalidNoticePattern("syntax") from err
-    if not compiled.groupindex.keys() >= REQUIRED_GROUPS:
-        raise InvalidNoticePattern("missing_groups")
-    if check_speed:
-        _check_speed(compiled)
-    return compiled
-
-
-# What notices are made of, one character of each class: digits, letters, separators and
-# punctuation (ASCII and Japanese), full-width forms, kana and kanji, spaces and line breaks.
-_TRIAL_CHARACTERS: Final = "10aGB_ .,:;/-+()[]%!?~\n\t、。・「」：１ａＢ\u3000，．あアｱ残量"
-# The classes a pattern may name by an escape, and characters each matches.
-_TRIAL_ESCAPES: Final = {"d": "1", "s": " \t\n", "w": "a_あ", "p": "あア残", "h": " \t"}
-# Characters a pattern writes by their code (\x41, \u3001, \U0001F4F1).
-_TRIAL_CODES: Final = regex.compile(r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8}))")
-# Literal words in a pattern: runs of characters that are not syntax.
-_TRIAL_LITERALS: Final = regex.compile(r"[^\\()\[\]{}.*+?|^$<>=!:,\-\d]{2,8}")
-# Enough for the characters above, the escapes' and a pattern's own; each costs a few tries.
-_TRIAL_MAX_CHARACTERS: Final = 80
-# Matches sought in each trial text.
-_TRIAL_MATCHES: Final = 32
-
-
-def _trial_texts(source: str) -> Iterator[str]:
-    """Texts of the longest notice length that make a backtracking pattern explode.
-
-    Long runs of every character class the pattern may name (the characters of notices, those
-    the pattern's escapes stand for, every character written in it), with and without one
-    that breaks the match at the end; a letter, a digit or a kana alternating with each
-    separator or symbol; and each literal word of the pattern repeated.
-    """
-    escaped = "".join(
-        _TRIAL_ESCAPES.get(char.casefold(), "") for char in regex.findall(r"\\(.)", source)
-    )
-    codes = [int(code, 16) for found in _TRIAL_CODES.findall(source) for code in found if code]
-    escaped += "".join(chr(code) for code in codes if code <= sys.maxunicode)
-    alphabet = list(dict.fromkeys(_TRIAL_CHARACTERS + escaped + source))[:_TRIAL_MAX_CHARACTERS]
-    for char in alphabet:
-        run = char * MAX_NOTICE_CHARS
-        yield run
-        yield run[:-1] + ("?" if char == "!" else "!")
-    separators = [char for char in alphabet if not char.isalnum()]
-    for base in ("1", "a", "あ"):
-        for separator in separators:
-            yield (base + separator) * (MAX_NOTICE_CHARS // 2)
-    for word in dict.fromkeys(_TRIAL_LITERALS.findall(source)[:8]):
-        yield (word * (MAX_NOTICE_CHARS // len(word) + 1))[:MAX_NOTICE_CHARS]
-
-
-def _check_speed(compiled: regex.Pattern[str]) -> None:
-    """Refuse a pattern that runs out of time on any of the trial texts.
-
-    Only the first matches of each text are sought: a pattern that backtracks does so on
-    them, while thousands of quick matches (one of no width at every character) cost the same
-    on any text, and at run time the pattern's share of the budget bounds them.
-    """
-    deadline = time.monotonic() + PATTERN_TRIAL_BUDGET
-    try:
-        for text in _trial_texts(compiled.pattern):
-            # A trial gets what is left of the budget, so many slow-ish tries add up to a no.
-            budget = min(PATTERN_TRIAL_TIMEOUT, deadline - time.monotonic())
-            for _ in itertools.islice(_matches(compiled, text, budget), _TRIAL_MATCHES):
-                pass
-    except TimeoutError as err:
-        raise InvalidNoticePattern("too_slow") from err
 
 
 # ---------------------------------------------------------------------------------------------
@@ -407,31 +310,11 @@ def _amount(match: regex.Match[str]) -> int | None:
         return None
 
 
-def _matches(
-    pattern: regex.Pattern[str], text: str, budget: float, clock: Clock = time.monotonic
-) -> Iterator[regex.Match[str]]:
-    """Every match of ``pattern`` in ``text``, all of them found within ``budget`` seconds.
-
-    TimeoutError when the budget runs out (``finditer``'s own limit is per match).
-    """
-    deadline = clock() + budget
-    pos = 0
-    while pos <= len(text):
-        left = deadline - clock()
-        if left <= 0:
-            raise TimeoutError
-        match = pattern.search(text, pos, timeout=left)
-        if match is None:
-            return
-        yield match
-        pos = max(match.end(), match.start() + 1)
-
-
 def _first_amount_of(
     pattern: regex.Pattern[str], text: str, budget: float, clock: Clock = time.monotonic
 ) -> tuple[int, regex.Match[str]] | None:
     """The first usable figure a pattern reads, with its match; TimeoutError past ``budget``."""
-    for match in _matches(pattern, text, budget, clock):
+    for match in matches_within(pattern, text, budget, clock):
         value = _amount(match)
         if value is not None:
             return value, match
@@ -452,7 +335,7 @@ def _first_builtin_amount(
     spans = [found[1].span("amount") for found in taken if found is not None]
     for pattern in patterns:
         try:
-            for match in _matches(pattern, text, BUILTIN_TIMEOUT):
+            for match in matches_within(pattern, text, BUILTIN_TIMEOUT):
                 value = _amount(match)
                 if value is not None and match.span("amount") not in spans:
                     return value, match
@@ -603,7 +486,7 @@ def parse_notice(
     left (or added) belongs to it; a date without a year needs ``now`` to place it. Raises
     NoticePatternTimeout when one of ``extra_patterns`` runs out of its share of the time they
     share: the caller should drop it and read the notice again without it. Handed a
-    ``PatternRun`` (pattern_budget), it notes that instead and reads on.
+    ``PatternRun`` (user_patterns), it notes that instead and reads on.
     """
     prepared = _prepare(text)
     found = _first_user_amount(extra_patterns, prepared)
