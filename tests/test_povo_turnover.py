@@ -118,17 +118,17 @@ async def test_month_end_topping_expiry(povo: Povo) -> None:
     # that topping's slice at once; the 20 GB topping (午前0:00 on 21 June) still counts.
     povo.freezer.move_to(THREE_GB_ENDS - timedelta(seconds=5))
     assert await povo.wait(0.25) == []
-    assert povo.figures() == (10.93, "22", "2026-06-21")
+    assert povo.figures() == (10.93, "21", "2026-06-21")
 
     # The next poll, past midnight: povo still lists the topping and its 3 GB.
     await povo.wait(30)
-    assert povo.figures() == (10.93, "21", "2026-06-21")
+    assert povo.figures() == (10.93, "20", "2026-06-21")
 
     # povo takes the topping away: the same figures.
     povo.replay.answers[USAGE_PATH] = fixture("usage_turnover_dropped.json")
     povo.replay.answers[PLAN_DETAILS_PATH] = fixture("plan_details_turnover_dropped.json")
     await povo.wait(30)
-    assert povo.figures() == (10.93, "21", "2026-06-21")
+    assert povo.figures() == (10.93, "20", "2026-06-21")
 
 
 async def test_requests_per_poll(povo: Povo) -> None:

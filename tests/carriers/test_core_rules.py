@@ -200,3 +200,13 @@ def test_account_validity_keeps_identity_when_nothing_expired() -> None:
     assert moved.sims["hdc1"].remaining == 9 * GIB
     assert account.next_bucket_expiry(NOW - timedelta(days=1)) == end_of_day(date(2026, 11, 30))
     assert account.next_bucket_expiry(datetime(2027, 1, 1, tzinfo=TOKYO)) is None
+
+
+def test_data_expiring_at_midnight_leaves_no_day_after_it() -> None:
+    from custom_components.japan_sim_data.carriers.dates import days_left  # noqa: PLC0415
+
+    midnight = datetime(2026, 6, 21, 0, 0, tzinfo=TOKYO)
+    assert days_left(midnight, datetime(2026, 6, 20, 9, tzinfo=TOKYO)) == 1
+    assert days_left(midnight, datetime(2026, 6, 19, 9, tzinfo=TOKYO)) == 2
+    assert days_left(end_of_day(date(2026, 6, 20)), datetime(2026, 6, 20, 9, tzinfo=TOKYO)) == 1
+    assert days_left(midnight, midnight) == 0

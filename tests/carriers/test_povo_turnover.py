@@ -129,7 +129,7 @@ async def test_month_end_with_the_expired_topping_still_listed(
     # The coordinator drops the 3 GB slice the moment it expires, without a poll: the rest
     # still counts, with its own expiry.
     after = sim.valid_at(THREE_GB_ENDS + timedelta(seconds=1))
-    assert figures(after, THREE_GB_ENDS + timedelta(seconds=1))[1:] == (22, TWENTY_GB_ENDS)
+    assert figures(after, THREE_GB_ENDS + timedelta(seconds=1))[1:] == (21, TWENTY_GB_ENDS)
     assert after.remaining == round(10.93 * GIB)
 
     clock.now = datetime(2026, 5, 31, 23, 58, tzinfo=TOKYO)
@@ -142,7 +142,7 @@ async def test_month_end_with_the_expired_topping_still_listed(
     clock.now = datetime(2026, 6, 1, 0, 0, 30, tzinfo=TOKYO)
     sim = only_sim(await adapter.async_fetch())
     assert plan_calls(povo) == asked + 1  # a topping expired since the page was read
-    assert figures(sim, clock.now) == (LEFT - 3 * GIB, 21, TWENTY_GB_ENDS)
+    assert figures(sim, clock.now) == (LEFT - 3 * GIB, 20, TWENTY_GB_ENDS)
     assert sim.allowance == 20 * GIB
     assert_honest(sim, clock.now)
 
@@ -152,14 +152,14 @@ async def test_month_end_with_the_expired_topping_still_listed(
     clock.now = datetime(2026, 6, 1, 0, 30, tzinfo=TOKYO)
     sim = only_sim(await adapter.async_fetch())
     assert plan_calls(povo) == asked + 2  # a bucket's size changed: read again
-    assert figures(sim, clock.now) == (LEFT_DROPPED, 21, TWENTY_GB_ENDS)
+    assert figures(sim, clock.now) == (LEFT_DROPPED, 20, TWENTY_GB_ENDS)
     assert_honest(sim, clock.now)
 
     # The page no longer lists it either.
     povo.answers[PLAN_DETAILS_PATH] = fixture("plan_details_turnover_dropped.json")
     clock.now = datetime(2026, 6, 1, 3, 0, tzinfo=TOKYO)
     sim = only_sim(await adapter.async_fetch())
-    assert figures(sim, clock.now) == (LEFT_DROPPED, 21, TWENTY_GB_ENDS)
+    assert figures(sim, clock.now) == (LEFT_DROPPED, 20, TWENTY_GB_ENDS)
     assert_honest(sim, clock.now)
 
     # The 20 GB topping ends at midnight (午前0:00); povo lists it a while longer.
@@ -182,7 +182,7 @@ async def test_month_end_when_povo_already_dropped_the_figures(
     adapter = await make_adapter()
     clock.now = datetime(2026, 6, 1, 9, 0, tzinfo=TOKYO)
     sim = only_sim(await adapter.async_fetch())
-    assert figures(sim, clock.now) == (LEFT_DROPPED, 21, TWENTY_GB_ENDS)
+    assert figures(sim, clock.now) == (LEFT_DROPPED, 20, TWENTY_GB_ENDS)
     assert sim.allowance == 20 * GIB
     assert_honest(sim, clock.now)
 

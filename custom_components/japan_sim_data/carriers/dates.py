@@ -22,6 +22,7 @@ every poll would only cost the carrier a request."""
 
 # The last instant a day still counts, as carriers print it ("23:59").
 _END_OF_DAY = time(23, 59, 59)
+_INSTANT = timedelta(microseconds=1)
 
 
 def end_of_day(day: date) -> datetime:
@@ -50,12 +51,14 @@ def days_left(expires: datetime, now: datetime) -> int:
     """Count the calendar days (in Tokyo) on which data that expires at ``expires`` can be used.
 
     Today counts while the data has not expired yet: data expiring tonight has 1 day left,
-    data that has already expired has 0.
+    data that has already expired has 0. Data that expires at a midnight (povo's 「午前0:00」)
+    cannot be used on the day that midnight begins, so that day does not count.
     """
     if expires <= now:
         return 0
     today = now.astimezone(TOKYO).date()
-    return (expires.astimezone(TOKYO).date() - today).days + 1
+    last_usable_day = (expires.astimezone(TOKYO) - _INSTANT).date()
+    return (last_usable_day - today).days + 1
 
 
 def history_is_fresh(read_at: datetime, now: datetime) -> bool:
