@@ -104,6 +104,8 @@ def test_setting_up_an_iijmio_account_imports_no_other_carrier() -> None:
         "tracker",
         "carriers.notices",
         "carriers.plan",
+        "tracker_intake",
+        "carriers.tracking_ledger",
     ):
         assert f"{PACKAGE}.{absent}" not in modules, absent
 
