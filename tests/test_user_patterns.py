@@ -395,3 +395,31 @@ async def test_patterns_that_keep_spending_much_of_their_share_are_given_up(
             expected = 10 if given_up_after is not None and count >= given_up_after else 0
             assert _given_up(caplog) == expected, count
             assert (issue_registry.async_get_issue(DOMAIN, issue_id) is not None) is bool(expected)
+
+
+async def test_a_pattern_entered_twice_is_given_up_whole(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The same text twice compiles to one pattern: giving it up leaves no copy running."""
+    entry = _entry([EXPLODING, EXPLODING])
+    await _setup(hass, freezer, entry)
+    calls: list[str] = []
+    first_amount_of = notices._first_amount_of
+
+    def spy(pattern: regex.Pattern[str], text: str, budget: float, *args: Any) -> Any:
+        if pattern.pattern == EXPLODING:
+            calls.append(text)
+        return first_amount_of(pattern, text, budget, *args)
+
+    with patch.object(notices, "_first_amount_of", spy):
+        await _sms(hass, CRAFTED)
+        assert _given_up(caplog) == 1
+        await _sms(hass, "1" * 41 + " 残りデータ量 400MB")
+    assert len(calls) == 2  # both copies on the first message, none on the second
+    assert _given_up(caplog) == 1
+    assert _remaining(entry) == 400 * MIB
+    await hass.config_entries.async_unload(entry.entry_id)
+    assert hass_storage[storage_key(entry.entry_id)]["data"]["slow_patterns"] == [digest(EXPLODING)]

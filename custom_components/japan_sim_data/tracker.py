@@ -183,10 +183,11 @@ class UserPatterns:
         run = PatternRun(self._patterns)
         reading = parse_notice(text, run, now=dt_util.now())
         given_up = self._watch.verdict(run)
-        for pattern in given_up:
-            self._patterns.remove(pattern)
-            self._give_up_pattern(pattern.pattern)
         if given_up:
+            # A text entered twice compiles to one pattern (regex caches it): every copy goes.
+            self._patterns = [pattern for pattern in self._patterns if pattern not in given_up]
+            for pattern in given_up:
+                self._give_up_pattern(pattern.pattern)
             self._raise_slow_pattern_issue()
         return reading
 
