@@ -95,7 +95,7 @@ async def test_every_bucket_with_an_expiry_and_every_reset_is_an_event(
     assert len(events) == dated + resets == 3 * 2 + 3
     summaries = [event["summary"] for event in events]
     # The carried-over data of the SIM ending in 5678 goes first, with what it still holds.
-    assert "IIJmio ギガプラン (5678): carried-over data expires (4.56 GB left)" in summaries
+    assert "IIJmio ギガプラン (5678): carried-over data expires (4.56 GiB left)" in summaries
     first = events[0]
     assert (first["start"], first["end"]) == ("2025-11-30", "2025-12-01")
     assert "IIJmio ギガプラン (5678): data resets" in summaries
@@ -140,7 +140,7 @@ async def test_a_moment_and_an_unknown_amount_and_unavailable(
     assert [event["summary"] for event in events] == [
         # Two toppings expiring together, one of unknown size: the amount is not guessed.
         "IIJmio ギガプラン (5678): topping data expires",
-        "IIJmio ギガプラン (5678): gifted data expires (3.00 GB left)",
+        "IIJmio ギガプラン (5678): gifted data expires (3.00 GiB left)",
     ]
     assert events[0]["start"] == events[0]["end"] == "2025-11-27T14:00:00+09:00"
     state = hass.states.get(CALENDAR)
@@ -232,9 +232,9 @@ async def test_a_calendar_trigger_fires_one_day_before_the_data_expires(
             assert fired == []
     # At midnight, a day before 30 November: the carried-over data of all three SIMs.
     assert sorted(event.data["summary"] for event in fired) == [
-        "IIJmio ギガプラン (0002): carried-over data expires (1.25 GB left)",
-        "IIJmio ギガプラン (4321): carried-over data expires (1.25 GB left)",
-        "IIJmio ギガプラン (5678): carried-over data expires (4.56 GB left)",
+        "IIJmio ギガプラン (0002): carried-over data expires (1.25 GiB left)",
+        "IIJmio ギガプラン (4321): carried-over data expires (1.25 GiB left)",
+        "IIJmio ギガプラン (5678): carried-over data expires (4.56 GiB left)",
     ]
 
 
@@ -291,7 +291,7 @@ async def test_events_in_japanese(
     expires = ja["calendar_event"]["options"]["bucket_expires"]
     kind = ja["bucket_kind"]["options"]["carried_over"]
     sim = "IIJmio ギガプラン (5678)"
-    expected = expires.replace("{sim}", sim).replace("{kind}", kind).replace("{amount}", "4.56 GB")
+    expected = expires.replace("{sim}", sim).replace("{kind}", kind).replace("{amount}", "4.56 GiB")
     assert expected in summaries
     assert not any("expires" in summary for summary in summaries)
     resets = ja["calendar_event"]["options"]["data_resets"].replace("{sim}", sim)
@@ -302,8 +302,8 @@ def test_texts_amounts_and_windows() -> None:
     # Without translations, English; braces in a SIM's name stay as they are.
     texts = Texts({})
     assert texts.get("calendar_event.data_resets", sim="{x}") == "{x}: data resets"
-    assert amount_text(GIB) == "1.00 GB"
-    assert amount_text(512 * MIB) == "512 MB"
+    assert amount_text(GIB) == "1.00 GiB"
+    assert amount_text(512 * MIB) == "512 MiB"
     moment = datetime(2025, 11, 27, 14, tzinfo=TOKYO)
     event = CalendarEvent(start=moment, end=moment, summary="a moment")
     assert list(_overlapping([event], moment, moment + timedelta(hours=1))) == [event]
@@ -346,7 +346,7 @@ async def test_placeholder_dates_never_stop_the_calendar(
     # Only the plausible date is an event, whatever window is asked for.
     events = await _events(hass, days=365 * 30)
     assert [event["summary"] for event in events] == [
-        "IIJmio ギガプラン (5678): this period's data expires (1.00 GB left)"
+        "IIJmio ギガプラン (5678): this period's data expires (1.00 GiB left)"
     ]
 
 

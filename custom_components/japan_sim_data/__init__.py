@@ -38,7 +38,7 @@ from .credentials import (
     login_fingerprint,
     without_rejection,
 )
-from .entity import TRACKER_MODEL, sim_device_identifier
+from .entity import account_device_info, sim_device_identifier
 from .error_keys import short_error_text
 from .history import async_remove_histories
 from .identifiers import (
@@ -130,12 +130,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: JapanSimDataConfigEntry)
 
     # The account's own device: each SIM's device hangs off it.
     account_device = dr.async_get(hass).async_get_or_create(
-        config_entry_id=entry.entry_id,
-        identifiers={(DOMAIN, entry.entry_id)},
-        name=entry.title,
-        manufacturer=manufacturer,
-        model=TRACKER_MODEL if tracker is not None else "Account",
-        entry_type=dr.DeviceEntryType.SERVICE,
+        config_entry_id=entry.entry_id, **account_device_info(entry, manufacturer)
     )
 
     entry.runtime_data = JapanSimDataRuntimeData(

@@ -30,7 +30,7 @@ from .carriers.models import AccountUsage, BucketKind, Carrier, SimUsage
 from .carriers.units import GIB, MIB
 from .const import DOMAIN
 from .coordinator import JapanSimDataConfigEntry, SimDataCoordinator
-from .entity import sim_device_name
+from .entity import sim_name
 
 # Read-only, fed by the coordinator: no limit on parallel updates.
 PARALLEL_UPDATES = 0
@@ -67,10 +67,10 @@ class Texts:
 
 
 def amount_text(remaining: int) -> str:
-    """Bytes as carriers print them: GB (1024 MB) from 1 GB, else MB."""
+    """Bytes in the sensors' unit: GiB from 1 GiB (a carrier's "1 GB"), else MiB."""
     if remaining >= GIB:
-        return f"{remaining / GIB:.2f} GB"
-    return f"{remaining / MIB:.0f} MB"
+        return f"{remaining / GIB:.2f} GiB"
+    return f"{remaining / MIB:.0f} MiB"
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,7 +245,7 @@ class DataCalendar(CoordinatorEntity[SimDataCoordinator], CalendarEntity):
             events.extend(
                 sim_events(
                     sim,
-                    sim_device_name(coordinator.carrier_name, sim),
+                    sim_name(coordinator, sim),
                     runtime.key.sim_id(coordinator.carrier, sim_id),
                     self._texts,
                     plan_end,

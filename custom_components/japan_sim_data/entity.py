@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Final
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
@@ -13,12 +14,55 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .carriers.models import Carrier, SimUsage
-from .const import DOMAIN
+from .const import CONF_CARRIER, CONF_TRACKED_CARRIER, DOMAIN, TRACKED_CARRIERS
 from .coordinator import JapanSimDataConfigEntry, SimDataCoordinator
 from .identifiers import InstallationKey
 
-TRACKER_MODEL: Final = "Plan tracker"
-"""The model of a tracked SIM's devices: it has no plan name, only what the tracker follows."""
+ATTR_FIGURES_AS_OF: Final = "figures_as_of"
+
+# The carrier's member pages a person opens in a browser, as the adapters reach them (a page
+# the adapter does not read is not guessed): IIJmio's login page (carriers/iijmio_member.py),
+# the SoftBank and Y!mobile links to the usage page (carriers/softbank_login.py) and mineo's
+# マイページ. povo has only its app; LINEMO's own site is not the SoftBank route's.
+MEMBER_PAGES: Final[Mapping[Carrier, str]] = {
+    Carrier.IIJMIO: "https://www.iijmio.jp/auth/login/",
+    Carrier.SOFTBANK: "https://my.softbank.jp/msb/d/webLink/doSend/MRERE0000",
+    Carrier.YMOBILE: "https://my.ymobile.jp/muc/d/webLink/doSend/MWBWL0130",
+    Carrier.MINEO: "https://my.mineo.jp/",
+}
+
+# Tracked carriers that are no company: a travel SIM's or an unnamed SIM's maker is unknown.
+_NO_MAKER: Final = frozenset({"travel", "other"})
+
+
+def member_page(carrier: Carrier) -> str | None:
+    """The carrier's member page, where the same figures can be checked by hand."""
+    return MEMBER_PAGES.get(carrier)
+
+
+def device_maker(data: Mapping[str, Any], carrier_name: str) -> str | None:
+    """The company that sells the SIM: the carrier, or a tracked SIM's carrier if it is one."""
+    if Carrier(data[CONF_CARRIER]) is not Carrier.TRACKER:
+        return carrier_name
+    tracked = data.get(CONF_TRACKED_CARRIER, "")
+    return None if tracked in _NO_MAKER else TRACKED_CARRIERS.get(tracked)
+
+
+def account_device_info(entry: ConfigEntry[Any], carrier_name: str) -> DeviceInfo:
+    """The account's own device; each SIM's device hangs off it.
+
+    Named by the entry's title, a name and no English word: a translated name ("… account")
+    would also rename the entity ids made from it (calendar.povo_2_0_data_calendar) that
+    automations use. No model: "Account" or "Plan tracker" was English on every screen.
+    """
+    return DeviceInfo(
+        identifiers={(DOMAIN, entry.entry_id)},
+        name=entry.title,
+        manufacturer=device_maker(entry.data, carrier_name),
+        model=None,  # clears the "Account" / "Plan tracker" of earlier versions
+        configuration_url=member_page(Carrier(entry.data[CONF_CARRIER])),
+        entry_type=DeviceEntryType.SERVICE,
+    )
 
 
 def sim_device_identifier(key: InstallationKey, carrier: str, sim_id: str) -> tuple[str, str]:
@@ -30,6 +74,13 @@ def sim_device_name(carrier_name: str, sim: SimUsage) -> str:
     """Name a SIM after its plan and the last digits of its number, never the whole number."""
     name = f"{carrier_name} {sim.plan_name}" if sim.plan_name else carrier_name
     return f"{name} ({sim.number_suffix})" if sim.number_suffix else name
+
+
+def sim_name(coordinator: SimDataCoordinator, sim: SimUsage) -> str:
+    """A SIM's name on screen: a tracked SIM's is the one its owner gave (the entry's title)."""
+    if coordinator.carrier is Carrier.TRACKER:
+        return coordinator.config_entry.title
+    return sim_device_name(coordinator.carrier_name, sim)
 
 
 @callback
@@ -57,6 +108,17 @@ def async_add_sim_entities(
     entry.async_on_unload(coordinator.async_add_listener(add_new_sims))
 
 
+def carried_figures_attributes(sim: SimUsage) -> dict[str, str] | None:
+    """Say how old a figure is when a fallback route keeps it from an earlier read.
+
+    IIJmio's member site cannot tell Throttled or Used this period; while it serves, the app
+    API's last figures stand, and an automation should be able to see their age.
+    """
+    if sim.carried_from is None:
+        return None
+    return {ATTR_FIGURES_AS_OF: sim.carried_from.isoformat()}
+
+
 class JapanSimDataEntity(CoordinatorEntity[SimDataCoordinator]):
     """An entity that describes one SIM line."""
 
@@ -71,17 +133,14 @@ class JapanSimDataEntity(CoordinatorEntity[SimDataCoordinator]):
         identifier = sim_device_identifier(entry.runtime_data.key, coordinator.carrier, sim_id)
         self._attr_unique_id = f"{identifier[1]}_{key}"
         sim = coordinator.data.sims[sim_id]
-        model: str | None
-        if coordinator.carrier is Carrier.TRACKER:
-            # A tracked SIM: the name its owner gave it, made by its carrier, tracked by plan.
-            name, model = entry.title, TRACKER_MODEL
-        else:
-            name, model = sim_device_name(coordinator.carrier_name, sim), sim.plan_name
+        tracker = coordinator.carrier is Carrier.TRACKER
         self._attr_device_info = DeviceInfo(
             identifiers={identifier},
-            name=name,
-            manufacturer=coordinator.carrier_name,
-            model=model,
+            # A tracked SIM: the name its owner gave it, made by its carrier; no English model.
+            name=sim_name(coordinator, sim),
+            manufacturer=device_maker(entry.data, coordinator.carrier_name),
+            model=None if tracker else sim.plan_name,
+            configuration_url=member_page(coordinator.carrier),
             entry_type=DeviceEntryType.SERVICE,
             via_device_id=entry.runtime_data.account_device_id,
         )
