@@ -26,6 +26,7 @@ from custom_components.japan_sim_data.carriers.tracking_ledger import MAX_TOP_UP
 from custom_components.japan_sim_data.carriers.units import GIB, MIB
 from custom_components.japan_sim_data.const import (
     CONF_ALLOWANCE,
+    CONF_END_DATE,
     CONF_NOTICE_ATTRIBUTE,
     CONF_NOTICE_ENTITIES,
     CONF_NOTICE_EVENTS,
@@ -350,7 +351,10 @@ async def test_add_data_keeps_every_top_up_across_a_restart_and_refuses_past_the
         {CONF_RESET_DAY: 40},
         {CONF_RESET_DAY: True},
         {CONF_PLAN_SHAPE: "weekly"},
-        {CONF_PLAN_SHAPE: "validity", CONF_START_DATE: "2025-13-01"},
+        {CONF_PLAN_SHAPE: "validity", CONF_START_DATE: "2025-13-01", CONF_END_DATE: "2025-12-01"},
+        {CONF_PLAN_SHAPE: "validity", CONF_START_DATE: "2025-11-01"},
+        {CONF_PLAN_SHAPE: "validity", CONF_START_DATE: "2025-11-20", CONF_END_DATE: "2025-11-01"},
+        {CONF_RESET_DAY: 1.5},
         {CONF_ALLOWANCE: "3GB"},
         {CONF_ALLOWANCE: float("inf")},
         {CONF_PLAN_SHAPE: None},
@@ -374,3 +378,14 @@ async def test_damaged_plan_fields_raise_a_repair_issue_not_a_traceback(
     # Home Assistant logs the refusal in a line; no traceback above DEBUG.
     tracebacks = [r for r in caplog.records if r.exc_info and r.levelno > logging.DEBUG]
     assert tracebacks == []
+
+
+async def test_a_reset_day_stored_as_a_whole_float_is_read(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    # A number selector may hand the flow 25.0 for 25.
+    entry = _entry(data={CONF_RESET_DAY: 25.0}, options={CONF_USAGE_SENSORS: [RX]})
+    _phone(hass, RX, "0")
+    await _setup(hass, freezer, entry)
+    assert _sim(entry).resets_on is not None
+    assert _sim(entry).resets_on.day == 25
