@@ -60,10 +60,10 @@ class MineoReplay:
             "FGH67IJ890": load_json_fixture("mineo/capacity_switch_on.json"),
         }
     )
-    charge_infos: dict[str, Any] = field(
-        default_factory=lambda: {"FGH67IJ890": load_json_fixture("mineo/packetcharge_info.json")}
-    )
-    """get_packetcharge_info answers by custId (mineard §4.5); others get 0098."""
+    charge_infos: dict[str, Any] = field(default_factory=dict)
+    """get_packetcharge_info answers by custId (mineard §4.5); others get 0098 (the expiry of
+    bought data is then unknown). Empty by default: the e2e suite runs on the real clock, where
+    the fixture's "20251231" has passed."""
     histories: dict[str, Any] = field(default_factory=dict)
     """get_traffic_history answers by custId; a line without one gets 0098, as before."""
     history_answer: Answer | None = None

@@ -103,6 +103,7 @@ async def test_fetch_reads_every_line(
     http_session: aiohttp.ClientSession, base_url: str, replay: MineoReplay, clock: Clock
 ) -> None:
     """A pasted refresh token is spent once; both lines come back in bytes, with their month."""
+    replay.charge_infos["FGH67IJ890"] = load_json_fixture("mineo/packetcharge_info.json")
     adapter = make_adapter(http_session, base_url, clock)
     usage = await adapter.async_fetch()
 

@@ -100,6 +100,7 @@ async def test_bought_data_costs_one_more_request_a_day(
     http_session: aiohttp.ClientSession, base_url: str, replay: MineoReplay, clock: Clock
 ) -> None:
     """The second line has a charge left: its expiry is asked once a day, or after a new one."""
+    replay.charge_infos[SECOND] = _charge_info("20251231")
     adapter = make_adapter(http_session, base_url, clock)
     start = datetime(2025, 11, 25, 9, 0, tzinfo=TOKYO)
     await _poll(adapter, replay, clock, start)
