@@ -32,6 +32,7 @@ from custom_components.japan_sim_data.carriers.units import MIB
 from custom_components.japan_sim_data.carriers.user_patterns import (
     HEAVY_RUNS,
     HEAVY_SHARE,
+    HEAVY_WINDOW,
     USER_PATTERNS_BUDGET,
     InvalidNoticePattern,
     PatternRun,
@@ -211,6 +212,21 @@ def test_light_messages_between_crafted_ones_do_not_clear_the_count() -> None:
         verdicts.append(_message(watch, clock, [cast("regex.Pattern[str]", pattern)]))
     assert verdicts[-2] == [pattern]
     assert all(verdict == [] for verdict in verdicts[:-2])
+
+
+@pytest.mark.parametrize(("every", "given_up_at"), [(4, 9), (5, None)])
+def test_heavy_runs_count_over_the_last_messages_only(every: int, given_up_at: int | None) -> None:
+    """A heavy run every 4th message is an attack; every 5th, a host busy now and then."""
+    clock = FakeClock()
+    pattern = CostlyPattern(clock, 0.0, "P")
+    watch = PatternWatch()
+    verdicts = []
+    for count in range(1, 5 * HEAVY_WINDOW):
+        pattern.cost = USER_PATTERNS_BUDGET * 0.9 if count % every == 1 else 0.0
+        verdicts.append(_message(watch, clock, [cast("regex.Pattern[str]", pattern)]))
+    # (Given up, a pattern reads no more; here it goes on, and would be given up again.)
+    given_up = [count for count, verdict in enumerate(verdicts, start=1) if verdict]
+    assert given_up[:1] == ([] if given_up_at is None else [given_up_at])
 
 
 # -- the trial tries every character class a pattern names -----------------------------------

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Final, Literal, overload
 
@@ -28,7 +29,10 @@ USER_PATTERNS_BUDGET: Final = 0.25
 HEAVY_SHARE: Final = 0.5
 """A pattern that spends more than this part of its share on one message ran heavy."""
 HEAVY_RUNS: Final = 3
-"""Heavy runs after which a pattern is given up; counted while Home Assistant runs."""
+"""Heavy runs, among a pattern's last HEAVY_WINDOW messages, after which it is given up."""
+HEAVY_WINDOW: Final = 10
+"""Messages a pattern's heavy runs are counted over (while Home Assistant runs): a crafted
+message between a few ordinary ones still counts up, a rare slow moment (a busy host) does not."""
 
 type Clock = Callable[[], float]
 
@@ -97,25 +101,28 @@ class PatternRun(Sequence[regex.Pattern[str]]):
 class PatternWatch:
     """Which of the user's patterns to give up, judged over the messages they read."""
 
-    def __init__(self, heavy_runs: int = HEAVY_RUNS) -> None:
-        """Give a pattern up at its ``heavy_runs``-th heavy run."""
-        self._heavy_runs = heavy_runs
-        self._heavy: dict[str, int] = {}
+    def __init__(self) -> None:
+        """Remember nothing yet."""
+        self._runs: dict[str, deque[bool]] = {}
+        """Per pattern text, whether each of its last messages ran heavy."""
 
     def verdict(self, run: PatternRun) -> list[regex.Pattern[str]]:
         """The patterns to give up after ``run``: out of their share, or heavy too often.
 
-        A message on which a pattern stays light does not clear its count: a crafted message
-        sent between ordinary ones would never count up otherwise.
+        Too often is HEAVY_RUNS of its last HEAVY_WINDOW messages; a light message does not
+        clear the count, or crafted messages sent between ordinary ones would never count up.
         """
         given_up = list(run.ran_out)
-        for pattern in run.heavy():
-            count = self._heavy.get(pattern.pattern, 0) + 1
-            self._heavy[pattern.pattern] = count
-            if count >= self._heavy_runs:
+        heavy = run.heavy()
+        for pattern in run.spent:
+            if pattern in given_up:
+                continue
+            runs = self._runs.setdefault(pattern.pattern, deque(maxlen=HEAVY_WINDOW))
+            runs.append(pattern in heavy)
+            if sum(runs) >= HEAVY_RUNS:
                 given_up.append(pattern)
         for pattern in given_up:
-            self._heavy.pop(pattern.pattern, None)
+            self._runs.pop(pattern.pattern, None)
         return given_up
 
 
