@@ -117,6 +117,29 @@ async def test_huawei_lte_totals_count_from_their_first_reading(
     assert _sim(entry).used == 500 * MB
 
 
+async def test_netgear_lte_usage_in_mib_and_huawei_month_counters_reset_at_their_month(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    # netgear_lte's usage: bytes shown in MiB (its suggested unit), no state class.
+    # huawei_lte's CurrentMonthDownload: bytes, state class total, reset by the router monthly.
+    usage, month = "sensor.netgear_lte_usage", "sensor.b535_current_month_download"
+    mib = {"device_class": "data_size", "unit_of_measurement": "MiB"}
+    monthly = {**ROUTER_COUNTER, "state_class": "total"}
+    hass.states.async_set(usage, "20480.0", mib)
+    hass.states.async_set(month, "21474836480", monthly)
+    entry = _entry(data={CONF_ALLOWANCE: 50.0}, options={CONF_USAGE_SENSORS: [usage, month]})
+    await _setup(hass, freezer, entry)
+    hass.states.async_set(usage, "20992.5", mib)
+    hass.states.async_set(month, "21474836480", monthly)
+    await hass.async_block_till_done()
+    assert _sim(entry).used == round(512.5 * MIB)
+    # The router's month turned before the plan's: its counters restart near 0.
+    hass.states.async_set(usage, "10.0", mib)
+    hass.states.async_set(month, str(5 * MIB), monthly)
+    await hass.async_block_till_done()
+    assert _sim(entry).used == round(512.5 * MIB) + 10 * MIB + 5 * MIB
+
+
 async def test_a_32_bit_upnp_counter_wraps_without_a_loss(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, entity_registry: er.EntityRegistry
 ) -> None:
