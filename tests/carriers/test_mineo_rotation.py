@@ -18,6 +18,7 @@ from aiohttp import web
 
 from custom_components.japan_sim_data.carriers.errors import (
     CarrierAuthError,
+    CarrierConnectionError,
     CarrierError,
     CarrierParseError,
 )
@@ -228,11 +229,19 @@ async def test_a_poll_waits_for_a_renewal_whose_caller_gave_up(
         await first
 
 
-async def test_settle_without_a_renewal_returns_at_once(
-    http_session: aiohttp.ClientSession, base_url: str, clock: Clock
+async def test_settled_for_an_unload_no_renewal_starts(
+    http_session: aiohttp.ClientSession, base_url: str, replay: MineoReplay, clock: Clock
 ) -> None:
+    """Once settled (the entry unloads, its session closes), a poll still running may use the
+    login it has, but sends no refresh token: its answer would be lost with the session."""
     adapter = make_adapter(http_session, base_url, clock)
-    await adapter.async_settle()
+    await adapter.async_fetch()
+    await adapter.async_settle()  # nothing in flight: returns at once
+    assert len((await adapter.async_fetch()).sims) == 2  # the id_token still serves
+    replay.expire_id_tokens()
+    with pytest.raises(CarrierConnectionError):
+        await adapter.async_fetch()
+    assert replay.refresh_uses == [INITIAL_REFRESH_TOKEN]
 
 
 async def test_a_failed_renewal_in_the_background_is_not_left_unread(
@@ -246,7 +255,7 @@ async def test_a_failed_renewal_in_the_background_is_not_left_unread(
     await replay.token_asked.wait()
     poll.cancel()
     replay.token_gate.set()
-    await adapter.async_settle()
+    await adapter._login.settle()  # the renewal alone, not the unload's close
     assert adapter.refreshed_secrets() == {}
     replay.token_answer = None
     replay.token_gate = None

@@ -203,8 +203,12 @@ class MineoAdapter(CarrierAdapter):
         return secrets
 
     async def async_settle(self) -> None:
-        """Wait for a renewal in flight, so its new refresh token is kept before unloading."""
-        await self._login.settle()
+        """Let a renewal in flight keep its new refresh token, and start no other.
+
+        Called before the entry unloads: a renewal sent as the session closes would spend the
+        token and lose the answer.
+        """
+        await self._login.close()
 
     # -- login ------------------------------------------------------------------------------
 

@@ -6,7 +6,8 @@ listener (which writes it to disk) before anything else of the answer is read; a
 whose id_token or expiry is unusable still leaves the new refresh token kept, and the spent
 one is never sent again. Renewals run one at a time, as a task of their own: a caller that
 gives up (a time budget, an entry being unloaded) does not cut a renewal between the answer
-and the listener, and ``settle`` waits for one in flight.
+and the listener; ``close`` waits for one in flight and lets no other start (the session is
+about to close: a renewal sent then would spend the token and lose the answer).
 
 References: see carriers/mineo.py (mineard §2, mineo-auth.ts, token-manager.ts; APGifter).
 """
@@ -30,7 +31,7 @@ from urllib.parse import urlencode
 import aiohttp
 
 from .dates import TOKYO, plausible_moment
-from .errors import CarrierAuthError, CarrierParseError
+from .errors import CarrierAuthError, CarrierConnectionError, CarrierParseError
 from .http import HostPolicy, HttpReply, check_token, request
 from .skeleton import reading
 from .units import to_number
@@ -114,6 +115,7 @@ class MineoLogin:
         self._renewal: asyncio.Task[MineoTokens] | None = None
         self._listener: RotationListener | None = None
         self._lost = False
+        self._closed = False
 
     @property
     def tokens(self) -> MineoTokens:
@@ -157,12 +159,19 @@ class MineoLogin:
         if (renewal := self._renewal) is not None and not renewal.done():
             await asyncio.wait({renewal})
 
+    async def close(self) -> None:
+        """Wait for a renewal in flight, then start none: the login's session is closing."""
+        self._closed = True
+        await self.settle()
+
     def _is_old(self, tokens: MineoTokens) -> bool:
         expires = tokens.id_token_expires
         return expires is None or self._clock() >= expires - RENEW_BEFORE_EXPIRY
 
     async def _renew(self) -> MineoTokens:
         """Spend the refresh token for the next one."""
+        if self._closed:
+            raise CarrierConnectionError("mineo's login is closing; it is renewed after the reload")
         if self._lost:
             raise CarrierAuthError("mineo's last renewal gave no usable login; paste a new one")
         spent = self._tokens.refresh_token
