@@ -410,5 +410,6 @@ async def test_a_reset_day_stored_as_a_whole_float_is_read(
     entry = _entry(data={CONF_RESET_DAY: 25.0}, options={CONF_USAGE_SENSORS: [RX]})
     _phone(hass, RX, "0")
     await _setup(hass, freezer, entry)
-    assert _sim(entry).resets_on is not None
-    assert _sim(entry).resets_on.day == 25
+    resets_on = _sim(entry).resets_on
+    assert resets_on is not None
+    assert resets_on.day == 25
