@@ -413,3 +413,46 @@ async def test_a_reset_day_stored_as_a_whole_float_is_read(
     resets_on = _sim(entry).resets_on
     assert resets_on is not None
     assert resets_on.day == 25
+
+
+async def test_a_month_of_notices_of_every_kind_with_a_restart_and_a_month_end(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    entry = _entry(
+        data={CONF_ALLOWANCE: 20.0},
+        options={CONF_NOTICE_EVENTS: ["sms.incoming_sms"], CONF_NOTICE_SENDERS: ["151"]},
+    )
+    await _setup(hass, freezer, entry, now="2025-11-25T09:00:00+09:00")
+
+    async def sms(text: str) -> None:
+        hass.bus.async_fire("sms.incoming_sms", {"phone": "151", "text": text})
+        await hass.async_block_till_done()
+
+    await sms("今月のご利用データ量は12GBです。")  # used: the plan's data follows
+    assert (_sim(entry).used, _sim(entry).remaining) == (12 * GIB, 8 * GIB)
+    await sms("ご利用データ量が10GBを超えました。")  # a lower bound below what we know
+    assert (_sim(entry).used, _sim(entry).remaining) == (12 * GIB, 8 * GIB)
+    await sms("データ量を1GB追加しました。有効期限：2025年12月10日")  # a dated top-up
+    assert _sim(entry).remaining == 9 * GIB
+    await sms("データ容量の有効期限は2025年11月28日です。")  # the plan's data ends early
+    assert _entity_state(hass, "data_expires") == "2025-11-28"
+    await sms("速度制限中です。送受信最大128kbpsでご利用いただけます。")
+    assert _sim(entry).throttled is True
+
+    await _tick(hass, freezer, "2025-11-27T08:00:00+09:00")
+    await _restart(hass, entry)
+    await sms("速度制限を解除しました。")
+    assert _sim(entry).throttled is False
+    # The plan's data went at its stated end; the dated top-up is still there.
+    await _tick(hass, freezer, "2025-11-29T00:00:01+09:00")
+    assert _sim(entry).remaining == GIB
+    # December: a new allowance, the top-up until its day, throttling unknown again.
+    await _tick(hass, freezer, "2025-12-01T00:00:01+09:00")
+    sim = _sim(entry)
+    assert sim.throttled is None
+    assert sim.used is None
+    # Without a counter the new month's data stays unknown until a notice says.
+    await sms("データ量残り20.5GBです。")
+    assert _sim(entry).remaining == round(20.5 * GIB)
+    await _tick(hass, freezer, "2025-12-11T00:00:01+09:00")
+    assert _sim(entry).remaining == round(19.5 * GIB)
