@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import logging
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -29,21 +28,13 @@ from custom_components.japan_sim_data.carriers.errors import (
 )
 from custom_components.japan_sim_data.carriers.mineo import APP_ID, APP_VERSION, MineoAdapter
 from custom_components.japan_sim_data.carriers.mineo_figures import (
-    MAX_LINES,
     MineoLine,
-    parse_capacity,
-    parse_telnum_list,
-    parse_throttled,
-    parse_traffic_history,
 )
 from custom_components.japan_sim_data.carriers.mineo_tokens import (
     CLIENT_ID,
     ID_TOKEN_LIFETIME,
-    MineoTokens,
-    next_refresh_token,
-    parse_token_answer,
 )
-from custom_components.japan_sim_data.carriers.models import BucketKind, Carrier, DailyUsage
+from custom_components.japan_sim_data.carriers.models import BucketKind, Carrier
 from custom_components.japan_sim_data.carriers.units import MIB
 from tests.carriers.mineo_replay import (
     API_PATH,
@@ -51,7 +42,6 @@ from tests.carriers.mineo_replay import (
     SUBJECT,
     TOKEN_PATH,
     MineoReplay,
-    fake_jwt,
 )
 from tests.conftest import ServeApp
 from tests.helpers import load_json_fixture, load_text_fixture
@@ -432,142 +422,7 @@ async def test_login_lists_the_lines(
     assert "get_capacity" not in replay.calls
 
 
-# -- parsers ------------------------------------------------------------------------------------
-
-
-def test_capacity_without_packet_info_is_unknown_not_zero() -> None:
-    payload = load_json_fixture("mineo/capacity_no_packet_info.json")
-    sim = parse_capacity(payload, MineoLine("X1"), date(2025, 11, 25))
-    assert sim.buckets == ()
-    assert sim.remaining is None
-    assert sim.allowance is None
-    assert sim.throttled is None
-    assert sim.unlimited is True  # マイそく: no allowance to run out of
-    assert sim.resets_on == date(2025, 12, 1)
-
-
-def test_december_resets_in_january() -> None:
-    sim = parse_capacity(
-        load_json_fixture("mineo/capacity.json"), MineoLine("X1"), date(2025, 12, 31)
-    )
-    assert sim.resets_on == date(2026, 1, 1)
-    monthly = next(b for b in sim.buckets if b.kind is BucketKind.MONTHLY)
-    assert monthly.expires == datetime(2026, 1, 31, 23, 59, 59, tzinfo=TOKYO)
-
-
-def test_capacity_reads_strings_and_leaves_out_what_is_missing() -> None:
-    payload = {
-        "resultCode": "00",
-        "packetInfo": {"baseCapacity": "1,024", "baseRemainingCapacity": "512.5"},
-        "speedFlg": "0",
-    }
-    sim = parse_capacity(payload, MineoLine("X1"), date(2025, 11, 1))
-    assert [b.kind for b in sim.buckets] == [BucketKind.MONTHLY]
-    assert sim.remaining == round(512.5 * MIB)
-    assert sim.throttled is True
-
-
-@pytest.mark.parametrize(
-    "packet_info",
-    [[], "5120", {"baseRemainingCapacity": -1}, {"baseCapacity": True}, {"giftCapacity": "x"}],
-)
-def test_capacity_refuses_garbage(packet_info: Any) -> None:
-    with pytest.raises(CarrierParseError):
-        parse_capacity({"packetInfo": packet_info}, MineoLine("X1"), date(2025, 11, 1))
-
-
-@pytest.mark.parametrize(
-    ("payload", "expected"),
-    [
-        ({"tushinSettingStatusCode": "01", "speedFlg": "1"}, True),
-        ({"tushinSettingStatusCode": "00", "speedFlg": "0"}, False),
-        ({"speedFlg": "0"}, True),
-        ({"speedFlg": "1"}, False),
-        ({"tushinSettingStatusCode": "99"}, None),
-        ({}, None),
-    ],
-)
-def test_throttled_follows_the_mineo_switch(payload: dict[str, Any], expected: bool | None) -> None:
-    assert parse_throttled(payload) is expected
-
-
-def test_telnum_list_dedupes_and_caps() -> None:
-    entries = [{"custId": f"C{n:04d}", "telNum": "080-0000-0000"} for n in range(MAX_LINES + 5)]
-    lines = parse_telnum_list({"resultCode": "00", "telNumList": [entries[0], *entries]})
-    assert len(lines) == MAX_LINES
-    assert lines[0] == MineoLine("C0000", "0000")
-
-
-@pytest.mark.parametrize(
-    "payload",
-    [
-        [],
-        {"telNumList": None},
-        {"telNumList": [None]},
-        {"telNumList": [{"custId": "has space"}]},
-        {"telNumList": [{"custId": 12}]},
-    ],
-)
-def test_telnum_list_refuses_garbage(payload: Any) -> None:
-    with pytest.raises(CarrierParseError):
-        parse_telnum_list(payload)
-
-
-def test_token_answer_rotates_and_reads_the_sooner_expiry() -> None:
-    claims_exp = int((START + timedelta(hours=2)).timestamp())
-    payload = load_json_fixture("mineo/token.json") | {
-        "id_token": fake_jwt({"sub": "s", "exp": claims_exp})
-    }
-    tokens = parse_token_answer(payload, START, refresh_token="next")
-    assert tokens.refresh_token == "next"
-    assert next_refresh_token(payload) == "VEweVyQQCzmTwPmBXd......"
-    assert tokens.id_token_expires == START + timedelta(hours=2)
-
-
-def test_token_answer_without_expiry_lives_24_hours_and_keeps_the_refresh_token() -> None:
-    tokens = parse_token_answer({"id_token": "opaque-token"}, START, refresh_token="old")
-    assert tokens == MineoTokens("old", "opaque-token", START + ID_TOKEN_LIFETIME)
-
-
-@pytest.mark.parametrize(
-    "payload",
-    [
-        {"refresh_token": "r"},
-        {"id_token": "a b", "refresh_token": "r"},
-        {"id_token": "t", "refresh_token": "r", "expires_in": "0"},
-        {"id_token": "t", "refresh_token": "r", "expires_in": "1e12"},
-        {"id_token": fake_jwt({"exp": int(START.timestamp()) - 60}), "refresh_token": "r"},
-        [],
-    ],
-)
-def test_token_answer_refuses_what_cannot_be_kept(payload: Any) -> None:
-    with pytest.raises(CarrierParseError):
-        parse_token_answer(payload, START, refresh_token="old")
-
-
-@pytest.mark.parametrize("exp", [1, 253402300799, 10**30, "soon", True])
-def test_an_implausible_claimed_expiry_is_ignored(exp: Any) -> None:
-    """An `exp` in 1970, 9999 or unreadable shortens nothing: expires_in decides."""
-    payload = {"id_token": fake_jwt({"exp": exp}), "expires_in": "3600"}
-    tokens = parse_token_answer(payload, START, refresh_token="r")
-    assert tokens.id_token_expires == START + timedelta(hours=1)
-
-
-@pytest.mark.parametrize("value", ["line\nbreak", "a b", "", 12, "x" * 5000, ["r"]])
-def test_an_unusable_next_refresh_token_is_refused(value: Any) -> None:
-    with pytest.raises(CarrierParseError):
-        next_refresh_token({"id_token": "t", "refresh_token": value})
-    assert next_refresh_token({"id_token": "t"}) is None
-
-
-def test_tokens_as_stored() -> None:
-    tokens = MineoTokens("r", "i", START)
-    assert tokens.as_secrets() == {
-        "refresh_token": "r",
-        "id_token": "i",
-        "id_token_expires": START.isoformat(),
-    }
-    assert MineoTokens("r").as_secrets() == {"refresh_token": "r"}
+# -- stored logins and token answers over HTTP ---------------------------------------------
 
 
 async def test_an_unreadable_stored_expiry_means_renew(
@@ -644,198 +499,3 @@ def test_an_unreadable_id_token_names_the_account_by_its_app_id(clock: Clock) ->
     for token in ("a.!!!.c", "a.bm90IGpzb24.c", "a.WzFd.c"):  # bad base64, not JSON, a list
         adapter = MineoAdapter(session, refresh_token="r", aid=AID, id_token=token, clock=clock)
         assert adapter.account_id == anonymous_id(Carrier.MINEO, AID)
-
-
-# -- usage history (get_traffic_history) -------------------------------------------------------
-
-# tests/fixtures/mineo/traffic_history.json, read on 25 November 2025 (START): the high-speed
-# MB of every whole day; 2 November has no figure (absent), 25 November is today (not whole).
-HISTORY_DAYS = (
-    DailyUsage(day=date(2025, 10, 30), used=150 * MIB),
-    DailyUsage(day=date(2025, 10, 31), used=90 * MIB),
-    DailyUsage(day=date(2025, 11, 1), used=round(512.5 * MIB)),
-    DailyUsage(day=date(2025, 11, 3), used=0),
-    DailyUsage(day=date(2025, 11, 24), used=round(170.5 * MIB)),
-)
-
-
-def _history_calls(replay: MineoReplay) -> int:
-    return replay.calls.count("get_traffic_history")
-
-
-async def test_fetch_reads_each_lines_daily_usage(
-    http_session: aiohttp.ClientSession, base_url: str, replay: MineoReplay, clock: Clock
-) -> None:
-    replay.histories["ABC12DE345"] = load_json_fixture("mineo/traffic_history.json")
-    adapter = make_adapter(http_session, base_url, clock)
-    usage = await adapter.async_fetch()
-
-    first = usage.sims["ABC12DE345"]
-    assert first.daily_usage == HISTORY_DAYS
-    # The figures are the capacity call's, untouched.
-    assert first.remaining == (5120 + 33563) * MIB
-    # The other line has no history (mineo answers 0098): its figures stand alone.
-    second = usage.sims["FGH67IJ890"]
-    assert second.daily_usage == ()
-    assert second.remaining == (300 + 100 + 10) * MIB
-    history_bodies = [
-        body
-        for call, body in zip(replay.calls, replay.bodies_seen, strict=True)
-        if call == "get_traffic_history"
-    ]
-    assert history_bodies == [{"custId": "ABC12DE345"}, {"custId": "FGH67IJ890"}]
-
-
-async def test_daily_usage_is_asked_at_most_every_six_hours_and_on_a_new_day(
-    http_session: aiohttp.ClientSession, base_url: str, replay: MineoReplay, clock: Clock
-) -> None:
-    replay.histories["ABC12DE345"] = load_json_fixture("mineo/traffic_history.json")
-    clock.now = datetime(2025, 11, 25, 9, 0, tzinfo=TOKYO)
-    adapter = make_adapter(http_session, base_url, clock)
-    await adapter.async_fetch()
-    assert _history_calls(replay) == 2  # one per line
-
-    for later in (timedelta(minutes=30), timedelta(hours=5, minutes=59)):
-        clock.now = datetime(2025, 11, 25, 9, 0, tzinfo=TOKYO) + later
-        usage = await adapter.async_fetch()
-        assert usage.sims["ABC12DE345"].daily_usage == HISTORY_DAYS
-    assert _history_calls(replay) == 2
-    assert replay.calls.count("get_capacity") == 6  # the figures, every poll
-
-    clock.now = datetime(2025, 11, 25, 15, 0, tzinfo=TOKYO)
-    await adapter.async_fetch()
-    assert _history_calls(replay) == 4
-
-    # A new Tokyo day an hour later: asked again, and 25 November is now whole.
-    clock.now = datetime(2025, 11, 26, 0, 5, tzinfo=TOKYO)
-    usage = await adapter.async_fetch()
-    assert _history_calls(replay) == 6
-    assert usage.sims["ABC12DE345"].daily_usage == (
-        *HISTORY_DAYS,
-        DailyUsage(day=date(2025, 11, 25), used=12 * MIB),
-    )
-
-
-@pytest.mark.parametrize(
-    "answer",
-    [
-        lambda: web.json_response(load_json_fixture("mineo/result_system_error.json")),
-        lambda: web.json_response({"resultCode": "0022", "messages": [None]}),
-        lambda: web.json_response({"message": "Internal Server Error"}, status=500),
-        lambda: web.Response(
-            text=load_text_fixture("mineo/maintenance.html"), content_type="text/html"
-        ),
-        lambda: web.json_response({}, status=429, headers={"Retry-After": "60"}),
-        lambda: web.json_response(load_json_fixture("mineo/invalid_jwt.json"), status=401),
-        lambda: web.Response(text="{not json", content_type="application/json"),
-    ],
-)
-async def test_a_failing_history_leaves_the_figures(
-    http_session: aiohttp.ClientSession,
-    base_url: str,
-    replay: MineoReplay,
-    clock: Clock,
-    answer: Any,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    caplog.set_level(logging.DEBUG)
-    replay.history_answer = answer
-    adapter = make_adapter(http_session, base_url, clock)
-    usage = await adapter.async_fetch()
-
-    assert set(usage.sims) == {"ABC12DE345", "FGH67IJ890"}
-    assert usage.sims["ABC12DE345"].remaining == (5120 + 33563) * MIB
-    assert all(sim.daily_usage == () for sim in usage.sims.values())
-    ours = "\n".join(
-        record.getMessage()
-        for record in caplog.records
-        if record.name.startswith("custom_components.japan_sim_data")
-    )
-    assert "usage history" in ours
-    for secret in (*replay.issued, INITIAL_REFRESH_TOKEN, AID, "ABC12DE345", "FGH67IJ890"):
-        assert secret not in ours
-    assert replay.reused == 0
-
-    # Not asked again within six hours; asked (and read) after them.
-    asked = _history_calls(replay)
-    clock.now = START + timedelta(hours=1)
-    await adapter.async_fetch()
-    assert _history_calls(replay) == asked
-    replay.history_answer = None
-    replay.histories["ABC12DE345"] = load_json_fixture("mineo/traffic_history.json")
-    clock.now = START + timedelta(hours=6)
-    usage = await adapter.async_fetch()
-    assert usage.sims["ABC12DE345"].daily_usage == HISTORY_DAYS
-
-
-def _month(days: Any, month: Any = "11") -> dict[str, Any]:
-    return {
-        "resultCode": "00",
-        "monthlyTrafficHistoryList": [{"targetMonth": month, "dailyTrafficHistoryList": days}],
-    }
-
-
-def _day(high: Any, day: Any = "1") -> dict[str, Any]:
-    return {"dataTraffic": 1, "dataTrafficHighSpeed": high, "targetDay": day}
-
-
-@pytest.mark.parametrize(
-    "payload",
-    [
-        {"resultCode": "00", "monthlyTrafficHistoryList": {"11": []}},
-        _month({"1": 100}),
-        _month([_day(-1)]),
-        _month([_day("-5")]),
-        _month([_day(1e30)]),
-        _month([_day("lots")]),
-        _month([_day(True)]),
-        _month([_day({"MB": 1})]),
-        _month([_day(100, "32")]),
-        _month([_day(100, "0")]),
-        _month([_day(100, "1.5")]),
-        _month([_day(100, 10**30)]),
-        _month([_day(100, None)]),
-        _month(["1: 100 MB"]),
-        _month([_day(100)], month="13"),
-        _month([_day(100)], month=None),
-        _month([_day(100)], month="十一"),
-        ["not", "an", "object"],
-        "deep",
-    ],
-)
-async def test_malformed_history_is_dropped(
-    http_session: aiohttp.ClientSession,
-    base_url: str,
-    replay: MineoReplay,
-    clock: Clock,
-    payload: Any,
-) -> None:
-    if payload == "deep":
-        text = '{"resultCode": "00", "monthlyTrafficHistoryList": ' + "[" * 100_000
-        replay.history_answer = lambda: web.Response(text=text, content_type="application/json")
-    else:
-        replay.histories["ABC12DE345"] = payload
-    adapter = make_adapter(http_session, base_url, clock)
-    usage = await adapter.async_fetch()
-    assert usage.sims["ABC12DE345"].daily_usage == ()
-    assert usage.sims["ABC12DE345"].remaining == (5120 + 33563) * MIB
-
-
-def test_parse_traffic_history_reads_whole_days_in_their_year() -> None:
-    payload = load_json_fixture("mineo/traffic_history.json")
-    assert parse_traffic_history(payload, date(2025, 11, 25)) == HISTORY_DAYS
-    # In January, November and December are last year's (targetMonth has no year).
-    january = {
-        "resultCode": "00",
-        "monthlyTrafficHistoryList": [
-            {"targetMonth": "12", "dailyTrafficHistoryList": [_day(10, "31")]},
-            {"targetMonth": "01", "dailyTrafficHistoryList": [_day("２０", "１"), _day(5, "9")]},
-        ],
-    }
-    assert parse_traffic_history(january, date(2026, 1, 9)) == (
-        DailyUsage(day=date(2025, 12, 31), used=10 * MIB),
-        DailyUsage(day=date(2026, 1, 1), used=20 * MIB),
-    )
-    # Nothing listed, or a month without days: no day, not an error.
-    assert parse_traffic_history({"resultCode": "00"}, date(2026, 1, 9)) == ()
-    assert parse_traffic_history(_month(None), date(2026, 1, 9)) == ()
