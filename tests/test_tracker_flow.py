@@ -54,10 +54,22 @@ async def _start(hass: HomeAssistant) -> ConfigFlowResult:
     return result
 
 
+async def _answer_plan(
+    hass: HomeAssistant, result: ConfigFlowResult, answers: dict[str, Any]
+) -> ConfigFlowResult:
+    """Answer the name-and-brand form, then the plan form, as a user does."""
+    brand = {key: answers[key] for key in (CONF_NAME, CONF_TRACKED_CARRIER)}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], brand)
+    assert result["step_id"] == "tracker_plan"
+    plan = {key: value for key, value in answers.items() if key not in brand}
+    return await hass.config_entries.flow.async_configure(result["flow_id"], plan)
+
+
 async def test_monthly_tracker_with_a_router(hass: HomeAssistant) -> None:
     result = await _start(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
+    result = await _answer_plan(
+        hass,
+        result,
         {
             CONF_NAME: " Router SIM ",
             CONF_TRACKED_CARRIER: "docomo",
@@ -124,8 +136,9 @@ async def test_validity_errors(
     hass: HomeAssistant, plan: dict[str, Any], errors: dict[str, str]
 ) -> None:
     result = await _start(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
+    result = await _answer_plan(
+        hass,
+        result,
         {CONF_NAME: "eSIM", CONF_TRACKED_CARRIER: "travel", CONF_PLAN_SHAPE: "validity"},
     )
     assert result["step_id"] == "tracker_validity"
@@ -144,8 +157,9 @@ async def test_travel_esim_with_nothing_else(
 ) -> None:
     freezer.move_to(FROZEN_NOW)
     result = await _start(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
+    result = await _answer_plan(
+        hass,
+        result,
         {
             CONF_NAME: "  ",
             CONF_TRACKED_CARRIER: "travel",
@@ -167,8 +181,9 @@ async def test_travel_esim_with_nothing_else(
 async def test_several_sims_can_be_tracked(hass: HomeAssistant) -> None:
     for name in ("A", "B"):
         result = await _start(hass)
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"],
+        result = await _answer_plan(
+            hass,
+            result,
             {CONF_NAME: name, CONF_TRACKED_CARRIER: "other", CONF_PLAN_SHAPE: "monthly"},
         )
         result = await hass.config_entries.flow.async_configure(
@@ -321,8 +336,9 @@ async def test_the_sources_form_offers_the_carriers_own_senders(
 ) -> None:
     """docomo's billing sender is offered as the filter; a carrier with none known offers none."""
     result = await _start(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
+    result = await _answer_plan(
+        hass,
+        result,
         {
             CONF_NAME: "SIM",
             CONF_TRACKED_CARRIER: carrier,
@@ -346,3 +362,74 @@ async def test_the_notices_options_offer_the_senders_until_the_user_changes_them
     hass.config_entries.options.async_abort(result["flow_id"])
     result = await _options(hass, entry, "notices")
     assert _suggested(result)[CONF_NOTICE_SENDERS] == []
+
+
+# -- the plan form starts from the brand's preset (carriers/tracking_presets.py) --------------
+
+
+async def _plan_form(hass: HomeAssistant, brand: str) -> ConfigFlowResult:
+    result = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_NAME: "SIM", CONF_TRACKED_CARRIER: brand}
+    )
+    assert result["step_id"] == "tracker_plan"
+    return result
+
+
+@pytest.mark.parametrize(
+    ("brand", "suggested", "sizes"),
+    [
+        ("ahamo", {CONF_ALLOWANCE: 30.0, CONF_PLAN_SHAPE: "monthly"}, "ahamo (30 GB)"),
+        (
+            "irumo",
+            {CONF_PLAN_SHAPE: "monthly"},
+            "irumo 0.5GB (0.5 GB), irumo 3GB (3 GB), irumo 6GB (6 GB), irumo 9GB (9 GB)",
+        ),
+        # A plan without a cap: nothing to fill in as an allowance.
+        ("rakuten_mobile", {CONF_PLAN_SHAPE: "monthly"}, "Rakuten最強プラン"),
+        (
+            "travel",
+            {CONF_ALLOWANCE: 5.0, CONF_PLAN_SHAPE: "validity"},
+            "VISITOR SIM 5GB / 21Days (5 GB)",
+        ),
+        ("other", {}, "-"),
+    ],
+)
+async def test_the_plan_form_starts_from_the_brands_preset(
+    hass: HomeAssistant, brand: str, suggested: dict[str, Any], sizes: str
+) -> None:
+    result = await _plan_form(hass, brand)
+    assert _suggested(result) == suggested
+    placeholders = result["description_placeholders"]
+    assert placeholders is not None
+    assert placeholders["plan_sizes"] == sizes
+    if sizes == "-":
+        assert placeholders["plan_source"] == "-"
+    else:
+        assert placeholders["plan_source"].startswith("http")
+        assert placeholders["plan_source"].endswith("(2026-12-06)")
+
+
+async def test_a_travel_sims_validity_starts_today_for_its_days(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    freezer.move_to(FROZEN_NOW)
+    result = await _plan_form(hass, "travel")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ALLOWANCE: 5, CONF_PLAN_SHAPE: "validity"}
+    )
+    assert result["step_id"] == "tracker_validity"
+    assert _suggested(result) == {CONF_START_DATE: "2025-11-25", CONF_VALIDITY_DAYS: 21}
+
+
+@pytest.mark.parametrize(("brand", "reset_day"), [("au", 1), ("softbank", None), ("other", None)])
+async def test_the_monthly_form_suggests_a_reset_day_only_when_it_is_the_brands(
+    hass: HomeAssistant, brand: str, reset_day: int | None
+) -> None:
+    """SoftBank's day follows each contract's billing cycle (11th, 21st or 1st): not guessed."""
+    result = await _plan_form(hass, brand)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PLAN_SHAPE: "monthly"}
+    )
+    assert result["step_id"] == "tracker_monthly"
+    assert _suggested(result).get(CONF_RESET_DAY) == reset_day

@@ -243,6 +243,8 @@ def _texts(source: str) -> Iterator[str]:
     [
         # Separators and Japanese punctuation, as runs and between digits or letters.
         (r"(?P<amount>\d+)(?P<unit>GB)", ["、", "。", ",", "-", "/", ":", "\n", "1、", "a "]),
+        # A digit, a letter and a kana alternating.
+        (r"(?P<amount>\d+)(?P<unit>GB)", ["1a", "a1", "あ1", "1あ"]),
         # Full-width forms, kana and kanji.
         (r"(?P<amount>\d+)(?P<unit>GB)", ["１", "\u3000", "あ", "ア", "残"]),
         # What the pattern's escapes stand for.

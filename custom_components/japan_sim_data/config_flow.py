@@ -39,7 +39,7 @@ from .const import (
     CONF_PHONE_NUMBER,
     CONF_PLAN_SHAPE,
     CONF_RESEND_CODE,
-    CONF_START_DATE,
+    CONF_TRACKED_CARRIER,
     DOMAIN,
     LOGGER,
     PlanShape,
@@ -116,6 +116,7 @@ class JapanSimDataConfigFlow(MineoLoginFlow, domain=DOMAIN):
         self._povo_session: aiohttp.ClientSession | None = None
         self._povo_data: dict[str, Any] = {}
         self._tracker_title = ""
+        self._tracker_brand = ""
         self._tracker_data: dict[str, Any] = {}
         self._verified: VerifiedLogin | None = None
         """The login the last password step verified, until it is handed to setup."""
@@ -347,20 +348,36 @@ class JapanSimDataConfigFlow(MineoLoginFlow, domain=DOMAIN):
     async def async_step_tracker(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Name the tracked SIM; pick its carrier, allowance and plan shape."""
+        """Name the tracked SIM and pick its brand."""
         from . import tracker_flow  # noqa: PLC0415 - when a tracker is added
 
         if user_input is not None:
+            self._tracker_brand = user_input[CONF_TRACKED_CARRIER]
+            self._tracker_title = user_input[CONF_NAME].strip()
+            return await self.async_step_tracker_plan()
+        return self.async_show_form(step_id="tracker", data_schema=tracker_flow.BRAND_SCHEMA)
+
+    async def async_step_tracker_plan(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the allowance and the plan's shape, starting from the brand's preset."""
+        from . import tracker_flow  # noqa: PLC0415 - when a tracker is added
+
+        brand = self._tracker_brand
+        if user_input is not None:
             self._tracker_data = {
                 CONF_CARRIER: Carrier.TRACKER.value,
-                **tracker_flow.plan_start(user_input),
+                **tracker_flow.plan_start({CONF_TRACKED_CARRIER: brand, **user_input}),
             }
-            self._tracker_title = user_input[CONF_NAME].strip()
             if user_input[CONF_PLAN_SHAPE] == PlanShape.VALIDITY:
                 return await self.async_step_tracker_validity()
             return await self.async_step_tracker_monthly()
         return self.async_show_form(
-            step_id="tracker", data_schema=tracker_flow.plan_schema(with_name=True)
+            step_id="tracker_plan",
+            description_placeholders=tracker_flow.plan_placeholders(brand),
+            data_schema=self.add_suggested_values_to_schema(
+                tracker_flow.PLAN_SCHEMA, tracker_flow.plan_suggestions(brand)
+            ),
         )
 
     async def async_step_tracker_monthly(
@@ -373,7 +390,10 @@ class JapanSimDataConfigFlow(MineoLoginFlow, domain=DOMAIN):
             self._tracker_data |= tracker_flow.monthly_plan(user_input)
             return await self.async_step_tracker_sources()
         return self.async_show_form(
-            step_id="tracker_monthly", data_schema=tracker_flow.MONTHLY_SCHEMA
+            step_id="tracker_monthly",
+            data_schema=self.add_suggested_values_to_schema(
+                tracker_flow.MONTHLY_SCHEMA, tracker_flow.monthly_suggestions(self._tracker_brand)
+            ),
         )
 
     async def async_step_tracker_validity(
@@ -392,7 +412,8 @@ class JapanSimDataConfigFlow(MineoLoginFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="tracker_validity",
             data_schema=self.add_suggested_values_to_schema(
-                tracker_flow.VALIDITY_SCHEMA, user_input or {CONF_START_DATE: today}
+                tracker_flow.VALIDITY_SCHEMA,
+                user_input or tracker_flow.validity_suggestions(self._tracker_brand, today),
             ),
             errors=errors,
         )
@@ -404,6 +425,7 @@ class JapanSimDataConfigFlow(MineoLoginFlow, domain=DOMAIN):
         from . import tracker_flow  # noqa: PLC0415 - when a tracker is added
 
         errors: dict[str, str] = {}
+        counters = tracker_flow.counter_choices(self.hass)
         if user_input is not None:
             options, errors = tracker_flow.clean_sources(user_input)
             if not errors:
@@ -416,10 +438,12 @@ class JapanSimDataConfigFlow(MineoLoginFlow, domain=DOMAIN):
                 )
         return self.async_show_form(
             step_id="tracker_sources",
-            description_placeholders=tracker_flow.PATTERN_PLACEHOLDERS,
+            description_placeholders=tracker_flow.sources_placeholders(counters),
             data_schema=self.add_suggested_values_to_schema(
-                tracker_flow.SOURCES_SCHEMA,
-                user_input or tracker_flow.notice_defaults(self._tracker_data, {}),
+                tracker_flow.sources_schema(counters),
+                user_input
+                or tracker_flow.notice_defaults(self._tracker_data, {})
+                | counters.suggested([], new=True),
             ),
             errors=errors,
         )

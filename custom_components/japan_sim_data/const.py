@@ -104,6 +104,8 @@ class PlanShape(StrEnum):
 TRACKED_CARRIERS: Final[dict[str, str | None]] = {
     "docomo": "docomo",
     "ahamo": "ahamo",
+    "irumo": "irumo",
+    "eximo": "eximo",
     "au": "au",
     "uq_mobile": "UQ mobile",
     "povo": "povo",

@@ -25,6 +25,7 @@ from .const import (
     CONF_LOW_DATA_UNIT,
     CONF_PLAN_SHAPE,
     CONF_RESET_DAY,
+    CONF_USAGE_SENSORS,
     DEFAULT_EXPIRY_LEAD_DAYS,
     DEFAULT_LOW_DATA_THRESHOLD,
     LOW_DATA_UNITS,
@@ -160,13 +161,16 @@ class JapanSimDataOptionsFlow(OptionsFlowWithReload):
         )
 
     async def async_step_usage(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Choose the sensors that count the SIM's data (summed)."""
+        """Choose the counters and sensors that count the SIM's data (summed)."""
         if user_input is not None:
-            return self._save_group(tracker_flow.USAGE_KEYS, user_input)
+            return self._save_group(tracker_flow.USAGE_KEYS, tracker_flow.clean_usage(user_input))
+        counters = tracker_flow.counter_choices(self.hass)
+        sensors = list(self.config_entry.options.get(CONF_USAGE_SENSORS, []))
         return self.async_show_form(
             step_id="usage",
+            description_placeholders=counters.placeholders,
             data_schema=self.add_suggested_values_to_schema(
-                tracker_flow.USAGE_SCHEMA, self.config_entry.options
+                tracker_flow.usage_schema(counters), counters.suggested(sensors, new=False)
             ),
         )
 

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import Any, Final
 
 import probatio as vol
-from homeassistant.const import CONF_NAME, Platform
+from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.selector import (
     DateSelector,
@@ -30,6 +30,7 @@ from homeassistant.helpers.selector import (
 )
 
 from .carriers.stored import within_calendar
+from .carriers.tracking_presets import ResetRule, official_senders, preset_for
 from .carriers.user_patterns import InvalidNoticePattern, compile_user_pattern
 from .const import (
     CONF_ALLOWANCE,
@@ -63,6 +64,7 @@ from .const import (
     PlanShape,
 )
 from .inquiry import MAX_STALE_HOURS, InquiryConfig, InvalidInquiryError
+from .tracker_sources_flow import CounterChoices, merge_usage
 
 # Keys of each group, so a group saved in the options replaces only its own keys.
 USAGE_KEYS: Final = (CONF_USAGE_SENSORS,)
@@ -100,24 +102,6 @@ PATTERN_PLACEHOLDERS: Final[Mapping[str, str]] = {
     "pattern_example": r"残り(?P<amount>[\d.]+)(?P<unit>GB|MB)"
 }
 
-# ASSUMPTIONS: the senders each carrier's data notices come from, offered as the default sender
-# filter. Only senders a public source names are listed; no carrier publishes such a list.
-# - docomo: DoCoMo@docomo-bill.ne.jp sends the data-volume step notices ("データ利用量が上限に
-#   達した為…"), per https://www.koregasiritai.com/docomo-bill-ne-jp-mail/ (a third-party page,
-#   unconfirmed by docomo). Not docomo.ne.jp: every docomo customer's own mail is sent from it.
-# - Every other carrier (ahamo, au, UQ mobile, povo, Rakuten Mobile, SoftBank, Y!mobile,
-#   LINEMO, IIJmio, mineo, travel eSIMs): no public source names the sender of their data
-#   notices, so the filter starts empty and the form says what that means.
-OFFICIAL_SENDERS: Final[Mapping[str, tuple[str, ...]]] = {
-    "docomo": ("docomo-bill.ne.jp",),
-}
-
-
-def official_senders(tracked_carrier: str | None) -> list[str]:
-    """The default sender filter of a tracked carrier (empty when none is known)."""
-    return list(OFFICIAL_SENDERS.get(tracked_carrier or "", ()))
-
-
 _GB = NumberSelector(
     NumberSelectorConfig(
         min=0, max=10000, step="any", mode=NumberSelectorMode.BOX, unit_of_measurement="GB"
@@ -125,29 +109,89 @@ _GB = NumberSelector(
 )
 
 
+_CARRIER = SelectSelector(
+    SelectSelectorConfig(
+        options=list(TRACKED_CARRIERS),
+        mode=SelectSelectorMode.DROPDOWN,
+        translation_key=CONF_TRACKED_CARRIER,
+    )
+)
+_SHAPE = SelectSelector(
+    SelectSelectorConfig(
+        options=[shape.value for shape in PlanShape],
+        mode=SelectSelectorMode.LIST,
+        translation_key=CONF_PLAN_SHAPE,
+    )
+)
+# The new SIM's first form: its name and brand; the plan form then starts from the brand's
+# preset (carriers/tracking_presets.py).
+BRAND_SCHEMA: Final = vol.Schema(
+    {vol.Required(CONF_NAME): TextSelector(), vol.Required(CONF_TRACKED_CARRIER): _CARRIER}
+)
+PLAN_SCHEMA: Final = vol.Schema(
+    {
+        vol.Optional(CONF_ALLOWANCE): _GB,
+        vol.Required(CONF_PLAN_SHAPE, default=PlanShape.MONTHLY.value): _SHAPE,
+    }
+)
+
+
 def plan_schema(*, with_name: bool) -> vol.Schema:
-    """The first form: the carrier, the allowance and the plan's shape (and a name)."""
+    """One form with the carrier, the allowance and the plan's shape (and a name)."""
     fields: dict[Any, Any] = {}
     if with_name:
         fields[vol.Required(CONF_NAME)] = TextSelector()
-    fields |= {
-        vol.Required(CONF_TRACKED_CARRIER): SelectSelector(
-            SelectSelectorConfig(
-                options=list(TRACKED_CARRIERS),
-                mode=SelectSelectorMode.DROPDOWN,
-                translation_key=CONF_TRACKED_CARRIER,
-            )
-        ),
-        vol.Optional(CONF_ALLOWANCE): _GB,
-        vol.Required(CONF_PLAN_SHAPE, default=PlanShape.MONTHLY.value): SelectSelector(
-            SelectSelectorConfig(
-                options=[shape.value for shape in PlanShape],
-                mode=SelectSelectorMode.LIST,
-                translation_key=CONF_PLAN_SHAPE,
-            )
-        ),
-    }
-    return vol.Schema(fields)
+    fields[vol.Required(CONF_TRACKED_CARRIER)] = _CARRIER
+    return vol.Schema(fields | PLAN_SCHEMA.schema)
+
+
+def plan_suggestions(brand: str | None) -> dict[str, Any]:
+    """The plan form's starting values from the brand's preset: its shape and usual size."""
+    preset = preset_for(brand)
+    if preset is None:
+        return {}
+    shape = PlanShape.VALIDITY if preset.reset is ResetRule.VALIDITY else PlanShape.MONTHLY
+    values: dict[str, Any] = {CONF_PLAN_SHAPE: shape.value}
+    plan = preset.suggested_plan
+    if plan is not None and plan.gigabytes is not None:
+        values[CONF_ALLOWANCE] = plan.gigabytes
+    return values
+
+
+def plan_placeholders(brand: str | None) -> dict[str, str]:
+    """The plan form's description: the brand's usual plans and where that was read."""
+    preset = preset_for(brand)
+    if preset is None or not preset.plans:
+        return {"plan_sizes": "-", "plan_source": "-"}
+    sizes = ", ".join(
+        f"{plan.name} ({_size_text(plan.gigabytes)})" if plan.gigabytes is not None else plan.name
+        for plan in preset.plans
+    )
+    source = preset.plans_source
+    where = f"{source.url} ({source.read.isoformat()})" if source is not None else "-"
+    return {"plan_sizes": sizes, "plan_source": where}
+
+
+def _size_text(gigabytes: float) -> str:
+    """0.5 GB, 30 GB: a plan size as carriers write it."""
+    return f"{gigabytes:g} GB"
+
+
+def monthly_suggestions(brand: str | None) -> dict[str, Any]:
+    """The reset day of the brand's preset, when it is the same for every contract."""
+    preset = preset_for(brand)
+    day = preset.reset_day if preset is not None else None
+    return {CONF_RESET_DAY: day} if day is not None else {}
+
+
+def validity_suggestions(brand: str | None, today: str) -> dict[str, Any]:
+    """A validity plan starting today, as long as the brand's suggested plan lasts."""
+    values: dict[str, Any] = {CONF_START_DATE: today}
+    preset = preset_for(brand)
+    plan = preset.suggested_plan if preset is not None else None
+    if plan is not None and plan.days is not None:
+        values[CONF_VALIDITY_DAYS] = plan.days
+    return values
 
 
 MONTHLY_SCHEMA: Final = vol.Schema(
@@ -165,14 +209,6 @@ VALIDITY_SCHEMA: Final = vol.Schema(
             NumberSelectorConfig(min=1, max=MAX_VALIDITY_DAYS, step=1, mode=NumberSelectorMode.BOX)
         ),
         vol.Optional(CONF_END_DATE): DateSelector(),
-    }
-)
-
-USAGE_SCHEMA: Final = vol.Schema(
-    {
-        vol.Optional(CONF_USAGE_SENSORS): EntitySelector(
-            EntitySelectorConfig(domain=Platform.SENSOR, device_class="data_size", multiple=True)
-        )
     }
 )
 
@@ -194,7 +230,30 @@ NOTICES_SCHEMA: Final = vol.Schema(
     }
 )
 
-SOURCES_SCHEMA: Final = USAGE_SCHEMA.extend(NOTICES_SCHEMA.schema)
+
+def counter_choices(hass: HomeAssistant) -> CounterChoices:
+    """The counters Home Assistant has now, for the usage fields."""
+    return CounterChoices.discover(hass)
+
+
+def clean_usage(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """The usage form's answers as the options keep them: one list of sensors."""
+    return merge_usage(user_input)
+
+
+def usage_schema(choices: CounterChoices) -> vol.Schema:
+    """The usage form: the counters found, and any other sensors."""
+    return vol.Schema(choices.fields())
+
+
+def sources_schema(choices: CounterChoices) -> vol.Schema:
+    """A new SIM's sources form: usage and notices together."""
+    return vol.Schema(choices.fields() | NOTICES_SCHEMA.schema)
+
+
+def sources_placeholders(choices: CounterChoices) -> dict[str, str]:
+    """The sources form's placeholders: the counters found and the patterns' example."""
+    return {**choices.placeholders, **PATTERN_PLACEHOLDERS}
 
 
 def notice_defaults(data: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
@@ -257,11 +316,13 @@ def validity_plan(user_input: Mapping[str, Any]) -> tuple[dict[str, Any], dict[s
 def clean_sources(user_input: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """Tidy the sources' answers and check the user's patterns; the form's errors, if any.
 
+    The chosen counters' sensors join the other usage sensors in one list.
+
     Each pattern must compile, name the ``amount`` and ``unit`` groups and pass the speed
     trial. A sender filter the form did not send is left out, so it falls back to the
     carrier's own senders; one sent empty stays empty: the user chose to read every sender.
     """
-    cleaned = dict(user_input)
+    cleaned = merge_usage(user_input)
     for key in (CONF_NOTICE_SENDERS, CONF_NOTICE_PATTERNS):
         if key in cleaned:
             cleaned[key] = [item.strip() for item in cleaned[key] if item.strip()]

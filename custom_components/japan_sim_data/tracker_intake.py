@@ -25,6 +25,7 @@ from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util.unit_conversion import InformationConverter
 
 from .carriers.tracking_counters import WRAP_32_BIT
+from .carriers.tracking_presets import official_senders
 from .carriers.tracking_senders import SenderFilter, mail_failed_authentication
 from .carriers.units import MAX_PLAUSIBLE_BYTES
 from .const import (
@@ -41,7 +42,6 @@ from .const import (
     LOGGER,
 )
 from .coordinator import JapanSimDataConfigEntry
-from .tracker_flow import official_senders
 
 # Where a source names who sent a message: imap_content's "sender", sms.incoming_sms's
 # "phone", and the Android companion app's notification sensor's "android.title" attribute.

@@ -189,8 +189,8 @@ def _trial_texts(source: str) -> Iterator[str]:
 
     Long runs of every character class the pattern may name (the characters of notices, those
     the pattern's escapes stand for, every character written in it), with and without one
-    that breaks the match at the end; a letter, a digit or a kana alternating with each
-    separator or symbol; and each literal word of the pattern repeated.
+    that breaks the match at the end; a digit, a letter or a kana alternating with each
+    separator or symbol and with each other; and each literal word of the pattern repeated.
     """
     escaped = "".join(
         _TRIAL_ESCAPES.get(char.casefold(), "") for char in regex.findall(r"\\(.)", source)
@@ -202,10 +202,12 @@ def _trial_texts(source: str) -> Iterator[str]:
         run = char * MAX_TEXT_CHARS
         yield run
         yield run[:-1] + ("?" if char == "!" else "!")
-    separators = [char for char in alphabet if not char.isalnum()]
-    for base in ("1", "a", "あ"):
-        for separator in separators:
-            yield (base + separator) * (MAX_TEXT_CHARS // 2)
+    bases = ("1", "a", "あ")
+    partners = [char for char in alphabet if not char.isalnum()] + list(bases)
+    for base in bases:
+        for partner in partners:
+            if partner != base:
+                yield (base + partner) * (MAX_TEXT_CHARS // 2)
     for word in dict.fromkeys(_TRIAL_LITERALS.findall(source)[:8]):
         yield (word * (MAX_TEXT_CHARS // len(word) + 1))[:MAX_TEXT_CHARS]
 
