@@ -349,11 +349,10 @@ def test_overlong_patterns_are_refused() -> None:
 def test_a_pattern_that_runs_out_of_time_is_named_and_given_up() -> None:
     # Stored before the check existed (or slow only on this machine): bounded at run time.
     pattern = compile_user_pattern(EXPLODING_PATTERN, check_speed=False)
-    started = time.monotonic()
     with pytest.raises(NoticePatternTimeout) as caught:
         parse_notice("1" * 29 + " 残り500MB", [pattern])
+    # (What it may spend is shown without a clock in tests/test_user_patterns.py.)
     assert caught.value.pattern is pattern
-    assert time.monotonic() - started < USER_PATTERN_TIMEOUT + 0.5
     assert EXPLODING_PATTERN not in str(caught.value)
 
 
