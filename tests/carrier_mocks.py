@@ -72,6 +72,7 @@ def fake_adapter(carrier: Carrier, usage: AccountUsage, account_id: str) -> Magi
     adapter.async_fetch = AsyncMock(return_value=usage)
     adapter.refreshed_secrets.return_value = {}
     adapter.active_route = None
+    adapter.route_details = None
     return adapter
 
 

@@ -150,6 +150,7 @@ def mock_iijmio() -> Iterator[MagicMock]:
         adapter.async_fetch.return_value = iijmio_usage()
         adapter.refreshed_secrets.return_value = {}
         adapter.active_route = "app"
+        adapter.route_details = None
         yield adapter
 
 

@@ -27,7 +27,7 @@ from .const import (
     LowDataUnit,
 )
 from .coordinator import JapanSimDataConfigEntry, SimDataCoordinator
-from .entity import JapanSimDataEntity, async_add_sim_entities
+from .entity import JapanSimDataEntity, async_add_sim_entities, carried_figures_attributes
 
 PARALLEL_UPDATES = 0
 
@@ -58,6 +58,8 @@ class JapanSimDataBinarySensorDescription(BinarySensorEntityDescription):
 
     is_on_fn: Callable[[SimUsage, Mapping[str, Any]], bool | None]
     carriers: frozenset[Carrier] = frozenset(Carrier)
+    may_be_carried: bool = False
+    """A fact a fallback route keeps from an earlier read: its age is shown beside it."""
 
 
 BINARY_SENSORS: tuple[JapanSimDataBinarySensorDescription, ...] = (
@@ -79,6 +81,7 @@ BINARY_SENSORS: tuple[JapanSimDataBinarySensorDescription, ...] = (
         device_class=BinarySensorDeviceClass.PROBLEM,
         is_on_fn=lambda sim, _: sim.throttled,
         carriers=_REPORTS_THROTTLING,
+        may_be_carried=True,
     ),
 )
 
@@ -119,6 +122,13 @@ class JapanSimDataBinarySensor(JapanSimDataEntity, BinarySensorEntity):
 
     def _value_shown(self) -> object:
         return self.is_on  # the state is "on", "off" or unknown from this alone
+
+    @property
+    def extra_state_attributes(self) -> dict[str, str] | None:
+        """When the fact was read, if a fallback route keeps it from an earlier read."""
+        if self.entity_description.may_be_carried and (sim := self.sim) is not None:
+            return carried_figures_attributes(sim)
+        return None
 
     @property
     def is_on(self) -> bool | None:

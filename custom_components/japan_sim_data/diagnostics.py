@@ -56,6 +56,12 @@ async def async_get_config_entry_diagnostics(
             if isinstance(coordinator, JapanSimDataCoordinator)
             else None
         ),
+        # Why a fallback route serves and what it could not tell (error kinds and moments).
+        "route_details": (
+            coordinator.adapter.route_details
+            if isinstance(coordinator, JapanSimDataCoordinator)
+            else None
+        ),
         # What is kept over time, as counts: the figures themselves are the user's life.
         "history": {
             "forecast_readings": [

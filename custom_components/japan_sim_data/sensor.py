@@ -29,7 +29,12 @@ from .carriers.insights import (
 )
 from .carriers.models import BucketKind, Carrier, SimUsage
 from .coordinator import JapanSimDataConfigEntry, SimDataCoordinator
-from .entity import JapanSimDataEntity, async_add_sim_entities, sim_device_name
+from .entity import (
+    JapanSimDataEntity,
+    async_add_sim_entities,
+    carried_figures_attributes,
+    sim_device_name,
+)
 
 # Read-only entities fed by the coordinator: no limit on parallel updates.
 PARALLEL_UPDATES = 0
@@ -83,6 +88,8 @@ class JapanSimDataSensorDescription(SensorEntityDescription):
     carriers: frozenset[Carrier] = _ALL
     carrier_amount: bool = False
     """A data amount the carrier reports: shown at the resolution it is reported."""
+    may_be_carried: bool = False
+    """A figure a fallback route keeps from an earlier read: its age is shown beside it."""
 
 
 def _data_size(
@@ -90,6 +97,8 @@ def _data_size(
     value_fn: Callable[[SimUsage], int | None],
     carriers: frozenset[Carrier] = _ALL,
     state_class: SensorStateClass | None = None,
+    *,
+    may_be_carried: bool = False,
 ) -> JapanSimDataSensorDescription:
     """Describe a data-amount sensor: bytes, shown in GiB because Japanese carriers' "GB" is."""
     return JapanSimDataSensorDescription(
@@ -103,6 +112,7 @@ def _data_size(
         value_fn=lambda sim, _now: value_fn(sim),
         carriers=carriers,
         carrier_amount=True,
+        may_be_carried=may_be_carried,
     )
 
 
@@ -142,6 +152,7 @@ SENSORS: tuple[JapanSimDataSensorDescription, ...] = (
         lambda sim: sim.used,
         carriers=_SOFTBANK_FAMILY | {Carrier.IIJMIO, Carrier.POVO, Carrier.TRACKER},
         state_class=SensorStateClass.MEASUREMENT,
+        may_be_carried=True,
     ),
     JapanSimDataSensorDescription(
         key="days_left",
@@ -317,6 +328,13 @@ class JapanSimDataSensor(_SimSensor):
                 value, hundredths=self.coordinator.carrier in _SHOWN_IN_HUNDREDTHS
             )
         return value
+
+    @property
+    def extra_state_attributes(self) -> dict[str, str] | None:
+        """When the figure was read, if a fallback route keeps it from an earlier read."""
+        if self.entity_description.may_be_carried and (sim := self.sim) is not None:
+            return carried_figures_attributes(sim)
+        return None
 
 
 class RunsOutOnSensor(_SimSensor):
