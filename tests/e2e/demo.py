@@ -7,6 +7,8 @@ opens first, for a user who reads Japanese.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from tests.e2e.harness import HomeAssistantError, RestClient, wait_for
@@ -17,20 +19,25 @@ DEMO_ALLOWANCE_GB = 20
 LANGUAGE = "ja"
 DASHBOARD = "sim-data"
 """The demo dashboard's path (a dashboard's path needs a hyphen)."""
+TRANSLATIONS = Path(__file__).parents[2] / "custom_components" / "japan_sim_data" / "translations"
+HOME = {"ja": "自宅", "zh-Hans": "家", "zh-Hant": "家", "en": "Home"}
+
+
+def entity_name(platform: str, key: str, language: str) -> str:
+    """An entity's name as the integration's translation for ``language`` gives it."""
+    strings = json.loads((TRANSLATIONS / f"{language}.json").read_text(encoding="utf-8"))
+    name: str = strings["entity"][platform][key]["name"]
+    return name
 
 
 def add_demo_sim(client: RestClient) -> None:
     """A plan tracker: docomo, 20 GB a month, 12.5 GB left (as a carrier SMS would say)."""
     flow = client.start_flow()
     step = client.flow_step(flow["flow_id"], {"next_step_id": "tracker"})
+    step = client.flow_step(step["flow_id"], {"name": DEMO_NAME, "tracked_carrier": "docomo"})
+    # The plan's form follows the brand's (it starts from the brand's preset).
     step = client.flow_step(
-        step["flow_id"],
-        {
-            "name": DEMO_NAME,
-            "tracked_carrier": "docomo",
-            "allowance": DEMO_ALLOWANCE_GB,
-            "plan_shape": "monthly",
-        },
+        step["flow_id"], {"allowance": DEMO_ALLOWANCE_GB, "plan_shape": "monthly"}
     )
     step = client.flow_step(step["flow_id"], {"reset_day": 1})
     # The demo's SMS comes from this number: a sender filter means a forged SMS changes nothing.
@@ -60,7 +67,7 @@ def _demo_entities(client: RestClient) -> dict[str, str]:
     }
 
 
-def dashboard(entities: dict[str, str]) -> dict[str, Any]:
+def dashboard(entities: dict[str, str], language: str = LANGUAGE) -> dict[str, Any]:
     """The README's card for the demo SIM: a gauge, then its days left, dates and alerts."""
     below = [
         {"entity": entities[key]}
@@ -73,7 +80,7 @@ def dashboard(entities: dict[str, str]) -> dict[str, Any]:
             {
                 "type": "gauge",
                 "entity": entities["remaining_data"],
-                "name": "残りデータ量",
+                "name": entity_name("sensor", "remaining_data", language),
                 "min": 0,
                 "max": DEMO_ALLOWANCE_GB,
                 "needle": True,
@@ -82,16 +89,16 @@ def dashboard(entities: dict[str, str]) -> dict[str, Any]:
             {"type": "entities", "entities": below},
         ],
     }
-    return {"title": "自宅", "views": [{"title": "SIM", "path": "sim", "cards": [card]}]}
+    return {"title": HOME[language], "views": [{"title": "SIM", "path": "sim", "cards": [card]}]}
 
 
-def prepare_frontend(client: RestClient) -> None:
-    """Japanese for the user, and a dashboard on the demo SIM that opens first."""
+def prepare_frontend(client: RestClient, language: str = LANGUAGE) -> None:
+    """The user's language (Japanese unless told), and a dashboard on the demo SIM first."""
     client.websocket_command(
         {
             "type": "frontend/set_user_data",
             "key": "language",
-            "value": {"language": LANGUAGE, "number_format": "language"},
+            "value": {"language": language, "number_format": "language"},
         }
     )
 
@@ -114,7 +121,11 @@ def prepare_frontend(client: RestClient) -> None:
         }
     )
     client.websocket_command(
-        {"type": "lovelace/config/save", "url_path": DASHBOARD, "config": dashboard(entities)}
+        {
+            "type": "lovelace/config/save",
+            "url_path": DASHBOARD,
+            "config": dashboard(entities, language),
+        }
     )
     client.websocket_command(
         {"type": "frontend/set_system_data", "key": "core", "value": {"default_panel": DASHBOARD}}

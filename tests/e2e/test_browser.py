@@ -72,5 +72,5 @@ def test_sim_device_page_shows_remaining_data(
     browser.driver.get(f"{home_assistant.base_url}/config/devices/device/{device_id}")
     text = browser.wait_for_text("IIJmio ギガプラン (5678)", "Remaining data", shown, "Days left")
     assert "Remaining data 24.56 GiB" in " ".join(text.split())
-    # The README's pictures come from the Japanese run (test_japanese.py, JSD_E2E_DOCS).
+    # The README's pictures come from the Japanese run (test_languages.py, JSD_E2E_DOCS).
     browser.screenshot("sim-device-page")
