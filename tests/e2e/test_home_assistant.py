@@ -106,10 +106,9 @@ def test_tracker_follows_an_incoming_sms(home_assistant: RunningHomeAssistant) -
         pytest.skip("the config flow has no 'tracker' menu option yet (plan tracker, issue 9)")
     form = client.flow_step(menu["flow_id"], {"next_step_id": "tracker"})
     assert form["step_id"] == "tracker", form
-    monthly = client.flow_step(
-        form["flow_id"],
-        {"name": "E2E eSIM", "tracked_carrier": "docomo", "allowance": 3, "plan_shape": "monthly"},
-    )
+    plan = client.flow_step(form["flow_id"], {"name": "E2E eSIM", "tracked_carrier": "docomo"})
+    assert plan["step_id"] == "tracker_plan", plan
+    monthly = client.flow_step(form["flow_id"], {"allowance": 3, "plan_shape": "monthly"})
     assert monthly["step_id"] == "tracker_monthly", monthly
     sources = client.flow_step(form["flow_id"], {"reset_day": 1})
     assert sources["step_id"] == "tracker_sources", sources
@@ -172,15 +171,8 @@ def test_tracker_asks_by_sms_and_reads_the_reply(home_assistant: RunningHomeAssi
     client = home_assistant.client
     menu = client.start_flow()
     form = client.flow_step(menu["flow_id"], {"next_step_id": "tracker"})
-    monthly = client.flow_step(
-        form["flow_id"],
-        {
-            "name": "E2E SMS SIM",
-            "tracked_carrier": "other",
-            "allowance": 3,
-            "plan_shape": "monthly",
-        },
-    )
+    plan = client.flow_step(form["flow_id"], {"name": "E2E SMS SIM", "tracked_carrier": "other"})
+    monthly = client.flow_step(plan["flow_id"], {"allowance": 3, "plan_shape": "monthly"})
     sources = client.flow_step(monthly["flow_id"], {"reset_day": 1})
     assert sources["step_id"] == "tracker_sources", sources
     created = client.flow_step(
