@@ -26,6 +26,7 @@ from custom_components.japan_sim_data.carriers.models import AccountUsage, Bucke
 from custom_components.japan_sim_data.carriers.notices import (
     USER_PATTERN_TIMEOUT,
 )
+from custom_components.japan_sim_data.carriers.tracking_presets import official_senders
 from custom_components.japan_sim_data.carriers.units import GIB, MIB
 from custom_components.japan_sim_data.const import (
     CONF_END_DATE,
@@ -46,7 +47,7 @@ from custom_components.japan_sim_data.tracker import (
     slow_pattern_issue_id,
     storage_key,
 )
-from custom_components.japan_sim_data.tracker_flow import notice_defaults, official_senders
+from custom_components.japan_sim_data.tracker_flow import notice_defaults
 
 from .conftest import FROZEN_NOW
 from .test_tracker import (
