@@ -237,7 +237,14 @@ def test_mineo_rotation_keeps_every_usable_next_token(payload: Any, status: int)
     kept, or (no next token at all) the old one stays valid, or the login is given up.
     """
     login, disk, error = _rotate(payload, status)
-    raw = payload.get("refresh_token") if isinstance(payload, dict) else None
+    if not isinstance(payload, dict):
+        # Not a token answer at all: nothing was handed out, the login stays as it was.
+        assert isinstance(error, CarrierParseError)
+        assert not isinstance(error, CarrierAuthError)
+        assert disk == {}
+        assert login.tokens == MineoTokens(SPENT)
+        return
+    raw = payload.get("refresh_token")
     if _usable(raw):
         assert disk["refresh_token"] == raw
         assert login.tokens.refresh_token == raw

@@ -192,6 +192,8 @@ class MineoLogin:
         An answer with another ``status`` than 200 OK still has its refresh token kept (mineo
         may have rotated), but no login is read from it.
         """
+        if not isinstance(payload, dict):
+            raise CarrierParseError("mineo's login answer is not an object")  # nothing spent
         try:
             following = next_refresh_token(payload)
         except CarrierParseError:
