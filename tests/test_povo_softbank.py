@@ -328,7 +328,7 @@ async def test_softbank_flow(hass: HomeAssistant, softbank_adapter: MagicMock) -
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_PHONE_NUMBER: "090-1111", CONF_PASSWORD: "pw"}
     )
-    assert result["errors"] == {"base": "invalid_phone_number"}
+    assert result["errors"] == {CONF_PHONE_NUMBER: "invalid_phone_number"}  # on the field
     softbank_adapter.async_login.assert_not_awaited()
 
     result = await hass.config_entries.flow.async_configure(

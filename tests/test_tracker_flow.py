@@ -312,14 +312,40 @@ async def test_options_change_the_plan(hass: HomeAssistant) -> None:
     }
 
 
-async def test_reconfigure_points_to_the_options(hass: HomeAssistant) -> None:
+async def test_reconfigure_changes_the_plan(hass: HomeAssistant) -> None:
+    """Reconfigure on a tracked SIM edits its plan (it has no login), keeping everything else."""
     entry = _tracker_entry()
     entry.add_to_hass(hass)
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
     )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure_plan"
+    assert _suggested(result)[CONF_ALLOWANCE] == 3.0
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_TRACKED_CARRIER: "travel", CONF_ALLOWANCE: 5, CONF_PLAN_SHAPE: "validity"},
+    )
+    assert result["step_id"] == "reconfigure_validity"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_START_DATE: "2025-12-10", CONF_END_DATE: "2025-12-01"}
+    )
+    assert result["errors"] == {CONF_END_DATE: "end_before_start"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_START_DATE: "2025-12-01", CONF_END_DATE: "2025-12-30"}
+    )
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "tracker_use_options"
+    assert result["reason"] == "plan_updated"
+    assert entry.data == {
+        CONF_CARRIER: "tracker",
+        CONF_TRACKED_CARRIER: "travel",
+        CONF_ALLOWANCE: 5.0,
+        CONF_PLAN_SHAPE: "validity",
+        CONF_START_DATE: "2025-12-01",
+        CONF_END_DATE: "2025-12-30",
+    }
+    assert entry.options[CONF_USAGE_SENSORS] == ["sensor.router_download"]
+    assert entry.title == "Router SIM"
 
 
 def _suggested(result: ConfigFlowResult) -> dict[str, Any]:

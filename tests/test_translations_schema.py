@@ -242,6 +242,9 @@ def _aborts(tree: ast.Module) -> set[str]:
             reason = _constant(_keyword(call, "reason"))
             assert reason is not None, f"{name} without a literal reason"
             reasons.add(reason)
+    for call in _calls(tree, "async_update_reload_and_abort"):
+        if (reason := _constant(_keyword(call, "reason"))) is not None:
+            reasons.add(reason)
     implied = {
         "_abort_if_unique_id_configured": {"already_configured"},
         # A second flow for the same unique id aborts while the first is open.
@@ -310,14 +313,18 @@ def _form_helper_errors(flow: ast.Module) -> set[str]:
 
 def test_every_flow_reason_has_a_string_in_every_language() -> None:
     config_flow, options_flow = _tree("config_flow"), _tree("options_flow")
+    # A tracked SIM's Reconfigure steps are part of the config flow (its class inherits them).
+    reconfigure = _tree("tracker_reconfigure")
     needed = {
-        "config.abort": _aborts(config_flow),
-        "config.error": _errors(config_flow) | _form_helper_errors(config_flow),
+        "config.abort": _aborts(config_flow) | _aborts(reconfigure),
+        "config.error": _errors(config_flow)
+        | _form_helper_errors(config_flow)
+        | _form_helper_errors(reconfigure),
         "options.abort": _aborts(options_flow),
         "options.error": _errors(options_flow) | _form_helper_errors(options_flow),
     }
     # Sanity: the scan sees the reasons it must (so a broken scan cannot pass quietly).
-    assert {"already_in_progress", "wrong_account", "tracker_use_options"} <= needed["config.abort"]
+    assert {"already_in_progress", "wrong_account", "plan_updated"} <= needed["config.abort"]
     assert {"invalid_auth", "unknown", "pattern_too_slow", "end_before_start"} <= needed[
         "config.error"
     ]

@@ -53,6 +53,7 @@ from .credentials import (
 from .error_keys import error_key, short_error_text
 from .identifiers import InstallationKeyUnreadableError, async_get_installation_key
 from .mineo_flow import MineoLoginFlow
+from .tracker_reconfigure import TrackerReconfigureFlow
 
 if TYPE_CHECKING:
     from .carriers.povo import PovoAdapter
@@ -87,6 +88,11 @@ def _login_schema(profile: CarrierProfile) -> vol.Schema:
     )
 
 
+def _form_errors(error: str) -> dict[str, str]:
+    """A form's errors: one about a field is shown under that field, any other above the form."""
+    return {CONF_PHONE_NUMBER: error} if error == "invalid_phone_number" else {"base": error}
+
+
 def _title(profile: CarrierProfile, data: Mapping[str, Any]) -> str:
     """Name the entry so accounts can be told apart without revealing the login.
 
@@ -102,7 +108,7 @@ def _title(profile: CarrierProfile, data: Mapping[str, Any]) -> str:
     return f"{profile.name} {hint} (β)" if profile.experimental else f"{profile.name} {hint}"
 
 
-class JapanSimDataConfigFlow(MineoLoginFlow, domain=DOMAIN):
+class JapanSimDataConfigFlow(MineoLoginFlow, TrackerReconfigureFlow, domain=DOMAIN):
     """Add a carrier account (mineo's steps: mineo_flow.py)."""
 
     VERSION = 1
@@ -209,7 +215,7 @@ class JapanSimDataConfigFlow(MineoLoginFlow, domain=DOMAIN):
                 self._abort_if_unique_id_configured()
                 await self._async_hand_over(data)
                 return self.async_create_entry(title=_title(profile, data), data=data)
-            errors["base"] = error
+            errors = _form_errors(error)
         return self.async_show_form(
             step_id=carrier.value,
             data_schema=self.add_suggested_values_to_schema(
@@ -364,7 +370,8 @@ class JapanSimDataConfigFlow(MineoLoginFlow, domain=DOMAIN):
         from . import tracker_flow  # noqa: PLC0415 - when a tracker is added
 
         brand = self._tracker_brand
-        if user_input is not None:
+        errors: dict[str, str] = {}
+        if user_input is not None and not (errors := tracker_flow.plan_errors(user_input)):
             self._tracker_data = {
                 CONF_CARRIER: Carrier.TRACKER.value,
                 **tracker_flow.plan_start({CONF_TRACKED_CARRIER: brand, **user_input}),
@@ -376,8 +383,9 @@ class JapanSimDataConfigFlow(MineoLoginFlow, domain=DOMAIN):
             step_id="tracker_plan",
             description_placeholders=tracker_flow.plan_placeholders(brand),
             data_schema=self.add_suggested_values_to_schema(
-                tracker_flow.PLAN_SCHEMA, tracker_flow.plan_suggestions(brand)
+                tracker_flow.PLAN_SCHEMA, user_input or tracker_flow.plan_suggestions(brand)
             ),
+            errors=errors,
         )
 
     async def async_step_tracker_monthly(
@@ -386,7 +394,8 @@ class JapanSimDataConfigFlow(MineoLoginFlow, domain=DOMAIN):
         """Ask for the day of the month the allowance arrives."""
         from . import tracker_flow  # noqa: PLC0415 - when a tracker is added
 
-        if user_input is not None:
+        errors: dict[str, str] = {}
+        if user_input is not None and not (errors := tracker_flow.plan_errors(user_input)):
             self._tracker_data |= tracker_flow.monthly_plan(user_input)
             return await self.async_step_tracker_sources()
         return self.async_show_form(
@@ -394,6 +403,7 @@ class JapanSimDataConfigFlow(MineoLoginFlow, domain=DOMAIN):
             data_schema=self.add_suggested_values_to_schema(
                 tracker_flow.MONTHLY_SCHEMA, tracker_flow.monthly_suggestions(self._tracker_brand)
             ),
+            errors=errors,
         )
 
     async def async_step_tracker_validity(
@@ -482,8 +492,8 @@ class JapanSimDataConfigFlow(MineoLoginFlow, domain=DOMAIN):
         """Change the login of the same account (for example a new password)."""
         entry = self._get_reconfigure_entry()
         if entry.data[CONF_CARRIER] == Carrier.TRACKER:
-            # A tracked SIM has no login; its plan and sources are changed in its options.
-            return self.async_abort(reason="tracker_use_options")
+            # A tracked SIM has no login: Reconfigure changes its plan (tracker_reconfigure.py).
+            return await self.async_step_reconfigure_plan()
         profile = CARRIER_PROFILES[Carrier(entry.data[CONF_CARRIER])]
         if profile.login is LoginKind.EMAIL_CODE:
             return await self.async_step_povo_reauth()
@@ -511,7 +521,7 @@ class JapanSimDataConfigFlow(MineoLoginFlow, domain=DOMAIN):
         data = without_rejection({**entry.data, **user_input})
         account_id, error = await self._async_try_login(data)
         if error is not None:
-            return None, {"base": error}
+            return None, _form_errors(error)
         await self.async_set_unique_id(account_id)
         self._abort_if_unique_id_mismatch(reason="wrong_account")
         await self._async_hand_over(data)

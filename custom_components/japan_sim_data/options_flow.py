@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import probatio as vol
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlowWithReload
@@ -34,6 +34,27 @@ from .const import (
     PlanShape,
 )
 
+# The largest threshold in GiB (a share of the allowance stops at 100 %) and lead time in days.
+MAX_THRESHOLD_GIB: Final = 1000
+MAX_LEAD_DAYS: Final = 90
+
+
+def _alert_errors(user_input: dict[str, Any]) -> dict[str, str]:
+    """Numbers of the alerts form outside their range, under their fields.
+
+    A selector's min/max would refuse them with Home Assistant's English validator text.
+    """
+    errors: dict[str, str] = {}
+    highest = (
+        100 if user_input.get(CONF_LOW_DATA_UNIT) == LowDataUnit.PERCENT else MAX_THRESHOLD_GIB
+    )
+    if not 0 <= float(user_input[CONF_LOW_DATA_THRESHOLD]) <= highest:
+        errors[CONF_LOW_DATA_THRESHOLD] = "threshold_out_of_range"
+    days = float(user_input[CONF_EXPIRY_LEAD_DAYS])
+    if not (0 <= days <= MAX_LEAD_DAYS and days == int(days)):
+        errors[CONF_EXPIRY_LEAD_DAYS] = "lead_days_out_of_range"
+    return errors
+
 
 class JapanSimDataOptionsFlow(OptionsFlowWithReload):
     """Preferences of one entry, grouped by subject in a menu."""
@@ -53,18 +74,18 @@ class JapanSimDataOptionsFlow(OptionsFlowWithReload):
 
     async def async_step_alerts(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """When "Low data" and "Data expiring soon" turn on."""
-        if user_input is not None:
+        errors: dict[str, str] = {}
+        if user_input is not None and not (errors := _alert_errors(user_input)):
             return self._save(user_input)
-        options = self.config_entry.options
+        options = user_input or self.config_entry.options
         return self.async_show_form(
             step_id="alerts",
             data_schema=self.add_suggested_values_to_schema(
                 vol.Schema(
                     {
+                        # No min/max: _alert_errors() says what is wrong, translated.
                         vol.Required(CONF_LOW_DATA_THRESHOLD): NumberSelector(
-                            NumberSelectorConfig(
-                                min=0, max=1000, step=0.1, mode=NumberSelectorMode.BOX
-                            )
+                            NumberSelectorConfig(step=0.1, mode=NumberSelectorMode.BOX)
                         ),
                         vol.Required(CONF_LOW_DATA_UNIT): SelectSelector(
                             SelectSelectorConfig(
@@ -74,7 +95,7 @@ class JapanSimDataOptionsFlow(OptionsFlowWithReload):
                             )
                         ),
                         vol.Required(CONF_EXPIRY_LEAD_DAYS): NumberSelector(
-                            NumberSelectorConfig(min=0, max=90, step=1, mode=NumberSelectorMode.BOX)
+                            NumberSelectorConfig(step=1, mode=NumberSelectorMode.BOX)
                         ),
                     }
                 ),
@@ -88,6 +109,7 @@ class JapanSimDataOptionsFlow(OptionsFlowWithReload):
                     ),
                 },
             ),
+            errors=errors,
         )
 
     async def async_step_billing(
@@ -118,7 +140,8 @@ class JapanSimDataOptionsFlow(OptionsFlowWithReload):
 
     async def async_step_plan(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Change a tracked SIM's carrier, allowance or plan shape."""
-        if user_input is not None:
+        errors: dict[str, str] = {}
+        if user_input is not None and not (errors := tracker_flow.plan_errors(user_input)):
             self._plan = tracker_flow.plan_start(user_input)
             if user_input[CONF_PLAN_SHAPE] == PlanShape.VALIDITY:
                 return await self.async_step_plan_validity()
@@ -126,21 +149,24 @@ class JapanSimDataOptionsFlow(OptionsFlowWithReload):
         return self.async_show_form(
             step_id="plan",
             data_schema=self.add_suggested_values_to_schema(
-                tracker_flow.plan_schema(with_name=False), self.config_entry.data
+                tracker_flow.plan_schema(with_name=False), user_input or self.config_entry.data
             ),
+            errors=errors,
         )
 
     async def async_step_plan_monthly(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Change the day the monthly allowance arrives."""
-        if user_input is not None:
+        errors: dict[str, str] = {}
+        if user_input is not None and not (errors := tracker_flow.plan_errors(user_input)):
             return self._save_plan(tracker_flow.monthly_plan(user_input))
         return self.async_show_form(
             step_id="plan_monthly",
             data_schema=self.add_suggested_values_to_schema(
                 tracker_flow.MONTHLY_SCHEMA, self.config_entry.data
             ),
+            errors=errors,
         )
 
     async def async_step_plan_validity(

@@ -63,7 +63,7 @@ from .const import (
     TRACKED_CARRIERS,
     PlanShape,
 )
-from .inquiry import MAX_STALE_HOURS, InquiryConfig, InvalidInquiryError
+from .inquiry import InquiryConfig, InvalidInquiryError
 from .tracker_sources_flow import CounterChoices, merge_usage
 
 # Keys of each group, so a group saved in the options replaces only its own keys.
@@ -102,10 +102,11 @@ PATTERN_PLACEHOLDERS: Final[Mapping[str, str]] = {
     "pattern_example": r"残り(?P<amount>[\d.]+)(?P<unit>GB|MB)"
 }
 
+# The forms' numbers carry no min/max: the selector would refuse a number outside them with
+# Home Assistant's English validator text; plan_errors() refuses it under the field, translated.
+MAX_ALLOWANCE: Final = 10000
 _GB = NumberSelector(
-    NumberSelectorConfig(
-        min=0, max=10000, step="any", mode=NumberSelectorMode.BOX, unit_of_measurement="GB"
-    )
+    NumberSelectorConfig(step="any", mode=NumberSelectorMode.BOX, unit_of_measurement="GiB")
 )
 
 
@@ -197,7 +198,7 @@ def validity_suggestions(brand: str | None, today: str) -> dict[str, Any]:
 MONTHLY_SCHEMA: Final = vol.Schema(
     {
         vol.Required(CONF_RESET_DAY, default=1): NumberSelector(
-            NumberSelectorConfig(min=1, max=31, step=1, mode=NumberSelectorMode.BOX)
+            NumberSelectorConfig(step=1, mode=NumberSelectorMode.BOX)
         )
     }
 )
@@ -206,7 +207,7 @@ VALIDITY_SCHEMA: Final = vol.Schema(
     {
         vol.Required(CONF_START_DATE): DateSelector(),
         vol.Optional(CONF_VALIDITY_DAYS): NumberSelector(
-            NumberSelectorConfig(min=1, max=MAX_VALIDITY_DAYS, step=1, mode=NumberSelectorMode.BOX)
+            NumberSelectorConfig(step=1, mode=NumberSelectorMode.BOX)
         ),
         vol.Optional(CONF_END_DATE): DateSelector(),
     }
@@ -272,6 +273,23 @@ def default_title(data: Mapping[str, Any]) -> str:
     return TRACKED_CARRIERS.get(data[CONF_TRACKED_CARRIER]) or "Other SIM"
 
 
+def _whole_in(value: float, low: int, high: int) -> bool:
+    """A whole number from low to high (NaN and infinity are neither)."""
+    return low <= value <= high and value == int(value)
+
+
+def plan_errors(user_input: Mapping[str, Any]) -> dict[str, str]:
+    """The plan forms' numbers outside their range, each under its own field."""
+    errors: dict[str, str] = {}
+    allowance = user_input.get(CONF_ALLOWANCE)
+    if allowance is not None and not 0 <= float(allowance) <= MAX_ALLOWANCE:
+        errors[CONF_ALLOWANCE] = "allowance_out_of_range"
+    day = user_input.get(CONF_RESET_DAY)
+    if day is not None and not _whole_in(float(day), 1, 31):
+        errors[CONF_RESET_DAY] = "reset_day_out_of_range"
+    return errors
+
+
 def plan_start(user_input: Mapping[str, Any]) -> dict[str, Any]:
     """Keep the first form's answers (without the name), the allowance only when given."""
     data = {
@@ -298,6 +316,8 @@ def validity_plan(user_input: Mapping[str, Any]) -> tuple[dict[str, Any], dict[s
     if not within_calendar(start):
         return {}, {CONF_START_DATE: "date_out_of_range"}
     days = user_input.get(CONF_VALIDITY_DAYS)
+    if days is not None and not _whole_in(float(days), 1, MAX_VALIDITY_DAYS):
+        return {}, {CONF_VALIDITY_DAYS: "validity_days_out_of_range"}
     end_text: str | None = user_input.get(CONF_END_DATE)
     if end_text is not None and days is None:
         end = date.fromisoformat(end_text)
@@ -344,8 +364,19 @@ def clean_sources(user_input: Mapping[str, Any]) -> tuple[dict[str, Any], dict[s
 # Domains whose actions can send an SMS: notify services (a router, a modem), ESPHome actions
 # (a SIM800L), scripts (anything else). Others can still be typed.
 SMS_ACTION_DOMAINS: Final = ("notify", "esphome", "script")
-# notify actions that never send an SMS to a number.
-_NOT_SMS: Final = frozenset({"notify.send_message", "notify.persistent_notification"})
+# Actions that send nothing to a number: notify's entity action and its persistent
+# notification, and the script domain's own actions, which manage scripts rather than run the
+# one that sends (script.<name> is offered).
+_NOT_SMS: Final = frozenset(
+    {
+        "notify.send_message",
+        "notify.persistent_notification",
+        "script.reload",
+        "script.turn_on",
+        "script.turn_off",
+        "script.toggle",
+    }
+)
 
 
 def sms_actions(hass: HomeAssistant) -> list[str]:
@@ -375,10 +406,9 @@ def inquiry_schema(hass: HomeAssistant) -> vol.Schema:
             ),
             vol.Optional(CONF_INQUIRY_MESSAGE): TextSelector(),
             vol.Optional(CONF_INQUIRY_TIME): TimeSelector(),
+            # No min/max (1 to MAX_STALE_HOURS): InquiryConfig refuses others, translated.
             vol.Optional(CONF_INQUIRY_STALE_HOURS): NumberSelector(
                 NumberSelectorConfig(
-                    min=1,
-                    max=MAX_STALE_HOURS,
                     step=1,
                     mode=NumberSelectorMode.BOX,
                     unit_of_measurement="h",
@@ -421,8 +451,14 @@ def clean_inquiry(
         return given, {key: err.reason}
     assert config is not None
     domain, service = config.domain_and_service
-    if not hass.services.has_service(domain, service):
-        return given, {CONF_INQUIRY_ACTION: "inquiry_action_not_found"}
+    if config.action in _NOT_SMS:
+        unusable: str | None = "inquiry_action_cannot_send"
+    elif not hass.services.has_service(domain, service):
+        unusable = "inquiry_action_not_found"
+    else:
+        unusable = None
+    if unusable is not None:
+        return given, {CONF_INQUIRY_ACTION: unusable}
     cleaned: dict[str, Any] = {
         CONF_INQUIRY_ACTION: config.action,
         CONF_INQUIRY_RECIPIENT: config.recipient,
