@@ -104,6 +104,10 @@ def _add_every_kind(hass: HomeAssistant) -> None:
     pixel = _device(hass, phone, "Pixel 8")
     _sensor(hass, phone, PHONE_RX, "5f1e0c_mobile_rx_gb", device_id=pixel)
     _sensor(hass, phone, PHONE_TX, "5f1e0c_mobile_tx_gb", device_id=pixel)
+    # Other platforms of the app (its binary sensors) are no counters.
+    er.async_get(hass).async_get_or_create(
+        "binary_sensor", "mobile_app", "5f1e0c_mobile_rx_gb", config_entry=phone
+    )
     # The same phone's Wi-Fi counter is not a SIM's and is not offered.
     _sensor(hass, phone, "sensor.pixel_8_total_rx_gb", "5f1e0c_total_rx_gb", device_id=pixel)
     hass.states.async_set(PHONE_RX, "1.234", {**PHONE, "friendly_name": "Pixel 8 Mobile Rx GB"})
@@ -186,6 +190,16 @@ async def test_no_counters_offer_only_the_sensor_field(hass: HomeAssistant) -> N
     assert [str(key) for key in choices.fields()] == [CONF_USAGE_SENSORS]
     assert set(choices.placeholders.values()) == {"-"}
     assert choices.suggested([], new=True) == {}
+
+
+async def test_a_saved_counter_alone_comes_back_as_its_choice(hass: HomeAssistant) -> None:
+    _add_every_kind(hass)
+    choices = CounterChoices.discover(hass)
+    assert choices.suggested([PHONE_TX, PHONE_RX], new=False) == {
+        CONF_COUNTER_PRESETS: [f"{PHONE_RX},{PHONE_TX}"]
+    }
+    # An entry that has sensors keeps them: nothing is chosen in their place.
+    assert choices.suggested([TEMPLATE], new=True) == {CONF_COUNTER_PRESETS: [TEMPLATE]}
 
 
 def test_merging_counts_each_sensor_once_and_drops_an_empty_list() -> None:

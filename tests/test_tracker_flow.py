@@ -31,6 +31,7 @@ from custom_components.japan_sim_data.const import (
     CONF_VALIDITY_DAYS,
     DOMAIN,
 )
+from custom_components.japan_sim_data.tracker_flow import plan_schema
 
 from .conftest import FROZEN_NOW
 
@@ -459,3 +460,24 @@ async def test_the_monthly_form_suggests_a_reset_day_only_when_it_is_the_brands(
     )
     assert result["step_id"] == "tracker_monthly"
     assert _suggested(result).get(CONF_RESET_DAY) == reset_day
+
+
+async def test_a_validity_plan_without_a_known_length_starts_today(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """ahamo's plan is monthly: as a validity plan, only the start is suggested."""
+    freezer.move_to(FROZEN_NOW)
+    result = await _plan_form(hass, "ahamo")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PLAN_SHAPE: "validity"}
+    )
+    assert _suggested(result) == {CONF_START_DATE: "2025-11-25"}
+
+
+def test_the_one_form_plan_names_the_sim_when_asked() -> None:
+    """The options' plan form has no name; the same form can ask for one."""
+    assert [str(key) for key in plan_schema(with_name=True).schema][:2] == [
+        CONF_NAME,
+        CONF_TRACKED_CARRIER,
+    ]
+    assert CONF_NAME not in [str(key) for key in plan_schema(with_name=False).schema]
