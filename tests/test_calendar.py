@@ -266,6 +266,9 @@ async def test_a_fixed_validity_plan_shows_its_last_day(
         if entity.platform == DOMAIN and entity.domain == "calendar"
     )
     events = await _events(hass, entity_id)
+    # Titled with the SIM's own name, so two tracked SIMs are told apart (not "Travel SIM …").
+    assert events
+    assert all(event["summary"].startswith("Travel eSIM: ") for event in events)
     last_days = [event for event in events if event["summary"].endswith("last day of the plan")]
     assert [(event["start"], event["end"]) for event in last_days] == [("2025-12-03", "2025-12-04")]
     # No reset: a validity plan does not start again by itself.

@@ -4,6 +4,7 @@ carrier's member page, and binary sensors whose states say what they mean in eve
 
 from __future__ import annotations
 
+from homeassistant.config_entries import SOURCE_RECONFIGURE
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
@@ -21,8 +22,10 @@ from custom_components.japan_sim_data.const import (
     CONF_INQUIRY_RECIPIENT,
     CONF_LOW_DATA_THRESHOLD,
     CONF_LOW_DATA_UNIT,
+    CONF_PLAN_SHAPE,
     CONF_RESET_DAY,
     CONF_START_DATE,
+    CONF_TRACKED_CARRIER,
     CONF_VALIDITY_DAYS,
     DOMAIN,
 )
@@ -182,3 +185,43 @@ async def test_every_range_error_is_translated(hass: HomeAssistant) -> None:
                     category,
                     error,
                 )
+
+
+async def test_reconfigure_a_monthly_plan_refuses_a_day_past_31(hass: HomeAssistant) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Router SIM",
+        unique_id="tracker-id",
+        data={
+            CONF_CARRIER: "tracker",
+            CONF_TRACKED_CARRIER: "docomo",
+            CONF_ALLOWANCE: 3.0,
+            CONF_PLAN_SHAPE: "monthly",
+            CONF_RESET_DAY: 1,
+        },
+    )
+    entry.add_to_hass(hass)
+    flow = hass.config_entries.flow
+    result = await flow.async_init(
+        DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+    )
+    plan = {CONF_TRACKED_CARRIER: "au", CONF_PLAN_SHAPE: "monthly"}
+    result = await flow.async_configure(result["flow_id"], {**plan, CONF_ALLOWANCE: 20000})
+    assert result["errors"] == {CONF_ALLOWANCE: "allowance_out_of_range"}
+    result = await flow.async_configure(result["flow_id"], {**plan, CONF_ALLOWANCE: 20})
+    assert result["step_id"] == "reconfigure_monthly"
+    result = await flow.async_configure(result["flow_id"], {CONF_RESET_DAY: 32})
+    assert result["errors"] == {CONF_RESET_DAY: "reset_day_out_of_range"}
+    result = await flow.async_configure(result["flow_id"], {CONF_RESET_DAY: 15})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "plan_updated"
+    assert entry.data == {
+        CONF_CARRIER: "tracker",
+        CONF_TRACKED_CARRIER: "au",
+        CONF_ALLOWANCE: 20.0,
+        CONF_PLAN_SHAPE: "monthly",
+        CONF_RESET_DAY: 15,
+    }
+    await hass.async_block_till_done()
+    await hass.config_entries.async_unload(entry.entry_id)  # the reload set it up
+    await hass.async_block_till_done()
