@@ -126,8 +126,9 @@ _DOCOMO_NOTICE: Final = NoticeShape(
 _DOCOMO_MONTH: Final = Source("http://www.gapsis.jp/2018/03/jougen-toutatsu-mail.html", _READ)
 # ASSUMPTIONS: the sender of docomo's data notices, DoCoMo@docomo-bill.ne.jp, per
 # https://www.koregasiritai.com/docomo-bill-ne-jp-mail/ (a third-party page, unconfirmed by
-# docomo). Not docomo.ne.jp: every docomo customer's own mail is sent from it. No public page
-# found names the sender of any other brand's data notices: theirs start empty.
+# docomo). Not docomo.ne.jp: every docomo customer's own mail is sent from it. irumo and
+# eximo are docomo's own plans and share it; ahamo is a brand of its own whose notice sender
+# no page read names. No public page found names any other brand's sender: theirs start empty.
 _DOCOMO_SENDERS: Final = ("docomo-bill.ne.jp",)
 
 PRESETS: Final[Mapping[str, CarrierPreset]] = {
@@ -151,7 +152,6 @@ PRESETS: Final[Mapping[str, CarrierPreset]] = {
         plans_source=Source(
             "https://lifestyle.assist-all.co.jp/ahamo-plan-guide-fee-data-call-overseas", _READ
         ),
-        senders=_DOCOMO_SENDERS,
     ),
     # irumo: 0.5, 3, 6 or 9 GB; what is left is lost at the month's end.
     "irumo": CarrierPreset(
@@ -165,6 +165,7 @@ PRESETS: Final[Mapping[str, CarrierPreset]] = {
             PlanSize("irumo 9GB", _gb(9)),
         ),
         plans_source=Source("https://masamobile.co.jp/irumo/share-pack", _READ),
+        notices=(_DOCOMO_NOTICE,),
         senders=_DOCOMO_SENDERS,
     ),
     # eximo: no cap, a price that rises in three steps from 1 GB ("1GB~ギガ無制限"). The
