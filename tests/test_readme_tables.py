@@ -13,6 +13,7 @@ the English one). Here, within each pair of sections:
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ import pytest
 
 from custom_components.japan_sim_data.binary_sensor import BINARY_SENSORS
 from custom_components.japan_sim_data.carriers.models import Carrier
-from custom_components.japan_sim_data.sensor import LAST_INQUIRY, RUNS_OUT_ON, SENSORS, USED_TODAY
+from custom_components.japan_sim_data.sensor import SENSORS, JapanSimDataSensorDescription
 
 ROOT = Path(__file__).parents[1]
 READMES = {
@@ -140,11 +141,14 @@ def _carriers(language: str, cell: str) -> frozenset[Carrier]:
 
 def _code_entities() -> dict[str, frozenset[Carrier]]:
     """Every entity a SIM can have, with the carriers whose SIMs get it."""
-    everyone = frozenset(Carrier)
     entities = {description.key: description.carriers for description in SENSORS}
-    entities |= {RUNS_OUT_ON.key: everyone, USED_TODAY.key: everyone}
-    # Made only for a tracked SIM that asks by SMS (sensor.py, asks_by_sms).
-    entities[LAST_INQUIRY.key] = frozenset({Carrier.TRACKER})
+    # A tracked SIM's own sensors, which only the tracker's coordinator offers.
+    tracker_sensors = importlib.import_module("custom_components.japan_sim_data.tracker_sensors")
+    entities |= {
+        value.key: frozenset({Carrier.TRACKER})
+        for value in vars(tracker_sensors).values()
+        if isinstance(value, JapanSimDataSensorDescription)
+    }
     entities |= {description.key: description.carriers for description in BINARY_SENSORS}
     return entities
 
