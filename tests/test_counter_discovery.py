@@ -147,6 +147,11 @@ def _add_every_kind(hass: HomeAssistant) -> None:
     hass.states.async_set(
         TEMPLATE, "12.5", {**total, "unit_of_measurement": "MiB", "friendly_name": "Modem total"}
     )
+    # This integration's own daily meter (Used today) is a result, not a source.
+    own = MockConfigEntry(domain=DOMAIN, title="IIJmio", unique_id="own")
+    own.add_to_hass(hass)
+    _sensor(hass, own, "sensor.iijmio_used_today", "abc_used_today")
+    hass.states.async_set("sensor.iijmio_used_today", "12", {**total, "unit_of_measurement": "MiB"})
     # A data size that is not a running total (a remaining figure) is no counter.
     hass.states.async_set(
         "sensor.router_sim_remaining_data", "2.5", {**BYTES, "state_class": "measurement"}

@@ -20,7 +20,8 @@ Where each kind comes from (read in Home Assistant 2026.10.4's sources and the c
   disabled by default; 32-bit on many routers); unique id ``<udn>_bytes_received``.
 - ``netgear_lte/sensor.py``: ``usage`` (bytes shown in MiB, no state class, disabled by
   default); unique id ``usage_<serial number>``.
-- Any other sensor of device class ``data_size`` with state class ``total_increasing``.
+- Any other sensor of device class ``data_size`` with state class ``total_increasing``, except
+  this integration's own (a SIM's Used today is a result, not a source).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ from homeassistant.const import ATTR_DEVICE_CLASS, ATTR_FRIENDLY_NAME, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
+
+from .const import DOMAIN
 
 
 class CounterKind(StrEnum):
@@ -156,6 +159,11 @@ def discover_counters(hass: HomeAssistant) -> list[CounterPreset]:
                 disabled=any(member.disabled_by is not None for member in members),
             )
         )
+    # This integration's own figures (a SIM's Used today) are results, never a source: a SIM
+    # fed by them would count its own use again.
+    taken.update(
+        entry.entity_id for entry in entities.entities.values() if entry.platform == DOMAIN
+    )
     presets.extend(_other_counters(hass, taken))
     order = list(CounterKind)
     presets.sort(key=lambda preset: (preset.disabled, order.index(preset.kind), preset.label))
