@@ -337,7 +337,7 @@ async def test_reconfigure_changes_the_plan(hass: HomeAssistant) -> None:
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "plan_updated"
-    assert entry.data == {
+    expected = {
         CONF_CARRIER: "tracker",
         CONF_TRACKED_CARRIER: "travel",
         CONF_ALLOWANCE: 5.0,
@@ -345,6 +345,8 @@ async def test_reconfigure_changes_the_plan(hass: HomeAssistant) -> None:
         CONF_START_DATE: "2025-12-01",
         CONF_END_DATE: "2025-12-30",
     }
+    assert {key: entry.data.get(key) for key in expected} == expected
+    assert CONF_RESET_DAY not in entry.data  # the monthly plan's day went with it
     assert entry.options[CONF_USAGE_SENSORS] == ["sensor.router_download"]
     assert entry.title == "Router SIM"
 
