@@ -2,60 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
-
-import aiohttp
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import (
-    ConfigEntryAuthFailed,
-    ConfigEntryNotReady,
-)
+from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.aiohttp_client import async_create_clientsession
 from homeassistant.helpers.typing import ConfigType
 
-from .adapters import CARRIER_PROFILES, CarrierProfile
-from .carriers.base import CarrierAdapter
-from .carriers.errors import CarrierError
 from .carriers.models import AccountUsage, Carrier
 from .const import CONF_CARRIER, DOMAIN, LOGGER
 from .coordinator import (
-    REPAIR_ISSUES,
     JapanSimDataConfigEntry,
-    JapanSimDataCoordinator,
     JapanSimDataRuntimeData,
     SimDataCoordinator,
     repair_issue_id,
 )
-from .credentials import (
-    CONF_REJECTED_LOGIN,
-    async_take_login,
-    login_fingerprint,
-    without_rejection,
-)
 from .entity import account_device_info, sim_device_identifier
-from .error_keys import short_error_text
-from .history import async_remove_histories
+from .factory import async_create_coordinator, coordinator_type
 from .identifiers import (
     InstallationKey,
     InstallationKeyUnreadableError,
     async_get_installation_key,
 )
 from .services import async_setup_services
-from .stale_sims import async_remove_missing_sims
-from .usage_statistics import async_remove_daily_usage
-from .usage_today import async_remove_usage_today
 
-if TYPE_CHECKING:
-    from .tracker import TrackerCoordinator
-
-# Imported when an entry needs them: the carrier's adapter (adapters.py) and, for a plan
-# tracker, tracker.py with its notice patterns. An IIJmio account loads neither povo nor SoftBank.
+# Imported when an entry needs them (factory.py): the carrier's adapter (adapters.py) and, for a
+# plan tracker, tracker.py with its notice patterns. An IIJmio account loads neither povo nor
+# SoftBank.
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -94,110 +69,34 @@ async def async_setup_entry(hass: HomeAssistant, entry: JapanSimDataConfigEntry)
 
         # The newest login may be in its own store, written as it rotated; damaged → reauth.
         await async_prepare_login(hass, entry)
-    coordinator: SimDataCoordinator
-    tracker: TrackerCoordinator | None = None
     try:
-        carrier = Carrier(entry.data[CONF_CARRIER])
-        if carrier is Carrier.TRACKER:
-            from .tracker import (  # noqa: PLC0415 - only for a plan tracker
-                TRACKER_SECRET_KEYS,
-                TrackerCoordinator,
-                tracker_manufacturer,
-            )
-
-            # A SIM without a carrier API: figures from the user's plan, counters and notices.
-            coordinator = tracker = TrackerCoordinator(hass, entry)
-            await tracker.async_load()
-            # Sender filters may be phone numbers or e-mail addresses: kept out of diagnostics.
-            manufacturer, secret_keys = tracker_manufacturer(entry.data), TRACKER_SECRET_KEYS
-        else:
-            profile = CARRIER_PROFILES[carrier]
-            coordinator = JapanSimDataCoordinator(
-                hass,
-                entry,
-                _adapter(hass, entry, profile, key),
-                profile.name,
-                key,
-                credential_keys=profile.secret_keys,
-            )
-            manufacturer, secret_keys = profile.name, profile.secret_keys
+        coordinator = await async_create_coordinator(hass, entry, key)
     except _DAMAGED as err:
         _report_damaged(hass, entry, err)
         return False
     ir.async_delete_issue(hass, DOMAIN, repair_issue_id(ENTRY_DAMAGED_ISSUE, entry.entry_id))
-    await coordinator.missing_sims.async_load()
     await _async_first_refresh(coordinator)
 
     # The account's own device: each SIM's device hangs off it.
     account_device = dr.async_get(hass).async_get_or_create(
-        config_entry_id=entry.entry_id, **account_device_info(entry, manufacturer)
+        config_entry_id=entry.entry_id, **account_device_info(entry, coordinator.manufacturer)
     )
 
     entry.runtime_data = JapanSimDataRuntimeData(
         coordinator=coordinator,
-        secret_keys=secret_keys,
+        secret_keys=coordinator.secret_keys,
         account_device_id=account_device.id,
         key=key,
     )
     coordinator.async_start_midnight_updates()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    if tracker is not None:
-        tracker.async_start()
+    coordinator.async_start()
     if coordinator.last_update_success:
         _async_remove_stale_sims(hass, entry, coordinator.data)
     entry.async_on_unload(
         coordinator.async_on_success(lambda usage: _async_remove_stale_sims(hass, entry, usage))
     )
     return True
-
-
-def _adapter(
-    hass: HomeAssistant,
-    entry: JapanSimDataConfigEntry,
-    profile: CarrierProfile,
-    key: InstallationKey,
-) -> CarrierAdapter:
-    """The account's adapter: the one the config flow just logged in with, or a new one.
-
-    Credentials the carrier already rejected are not sent again, even after a restart: the
-    entry goes straight to reauthentication.
-    """
-    _check_login_data(entry.data, profile)
-    fingerprint = login_fingerprint(key, entry.data, profile.secret_keys)
-    if (marker := entry.data.get(CONF_REJECTED_LOGIN)) is not None:
-        if marker == fingerprint:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN,
-                translation_key="login_rejected_earlier",
-                translation_placeholders={"carrier": profile.name},
-            )
-        # New credentials since the rejection: they get their chance.
-        hass.config_entries.async_update_entry(entry, data=without_rejection(entry.data))
-    if (verified := async_take_login(hass, entry.unique_id, fingerprint)) is not None:
-        # The flow logged in a moment ago: its session carries the login, so setup does not
-        # log in again. It goes with the entry, as the entry's own session would.
-        entry.async_on_unload(verified.session.detach)
-        return verified.adapter
-    # One session per account, so cookies never mix; closed when the entry unloads.
-    session = async_create_clientsession(hass, cookie_jar=aiohttp.CookieJar())
-    try:
-        return profile.build(session, entry.data, entry.options)
-    except CarrierError as err:
-        # A stored token the library refuses to send (check_token): a new login is needed.
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN,
-            translation_key="invalid_auth",
-            translation_placeholders={"carrier": profile.name, "error": short_error_text(err)},
-        ) from None
-
-
-def _check_login_data(data: Mapping[str, Any], profile: CarrierProfile) -> None:
-    """Refuse stored login data of the wrong kind before anything is sent with it."""
-    if not isinstance(data.get(profile.login_field), str) or not data[profile.login_field]:
-        raise TypeError(profile.login_field)
-    for name in profile.secret_keys:
-        if not isinstance(data.get(name), str | None):
-            raise TypeError(name)
 
 
 def _report_damaged(hass: HomeAssistant, entry: JapanSimDataConfigEntry, err: Exception) -> None:
@@ -227,7 +126,7 @@ async def _async_first_refresh(coordinator: SimDataCoordinator) -> None:
     try:
         await coordinator.async_config_entry_first_refresh()
     except ConfigEntryNotReady:
-        if not (isinstance(coordinator, JapanSimDataCoordinator) and coordinator.waits_for_carrier):
+        if not coordinator.waits_for_carrier:
             raise
         LOGGER.warning(
             "%s asked us to wait; its figures will be read at the next poll",
@@ -302,7 +201,7 @@ async def async_migrate_entry(hass: HomeAssistant, entry: JapanSimDataConfigEntr
             return False  # the repair issue says what to do
         await _async_rekey_registries(hass, entry, key)
         unique_id = entry.unique_id
-        if unique_id is not None and entry.data[CONF_CARRIER] != Carrier.TRACKER:
+        if unique_id is not None and coordinator_type(entry.data).unique_id_is_account:
             unique_id = key.account_id(unique_id)
         hass.config_entries.async_update_entry(entry, unique_id=unique_id, minor_version=2)
     return True
@@ -344,25 +243,16 @@ async def _async_rekey_registries(
 
 async def async_unload_entry(hass: HomeAssistant, entry: JapanSimDataConfigEntry) -> bool:
     """Unload the entities; the coordinator and the HTTP session go with the entry."""
-    if isinstance(coordinator := entry.runtime_data.coordinator, JapanSimDataCoordinator):
-        # A token renewal in flight keeps its new refresh token before the session closes.
-        await coordinator.adapter.async_settle()
+    await entry.runtime_data.coordinator.async_settle()
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: JapanSimDataConfigEntry) -> None:
     """Drop what was kept for an account that is being deleted: repair issues, readings."""
-    for kind in (*REPAIR_ISSUES, ENTRY_DAMAGED_ISSUE):
-        ir.async_delete_issue(hass, DOMAIN, repair_issue_id(kind, entry.entry_id))
-    await async_remove_histories(hass, entry.entry_id)
-    await async_remove_missing_sims(hass, entry.entry_id)
-    await async_remove_usage_today(hass, entry.entry_id)
-    await async_remove_daily_usage(hass, entry.entry_id)
-    if entry.data.get(CONF_CARRIER) == Carrier.MINEO:
-        from .mineo_login import async_remove_login  # noqa: PLC0415 - mineo only
-
-        await async_remove_login(hass, entry.entry_id)
-    if entry.data.get(CONF_CARRIER) == Carrier.TRACKER:
-        from .tracker import async_remove_tracker_state  # noqa: PLC0415 - trackers only
-
-        await async_remove_tracker_state(hass, entry.entry_id)
+    ir.async_delete_issue(hass, DOMAIN, repair_issue_id(ENTRY_DAMAGED_ISSUE, entry.entry_id))
+    try:
+        kind = coordinator_type(entry.data)
+    except _DAMAGED:
+        # Data too damaged to tell the kind: what every kind keeps goes all the same.
+        kind = SimDataCoordinator
+    await kind.async_remove_stored(hass, entry)

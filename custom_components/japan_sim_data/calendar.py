@@ -26,11 +26,10 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from homeassistant.util import dt as dt_util
 
 from .carriers.dates import TOKYO, end_of_day, is_plausible_day
-from .carriers.models import AccountUsage, BucketKind, Carrier, SimUsage
+from .carriers.models import AccountUsage, BucketKind, SimUsage
 from .carriers.units import GIB, MIB
 from .const import DOMAIN
 from .coordinator import JapanSimDataConfigEntry, SimDataCoordinator
-from .entity import sim_name
 
 # Read-only, fed by the coordinator: no limit on parallel updates.
 PARALLEL_UPDATES = 0
@@ -230,22 +229,13 @@ class DataCalendar(CoordinatorEntity[SimDataCoordinator], CalendarEntity):
     def _plan_events(self, now: datetime) -> list[PlannedEvent]:
         coordinator = self.coordinator
         runtime = coordinator.config_entry.runtime_data
-        plan_end = None
-        if coordinator.carrier is Carrier.TRACKER:
-            # Only a plan tracker knows a plan: neither module is loaded for carriers.
-            from .carriers.plan import ValidityPlan  # noqa: PLC0415
-            from .tracker import TrackerCoordinator  # noqa: PLC0415
-
-            if isinstance(coordinator, TrackerCoordinator) and isinstance(
-                plan := coordinator.plan, ValidityPlan
-            ):
-                plan_end = plan.end
+        plan_end = coordinator.plan_end
         events: list[PlannedEvent] = []
         for sim_id, sim in coordinator.data.sims.items():
             events.extend(
                 sim_events(
                     sim,
-                    sim_name(coordinator, sim),
+                    coordinator.sim_name(sim),
                     runtime.key.sim_id(coordinator.carrier, sim_id),
                     self._texts,
                     plan_end,

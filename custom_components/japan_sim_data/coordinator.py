@@ -10,8 +10,8 @@ import asyncio
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, Final
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Protocol
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -33,8 +33,9 @@ from .carriers.errors import (
     CarrierParseError,
     CarrierRateLimitError,
 )
-from .carriers.models import AccountUsage, Carrier
+from .carriers.models import AccountUsage, Carrier, SimUsage
 from .const import (
+    CONF_CARRIER,
     DOMAIN,
     LOGGER,
     MAX_BACKOFF_INTERVAL,
@@ -43,12 +44,15 @@ from .const import (
 )
 from .credentials import CONF_REJECTED_LOGIN, login_fingerprint
 from .error_keys import MAX_ERROR_TEXT, error_key, short_error_text
-from .history import SimHistories
+from .history import SimHistories, async_remove_histories
 from .identifiers import InstallationKey
-from .stale_sims import MissingSims
-from .usage_statistics import DailyUsageStatistics
-from .usage_today import UsageToday
+from .stale_sims import MissingSims, async_remove_missing_sims
+from .usage_statistics import DailyUsageStatistics, async_remove_daily_usage
+from .usage_today import UsageToday, async_remove_usage_today
 from .validity import MAX_LINES, ValidFigures, capped
+
+if TYPE_CHECKING:
+    from .sensor import JapanSimDataSensorDescription
 
 FETCH_BUDGET: Final = 180.0
 """Seconds one whole update (logins, hops, every request) may take."""
@@ -78,6 +82,25 @@ REPAIR_ISSUES = ("carrier_changed", "app_version")
 def repair_issue_id(kind: str, entry_id: str) -> str:
     """Name an account's repair issue, so it can be raised, cleared and removed."""
     return f"{kind}_{entry_id}"
+
+
+def sim_device_name(carrier_name: str, sim: SimUsage) -> str:
+    """Name a SIM after its plan and the last digits of its number, never the whole number."""
+    name = f"{carrier_name} {sim.plan_name}" if sim.plan_name else carrier_name
+    return f"{name} ({sim.number_suffix})" if sim.number_suffix else name
+
+
+class PlanActions(Protocol):
+    """The corrections a user can make by action to an entry that keeps its own plan."""
+
+    def async_set_remaining(self, remaining: int) -> None:
+        """Correct the data left (bytes)."""
+
+    def async_add_data(self, amount: int, expires: datetime | None) -> None:
+        """Add a top-up (bytes), lasting until ``expires`` or until used."""
+
+    def async_start_period(self, start: date) -> None:
+        """Start a new period from ``start``; ValueError when it would leave the calendar."""
 
 
 @dataclass(slots=True)
@@ -145,10 +168,84 @@ class SimDataCoordinator(DataUpdateCoordinator[AccountUsage]):
         self._on_success.append(hook)
         return lambda: self._on_success.remove(hook)
 
+    # -- what sets one kind of entry apart (a carrier account, a tracked SIM) ------------------
+    # Platforms, setup, diagnostics and actions ask these instead of checking the kind.
+
+    secret_keys: frozenset[str] = frozenset()
+    """Entry data and options that must never reach logs or diagnostics."""
+    unique_id_is_account: ClassVar[bool] = False
+    """The entry's unique id is the account's own id, keyed (a tracked SIM's is random)."""
+
+    @property
+    def manufacturer(self) -> str | None:
+        """The company that sells the SIMs, shown as their devices' maker."""
+        return self.carrier_name
+
+    def sim_name(self, sim: SimUsage) -> str:
+        """A SIM's name on screen and its device's name."""
+        return sim_device_name(self.carrier_name, sim)
+
+    def sim_model(self, sim: SimUsage) -> str | None:
+        """A SIM's device model: the plan the carrier names."""
+        return sim.plan_name
+
+    @property
+    def plan_end(self) -> date | None:
+        """The last day of a plan of fixed validity the entry keeps; None for others."""
+        return None
+
+    def extra_sensor_descriptions(self) -> tuple[JapanSimDataSensorDescription, ...]:
+        """Sensors of each SIM beyond the shared ones (the sensor platform makes them)."""
+        return ()
+
+    @property
+    def plan_actions(self) -> PlanActions | None:
+        """What the tracker actions correct; None when the entry's figures are the carrier's."""
+        return None
+
+    def diagnostics(self) -> dict[str, Any]:
+        """The entry's own section of the diagnostics (no secret, no personal figure)."""
+        return {"route": None, "route_details": None}
+
+    @property
+    def waits_for_carrier(self) -> bool:
+        """True when the last failure was the source asking us to wait (setup goes ahead)."""
+        return False
+
+    async def async_load(self) -> None:
+        """Read what was kept across restarts, before the first figures."""
+        await self.missing_sims.async_load()
+
+    @callback
+    def async_start(self) -> None:
+        """Start what runs beside the figures once the platforms are set up."""
+
+    async def async_settle(self) -> None:
+        """Let work in flight finish before the entry unloads."""
+
+    @classmethod
+    async def async_remove_stored(cls, hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+        """Delete what was kept for an entry that is being removed (it is not loaded)."""
+        entry_id = entry.entry_id
+        await async_remove_histories(hass, entry_id)
+        await async_remove_missing_sims(hass, entry_id)
+        await async_remove_usage_today(hass, entry_id)
+        await async_remove_daily_usage(hass, entry_id)
+        for kind in REPAIR_ISSUES:
+            ir.async_delete_issue(hass, DOMAIN, repair_issue_id(kind, entry_id))
+
     @property
     def credentials_rejected(self) -> bool:
         """True after the carrier rejected the credentials, until the user re-authenticates."""
         return False
+
+    def makes_entity(self, key: str) -> bool:
+        """Whether the SIMs' entity ``key`` is made: one that could never have a figure is not.
+
+        A carrier account's are chosen by carrier (the descriptions' ``carriers``); a plan
+        tracker's also by its plan and sources (tracker.py).
+        """
+        return True
 
     async def async_user_refresh(self) -> None:
         """A refresh the user asked for (button, action); refused while credentials are rejected.
@@ -207,6 +304,8 @@ class SimDataCoordinator(DataUpdateCoordinator[AccountUsage]):
 class JapanSimDataCoordinator(SimDataCoordinator):
     """Fetches every SIM of one carrier account at a polite interval."""
 
+    unique_id_is_account = True
+
     def __init__(
         self,
         hass: HomeAssistant,
@@ -225,6 +324,7 @@ class JapanSimDataCoordinator(SimDataCoordinator):
         self.adapter = adapter
         self._key = key
         self._credential_keys = credential_keys
+        self.secret_keys = credential_keys
         self._consecutive_failures = 0
         self._consecutive_parse_failures = 0
         self._credentials_rejected = False
@@ -240,6 +340,23 @@ class JapanSimDataCoordinator(SimDataCoordinator):
     def credentials_rejected(self) -> bool:
         """True after the carrier rejected the credentials, until the user re-authenticates."""
         return self._credentials_rejected
+
+    def diagnostics(self) -> dict[str, Any]:
+        """The route the adapter reads, and why a fallback route serves (error kinds, moments)."""
+        return {"route": self.adapter.active_route, "route_details": self.adapter.route_details}
+
+    async def async_settle(self) -> None:
+        """A token renewal in flight keeps its new refresh token before the session closes."""
+        await self.adapter.async_settle()
+
+    @classmethod
+    async def async_remove_stored(cls, hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+        """Also delete mineo's login store, kept apart from the entry as it rotates."""
+        await super().async_remove_stored(hass, entry)
+        if entry.data.get(CONF_CARRIER) == Carrier.MINEO:
+            from .mineo_login import async_remove_login  # noqa: PLC0415 - mineo only
+
+            await async_remove_login(hass, entry.entry_id)
 
     async def async_user_refresh(self) -> None:
         """A refresh the user asked for; refused, with nothing sent, inside Retry-After."""

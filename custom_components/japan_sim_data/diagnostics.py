@@ -8,7 +8,7 @@ from typing import Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
-from .coordinator import JapanSimDataConfigEntry, JapanSimDataCoordinator
+from .coordinator import JapanSimDataConfigEntry
 from .credentials import CONF_REJECTED_LOGIN
 
 # Entry fields that identify the user: login ids, passwords, tokens, numbers.
@@ -51,17 +51,8 @@ async def async_get_config_entry_diagnostics(
             coordinator.update_interval.total_seconds() if coordinator.update_interval else None
         ),
         "sims": sims,
-        "route": (
-            coordinator.adapter.active_route
-            if isinstance(coordinator, JapanSimDataCoordinator)
-            else None
-        ),
-        # Why a fallback route serves and what it could not tell (error kinds and moments).
-        "route_details": (
-            coordinator.adapter.route_details
-            if isinstance(coordinator, JapanSimDataCoordinator)
-            else None
-        ),
+        # A carrier account's route and why a fallback route serves (coordinator.diagnostics).
+        **coordinator.diagnostics(),
         # What is kept over time, as counts: the figures themselves are the user's life.
         "history": {
             "forecast_readings": [

@@ -14,9 +14,11 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .carriers.models import Carrier, SimUsage
-from .const import CONF_CARRIER, CONF_TRACKED_CARRIER, DOMAIN, TRACKED_CARRIERS
-from .coordinator import JapanSimDataConfigEntry, SimDataCoordinator
+from .const import CONF_CARRIER, DOMAIN
+from .coordinator import JapanSimDataConfigEntry, SimDataCoordinator, sim_device_name
 from .identifiers import InstallationKey
+
+__all__ = ["sim_device_name"]
 
 ATTR_FIGURES_AS_OF: Final = "figures_as_of"
 
@@ -31,24 +33,13 @@ MEMBER_PAGES: Final[Mapping[Carrier, str]] = {
     Carrier.MINEO: "https://my.mineo.jp/",
 }
 
-# Tracked carriers that are no company: a travel SIM's or an unnamed SIM's maker is unknown.
-_NO_MAKER: Final = frozenset({"travel", "other"})
-
 
 def member_page(carrier: Carrier) -> str | None:
     """The carrier's member page, where the same figures can be checked by hand."""
     return MEMBER_PAGES.get(carrier)
 
 
-def device_maker(data: Mapping[str, Any], carrier_name: str) -> str | None:
-    """The company that sells the SIM: the carrier, or a tracked SIM's carrier if it is one."""
-    if Carrier(data[CONF_CARRIER]) is not Carrier.TRACKER:
-        return carrier_name
-    tracked = data.get(CONF_TRACKED_CARRIER, "")
-    return None if tracked in _NO_MAKER else TRACKED_CARRIERS.get(tracked)
-
-
-def account_device_info(entry: ConfigEntry[Any], carrier_name: str) -> DeviceInfo:
+def account_device_info(entry: ConfigEntry[Any], manufacturer: str | None) -> DeviceInfo:
     """The account's own device; each SIM's device hangs off it.
 
     Named by the entry's title, a name and no English word: a translated name ("… account")
@@ -58,7 +49,7 @@ def account_device_info(entry: ConfigEntry[Any], carrier_name: str) -> DeviceInf
     return DeviceInfo(
         identifiers={(DOMAIN, entry.entry_id)},
         name=entry.title,
-        manufacturer=device_maker(entry.data, carrier_name),
+        manufacturer=manufacturer,
         model=None,  # clears the "Account" / "Plan tracker" of earlier versions
         configuration_url=member_page(Carrier(entry.data[CONF_CARRIER])),
         entry_type=DeviceEntryType.SERVICE,
@@ -68,19 +59,6 @@ def account_device_info(entry: ConfigEntry[Any], carrier_name: str) -> DeviceInf
 def sim_device_identifier(key: InstallationKey, carrier: str, sim_id: str) -> tuple[str, str]:
     """Identify a SIM's device by its carrier identifier, keyed so it reveals nothing."""
     return (DOMAIN, key.sim_id(carrier, sim_id))
-
-
-def sim_device_name(carrier_name: str, sim: SimUsage) -> str:
-    """Name a SIM after its plan and the last digits of its number, never the whole number."""
-    name = f"{carrier_name} {sim.plan_name}" if sim.plan_name else carrier_name
-    return f"{name} ({sim.number_suffix})" if sim.number_suffix else name
-
-
-def sim_name(coordinator: SimDataCoordinator, sim: SimUsage) -> str:
-    """A SIM's name on screen: a tracked SIM's is the one its owner gave (the entry's title)."""
-    if coordinator.carrier is Carrier.TRACKER:
-        return coordinator.config_entry.title
-    return sim_device_name(coordinator.carrier_name, sim)
 
 
 @callback
@@ -133,13 +111,12 @@ class JapanSimDataEntity(CoordinatorEntity[SimDataCoordinator]):
         identifier = sim_device_identifier(entry.runtime_data.key, coordinator.carrier, sim_id)
         self._attr_unique_id = f"{identifier[1]}_{key}"
         sim = coordinator.data.sims[sim_id]
-        tracker = coordinator.carrier is Carrier.TRACKER
         self._attr_device_info = DeviceInfo(
             identifiers={identifier},
             # A tracked SIM: the name its owner gave it, made by its carrier; no English model.
-            name=sim_name(coordinator, sim),
-            manufacturer=device_maker(entry.data, coordinator.carrier_name),
-            model=None if tracker else sim.plan_name,
+            name=coordinator.sim_name(sim),
+            manufacturer=coordinator.manufacturer,
+            model=coordinator.sim_model(sim),
             configuration_url=member_page(coordinator.carrier),
             entry_type=DeviceEntryType.SERVICE,
             via_device_id=entry.runtime_data.account_device_id,

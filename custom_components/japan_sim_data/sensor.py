@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Final
+from typing import Any, Final
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -21,6 +21,7 @@ from homeassistant.util import dt as dt_util
 from .background import logged
 from .carriers.dates import TOKYO
 from .carriers.insights import (
+    UsageHistory,
     carrier_amount,
     daily_budget,
     valid_days_left,
@@ -38,6 +39,35 @@ from .entity import (
 
 # Read-only entities fed by the coordinator: no limit on parallel updates.
 PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SimView:
+    """What a SIM sensor reads: the SIM with only the buckets valid now, and what is kept of it.
+
+    One bundle for every description's ``value_fn``, so a figure from the forecast's history
+    or today's count is a description like the carrier's own figures.
+    """
+
+    sim: SimUsage
+    now: datetime
+    coordinator: SimDataCoordinator
+    sim_id: str
+
+    @property
+    def history(self) -> UsageHistory:
+        """The SIM's recent readings (the forecast's), kept across restarts."""
+        return self.coordinator.history.get(self.sim_id)
+
+    @property
+    def used_today(self) -> int | None:
+        """Bytes used since midnight in Tokyo; None until two readings can be compared."""
+        return self.coordinator.usage_today.used_today(self.sim_id)
+
+
+def at_moment[T](value_fn: Callable[[SimUsage, datetime], T]) -> Callable[[SimView], T]:
+    """Read a figure of the SIM at the view's moment."""
+    return lambda view: value_fn(view.sim, view.now)
 
 
 def _expiry_date(sim: SimUsage, now: datetime) -> date | None:
@@ -70,26 +100,19 @@ _SOFTBANK_PAGES: Final = _SOFTBANK_FAMILY
 _SHOWN_IN_HUNDREDTHS: Final = frozenset({Carrier.POVO})
 
 
-def _last_notice(sim: SimUsage, _now: datetime) -> datetime | None:
-    # Only a plan tracker's SIMs have this sensor: tracker.py is not imported for carriers.
-    from .tracker import TrackedSimUsage  # noqa: PLC0415
-
-    return sim.last_notice if isinstance(sim, TrackedSimUsage) else None
-
-
 @dataclass(frozen=True, kw_only=True)
 class JapanSimDataSensorDescription(SensorEntityDescription):
-    """A SIM sensor, how to read its value at a moment, and which carriers report it.
+    """A SIM sensor, how to read its value, and which carriers report it.
 
-    ``value_fn`` is given the SIM with only the buckets valid at that moment.
+    ``value_fn`` is given the SIM with only the buckets valid now, and what is kept of it.
     """
 
-    value_fn: Callable[[SimUsage, datetime], int | str | date | datetime | None]
+    value_fn: Callable[[SimView], int | str | date | datetime | None]
     carriers: frozenset[Carrier] = _ALL
     carrier_amount: bool = False
     """A data amount the carrier reports: shown at the resolution it is reported."""
-    may_be_carried: bool = False
-    """A figure a fallback route keeps from an earlier read: its age is shown beside it."""
+    attributes_fn: Callable[[SimUsage], Mapping[str, Any] | None] | None = None
+    """Attributes beside the value (the figures' age, an inquiry's answer)."""
 
 
 def _data_size(
@@ -109,10 +132,11 @@ def _data_size(
         suggested_unit_of_measurement=UnitOfInformation.GIBIBYTES,
         suggested_display_precision=2,
         state_class=state_class,
-        value_fn=lambda sim, _now: value_fn(sim),
+        value_fn=lambda view: value_fn(view.sim),
         carriers=carriers,
         carrier_amount=True,
-        may_be_carried=may_be_carried,
+        # A figure a fallback route keeps from an earlier read: its age is shown beside it.
+        attributes_fn=carried_figures_attributes if may_be_carried else None,
     )
 
 
@@ -161,7 +185,7 @@ SENSORS: tuple[JapanSimDataSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfTime.DAYS,
         suggested_display_precision=0,
         state_class=SensorStateClass.MEASUREMENT,
-        value_fn=valid_days_left,
+        value_fn=at_moment(valid_days_left),
     ),
     JapanSimDataSensorDescription(
         key="daily_budget",
@@ -171,26 +195,26 @@ SENSORS: tuple[JapanSimDataSensorDescription, ...] = (
         suggested_unit_of_measurement=UnitOfInformation.MEBIBYTES,
         suggested_display_precision=0,
         state_class=SensorStateClass.MEASUREMENT,
-        value_fn=daily_budget,
+        value_fn=at_moment(daily_budget),
     ),
     JapanSimDataSensorDescription(
         key="data_expires",
         translation_key="data_expires",
         device_class=SensorDeviceClass.DATE,
-        value_fn=_expiry_date,
+        value_fn=at_moment(_expiry_date),
     ),
     JapanSimDataSensorDescription(
         key="data_resets_on",
         translation_key="data_resets_on",
         device_class=SensorDeviceClass.DATE,
-        value_fn=_resets_on,
+        value_fn=at_moment(_resets_on),
         carriers=_SOFTBANK_FAMILY | {Carrier.IIJMIO, Carrier.MINEO, Carrier.TRACKER},
     ),
     JapanSimDataSensorDescription(
         key="plan",
         translation_key="plan",
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda sim, _now: sim.plan_name,
+        value_fn=lambda view: view.sim.plan_name,
         carriers=frozenset({Carrier.IIJMIO, Carrier.MINEO}),
     ),
     JapanSimDataSensorDescription(
@@ -198,45 +222,32 @@ SENSORS: tuple[JapanSimDataSensorDescription, ...] = (
         translation_key="unlimited_until",
         device_class=SensorDeviceClass.TIMESTAMP,
         # Unknown when no unlimited topping runs: never a made-up end.
-        value_fn=_unlimited_until,
+        value_fn=at_moment(_unlimited_until),
         carriers=frozenset({Carrier.POVO}),
     ),
+    # Forecast from the SIM's recent readings, kept across restarts by the coordinator's
+    # history. A day: already what the sensor shows, so a poll that moves the rate a little
+    # writes nothing until the forecast moves to another day; unknown until there is a trend.
     JapanSimDataSensorDescription(
-        key="last_notice",
-        translation_key="last_notice",
-        device_class=SensorDeviceClass.TIMESTAMP,
-        value_fn=_last_notice,
-        carriers=frozenset({Carrier.TRACKER}),
+        key="runs_out_on",
+        translation_key="runs_out_on",
+        device_class=SensorDeviceClass.DATE,
+        value_fn=lambda view: view.history.runs_out_on(view.now, view.sim.remaining),
+    ),
+    # Data used since midnight in Tokyo: a daily meter, so the statistics card shows use per
+    # day. In whole MiB (what the sensor shows); unknown until two readings can be compared.
+    JapanSimDataSensorDescription(
+        key="used_today",
+        translation_key="used_today",
+        device_class=SensorDeviceClass.DATA_SIZE,
+        native_unit_of_measurement=UnitOfInformation.BYTES,
+        suggested_unit_of_measurement=UnitOfInformation.MEBIBYTES,
+        suggested_display_precision=0,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=lambda view: whole_mib(view.used_today),
     ),
 )
-
-
-# A tracked SIM's SMS inquiry: made only when one is set (see tracker.LAST_INQUIRY_KEY).
-LAST_INQUIRY = SensorEntityDescription(
-    key="last_inquiry",
-    translation_key="last_inquiry",
-    device_class=SensorDeviceClass.TIMESTAMP,
-    entity_category=EntityCategory.DIAGNOSTIC,
-)
-
-# Forecast from the SIM's recent readings, kept across restarts by the coordinator's history.
-RUNS_OUT_ON = SensorEntityDescription(
-    key="runs_out_on",
-    translation_key="runs_out_on",
-    device_class=SensorDeviceClass.DATE,
-)
-
-
-# Data used since midnight in Tokyo: a daily meter, so the statistics card shows use per day.
-USED_TODAY = SensorEntityDescription(
-    key="used_today",
-    translation_key="used_today",
-    device_class=SensorDeviceClass.DATA_SIZE,
-    native_unit_of_measurement=UnitOfInformation.BYTES,
-    suggested_unit_of_measurement=UnitOfInformation.MEBIBYTES,
-    suggested_display_precision=0,
-    state_class=SensorStateClass.TOTAL_INCREASING,
-)
+RUNS_OUT_ON, USED_TODAY = SENSORS[-2:]
 
 
 async def async_setup_entry(
@@ -247,6 +258,10 @@ async def async_setup_entry(
     """Add sensors for every SIM, and for SIMs that appear on the account later."""
     coordinator = entry.runtime_data.coordinator
     descriptions = [d for d in SENSORS if coordinator.carrier in d.carriers]
+    # Sensors of this kind of entry only (a tracked SIM's notices and inquiry).
+    descriptions += coordinator.extra_sensor_descriptions()
+    # Only those this entry's SIMs can ever have a figure for (a tracked SIM's plan, sources).
+    descriptions = [d for d in descriptions if coordinator.makes_entity(d.key)]
 
     @callback
     def record_readings() -> None:
@@ -273,34 +288,20 @@ async def async_setup_entry(
     entry.async_on_unload(coordinator.async_add_listener(record_readings))
 
     def entities_for(sim_id: str) -> list[SensorEntity]:
-        entities: list[SensorEntity] = [
-            JapanSimDataSensor(coordinator, sim_id, description) for description in descriptions
-        ]
-        if getattr(coordinator, "asks_by_sms", False):
-            entities.append(LastInquirySensor(coordinator, sim_id))
         return [
-            *entities,
-            RunsOutOnSensor(coordinator, sim_id),
-            UsedTodaySensor(coordinator, sim_id),
+            JapanSimDataSensor(coordinator, sim_id, description) for description in descriptions
         ]
 
     async_add_sim_entities(entry, async_add_entities, entities_for, Platform.SENSOR)
 
 
-class _SimSensor(JapanSimDataEntity, SensorEntity):
-    """A sensor of one SIM, compared between polls by its native value.
+class JapanSimDataSensor(JapanSimDataEntity, SensorEntity):
+    """A figure of one SIM, compared between polls by its native value.
 
     Home Assistant's state is that value validated and converted to the unit the user chose
     (no rounding), so it changes exactly when the value does; a change of unit writes the
     state by itself. Comparing the value skips that work for every sensor at every poll.
     """
-
-    def _value_shown(self) -> object:
-        return self.native_value
-
-
-class JapanSimDataSensor(_SimSensor):
-    """A figure of one SIM."""
 
     entity_description: JapanSimDataSensorDescription
 
@@ -322,7 +323,7 @@ class JapanSimDataSensor(_SimSensor):
             return None
         now = dt_util.now()
         description = self.entity_description
-        value = description.value_fn(sim.valid_at(now), now)
+        value = description.value_fn(SimView(sim.valid_at(now), now, self.coordinator, self.sim_id))
         if description.carrier_amount and isinstance(value, int):
             return carrier_amount(
                 value, hundredths=self.coordinator.carrier in _SHOWN_IN_HUNDREDTHS
@@ -330,48 +331,15 @@ class JapanSimDataSensor(_SimSensor):
         return value
 
     @property
-    def extra_state_attributes(self) -> dict[str, str] | None:
-        """When the figure was read, if a fallback route keeps it from an earlier read."""
-        if self.entity_description.may_be_carried and (sim := self.sim) is not None:
-            return carried_figures_attributes(sim)
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """What the description shows beside the figure (its age, an inquiry's answer)."""
+        attributes_fn = self.entity_description.attributes_fn
+        if attributes_fn is not None and (sim := self.sim) is not None:
+            return attributes_fn(sim)
         return None
 
-
-class RunsOutOnSensor(_SimSensor):
-    """The day the data runs out at the recent rate of use; unknown until there is a trend."""
-
-    entity_description = RUNS_OUT_ON
-
-    def __init__(self, coordinator: SimDataCoordinator, sim_id: str) -> None:
-        """Forecast one SIM."""
-        super().__init__(coordinator, sim_id, RUNS_OUT_ON.key)
-
-    @property
-    def native_value(self) -> date | None:
-        """The forecast day, in Tokyo."""
-        sim = self.sim
-        if sim is None:
-            return None
-        now = dt_util.now()
-        history = self.coordinator.history.get(self.sim_id)
-        # A day: already what the sensor shows, so a poll that moves the rate a little
-        # writes nothing until the forecast moves to another day.
-        return history.runs_out_on(now, sim.valid_at(now).remaining)
-
-
-class UsedTodaySensor(_SimSensor):
-    """Data used since midnight in Tokyo; unknown until two readings can be compared."""
-
-    entity_description = USED_TODAY
-
-    def __init__(self, coordinator: SimDataCoordinator, sim_id: str) -> None:
-        """Count one SIM's day."""
-        super().__init__(coordinator, sim_id, USED_TODAY.key)
-
-    @property
-    def native_value(self) -> int | None:
-        """Bytes used today in whole MiB (what the sensor shows), or None while unknown."""
-        return whole_mib(self.coordinator.usage_today.used_today(self.sim_id))
+    def _value_shown(self) -> object:
+        return self.native_value
 
 
 async def _async_import_daily_usage(entry: JapanSimDataConfigEntry) -> None:
@@ -385,23 +353,3 @@ async def _async_import_daily_usage(entry: JapanSimDataConfigEntry) -> None:
     await coordinator.daily_statistics.async_import(
         usage, lambda sim_id: key.sim_id(coordinator.carrier, sim_id), names
     )
-
-
-class LastInquirySensor(_SimSensor):
-    """When the SIM last asked its carrier by SMS, and whether the carrier answered."""
-
-    entity_description = LAST_INQUIRY
-
-    def __init__(self, coordinator: SimDataCoordinator, sim_id: str) -> None:
-        """Show one tracked SIM's inquiries."""
-        super().__init__(coordinator, sim_id, LAST_INQUIRY.key)
-
-    @property
-    def native_value(self) -> datetime | None:
-        """When the last inquiry was sent; unknown before the first."""
-        return getattr(self.sim, "last_inquiry", None)
-
-    @property
-    def extra_state_attributes(self) -> dict[str, bool | None]:
-        """Whether it was answered: null while the reply is awaited (or before any)."""
-        return {"replied": getattr(self.sim, "inquiry_replied", None)}

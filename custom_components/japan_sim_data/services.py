@@ -5,22 +5,19 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import probatio as vol
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.service import async_get_config_entry
 from homeassistant.util import dt as dt_util
 
 from .carriers.dates import TOKYO, end_of_day
 from .carriers.stored import EARLIEST_DAY, LATEST_DAY, within_calendar
 from .const import DOMAIN
-from .coordinator import JapanSimDataConfigEntry
-
-if TYPE_CHECKING:
-    from .tracker import TrackerCoordinator
+from .coordinator import JapanSimDataConfigEntry, PlanActions
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
 
@@ -108,21 +105,28 @@ _START_PERIOD_SCHEMA = _ENTRY_SCHEMA.extend({vol.Optional(ATTR_START): _DAY})
 
 
 def loaded_entry(hass: HomeAssistant, call: ServiceCall) -> JapanSimDataConfigEntry:
-    """Return the loaded entry an action names, or refuse the call with a translated error."""
+    """Return the loaded entry an action names, or refuse the call with a translated error.
+
+    Home Assistant finds the entry; its refusal is said again in the integration's words
+    (as before), which name what to do in every language the integration speaks.
+    """
     entry_id = call.data[ATTR_CONFIG_ENTRY_ID]
-    entry: JapanSimDataConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
-    if entry is None or entry.domain != DOMAIN:
+    try:
+        entry: JapanSimDataConfigEntry = async_get_config_entry(hass, DOMAIN, entry_id)
+    except ServiceValidationError as err:
+        if err.translation_key == "service_config_entry_not_loaded":
+            title = (err.translation_placeholders or {}).get("entry_title", "")
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="entry_not_loaded",
+                translation_placeholders={"entry_title": title},
+            ) from None
+        # Not found, or another integration's entry: either way not one of ours.
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="entry_not_found",
             translation_placeholders={"entry_id": entry_id},
-        )
-    if entry.state is not ConfigEntryState.LOADED:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="entry_not_loaded",
-            translation_placeholders={"entry_title": entry.title},
-        )
+        ) from None
     return entry
 
 
@@ -132,20 +136,16 @@ async def _async_refresh(call: ServiceCall) -> None:
     await entry.runtime_data.coordinator.async_user_refresh()
 
 
-def _tracker(call: ServiceCall) -> TrackerCoordinator:
-    """Return the plan tracker an action names; refuse entries of carrier accounts."""
-    # tracker.py (and its notice patterns) is imported only when a tracker action is called.
-    from .tracker import TrackerCoordinator  # noqa: PLC0415
-
+def _tracker(call: ServiceCall) -> PlanActions:
+    """Return what a plan tracker's actions correct; refuse entries of carrier accounts."""
     entry = loaded_entry(call.hass, call)
-    coordinator = entry.runtime_data.coordinator
-    if not isinstance(coordinator, TrackerCoordinator):
+    if (actions := entry.runtime_data.coordinator.plan_actions) is None:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="not_a_tracker",
             translation_placeholders={"entry_title": entry.title},
         )
-    return coordinator
+    return actions
 
 
 def _amount(call: ServiceCall, *, allow_zero: bool) -> int:
