@@ -44,34 +44,25 @@ from tests.carriers.mineo_replay import (
     MineoReplay,
 )
 from tests.conftest import ServeApp
-from tests.helpers import load_json_fixture, load_text_fixture
+from tests.helpers import Clock, load_json_fixture, load_text_fixture
 
 AID = "E1E37924-37F5-48DB-A44B-936964D7169D"
 START = datetime(2025, 11, 25, 12, 0, tzinfo=TOKYO)
 
 
-class Clock:
-    """A clock the adapter and the replay share; tests move it."""
-
-    def __init__(self, now: datetime = START) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
+# The mineo modules' fixtures, named so that the modules importing them do not shadow them.
+@pytest.fixture(name="clock")
+def clock_fixture() -> Clock:
+    return Clock(START)
 
 
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def replay(clock: Clock) -> MineoReplay:
+@pytest.fixture(name="replay")
+def replay_fixture(clock: Clock) -> MineoReplay:
     return MineoReplay(clock=clock)
 
 
-@pytest.fixture
-async def base_url(serve: ServeApp, replay: MineoReplay) -> str:
+@pytest.fixture(name="base_url")
+async def base_url_fixture(serve: ServeApp, replay: MineoReplay) -> str:
     return await serve(replay.app())
 
 

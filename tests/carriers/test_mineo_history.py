@@ -19,25 +19,15 @@ from custom_components.japan_sim_data.carriers.mineo_figures import parse_traffi
 from custom_components.japan_sim_data.carriers.models import DailyUsage
 from custom_components.japan_sim_data.carriers.units import MIB
 from tests.carriers.mineo_replay import INITIAL_REFRESH_TOKEN, MineoReplay
-from tests.carriers.test_mineo import AID, START, Clock, make_adapter
-from tests.conftest import ServeApp
-from tests.helpers import load_json_fixture, load_text_fixture
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def replay(clock: Clock) -> MineoReplay:
-    return MineoReplay(clock=clock)
-
-
-@pytest.fixture
-async def base_url(serve: ServeApp, replay: MineoReplay) -> str:
-    return await serve(replay.app())
-
+from tests.carriers.test_mineo import (  # noqa: F401 (the fixtures)
+    AID,
+    START,
+    base_url_fixture,
+    clock_fixture,
+    make_adapter,
+    replay_fixture,
+)
+from tests.helpers import Clock, load_json_fixture, load_text_fixture
 
 # -- usage history (get_traffic_history) -------------------------------------------------------
 

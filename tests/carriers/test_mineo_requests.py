@@ -29,26 +29,15 @@ from custom_components.japan_sim_data.carriers.mineo_figures import (
 from custom_components.japan_sim_data.carriers.models import BucketKind, Carrier, SimUsage
 from custom_components.japan_sim_data.carriers.units import MIB
 from tests.carriers.mineo_replay import SUBJECT, MineoReplay
-from tests.carriers.test_mineo import Clock, make_adapter
-from tests.conftest import ServeApp
-from tests.helpers import load_json_fixture
+from tests.carriers.test_mineo import (  # noqa: F401 (the fixtures)
+    base_url_fixture,
+    clock_fixture,
+    make_adapter,
+    replay_fixture,
+)
+from tests.helpers import Clock, load_json_fixture
 
 FIRST, SECOND = "ABC12DE345", "FGH67IJ890"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def replay(clock: Clock) -> MineoReplay:
-    return MineoReplay(clock=clock)
-
-
-@pytest.fixture
-async def base_url(serve: ServeApp, replay: MineoReplay) -> str:
-    return await serve(replay.app())
 
 
 def _one_line(replay: MineoReplay) -> None:

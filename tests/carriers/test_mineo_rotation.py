@@ -24,25 +24,16 @@ from custom_components.japan_sim_data.carriers.errors import (
 )
 from custom_components.japan_sim_data.carriers.mineo import MineoAdapter
 from tests.carriers.mineo_replay import INITIAL_REFRESH_TOKEN, MineoReplay, fake_jwt
-from tests.carriers.test_mineo import START, Clock, make_adapter
-from tests.conftest import ServeApp
+from tests.carriers.test_mineo import (  # noqa: F401 (the fixtures)
+    START,
+    base_url_fixture,
+    clock_fixture,
+    make_adapter,
+    replay_fixture,
+)
+from tests.helpers import Clock
 
 NEXT = "rt-next-from-a-broken-answer"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def replay(clock: Clock) -> MineoReplay:
-    return MineoReplay(clock=clock)
-
-
-@pytest.fixture
-async def base_url(serve: ServeApp, replay: MineoReplay) -> str:
-    return await serve(replay.app())
 
 
 def _presented(replay: MineoReplay) -> list[str]:
