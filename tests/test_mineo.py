@@ -48,8 +48,9 @@ FIRST, SECOND = "ABC12DE345", "FGH67IJ890"
 AID = "0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0"
 
 
-@pytest.fixture
-async def replay(
+# Named so that tests/test_mineo_login.py can import it without shadowing it.
+@pytest.fixture(name="replay")
+async def replay_fixture(
     hass: HomeAssistant,
     serve: ServeApp,
     monkeypatch: pytest.MonkeyPatch,

@@ -22,7 +22,6 @@ from homeassistant.exceptions import HomeAssistantError
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.japan_sim_data import mineo_login
-from custom_components.japan_sim_data.carriers import mineo as mineo_module
 from custom_components.japan_sim_data.carriers.base import anonymous_id
 from custom_components.japan_sim_data.carriers.dates import TOKYO
 from custom_components.japan_sim_data.const import (
@@ -36,33 +35,24 @@ from custom_components.japan_sim_data.const import (
 )
 from custom_components.japan_sim_data.mineo_login import async_save_login
 from tests.carriers.mineo_replay import (
-    API_PATH,
     INITIAL_REFRESH_TOKEN,
     SUBJECT,
-    TOKEN_PATH,
     MineoReplay,
     fake_jwt,
 )
-from tests.conftest import FROZEN_NOW, ServeApp, keyed_account_id
+from tests.conftest import FROZEN_NOW, keyed_account_id
 from tests.helpers import load_json_fixture
-from tests.test_mineo import AID, FIRST, _add_account, _coordinator, _gib, _state
+from tests.test_mineo import (  # noqa: F401 (the replay fixture)
+    AID,
+    FIRST,
+    _add_account,
+    _coordinator,
+    _gib,
+    _state,
+    replay_fixture,
+)
 
 UNIQUE_ID = keyed_account_id(anonymous_id("mineo", SUBJECT))
-
-
-@pytest.fixture
-async def replay(
-    hass: HomeAssistant,
-    serve: ServeApp,
-    monkeypatch: pytest.MonkeyPatch,
-    freezer: FrozenDateTimeFactory,
-) -> MineoReplay:
-    freezer.move_to(FROZEN_NOW)
-    replay = MineoReplay()
-    base = await serve(replay.app())
-    monkeypatch.setattr(mineo_module, "TOKEN_URL", f"{base}{TOKEN_PATH}")
-    monkeypatch.setattr(mineo_module, "API_BASE_URL", f"{base}{API_PATH}")
-    return replay
 
 
 def _entry(**data: Any) -> MockConfigEntry:

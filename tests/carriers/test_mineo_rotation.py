@@ -45,12 +45,19 @@ def _answer(body: Any, status: int = 200) -> Callable[[], web.Response]:
     return lambda: web.json_response(body, status=status)
 
 
-def _persisting(adapter: MineoAdapter, disk: dict[str, str]) -> None:
+def _persisting(
+    session: aiohttp.ClientSession, base_url: str, clock: Clock
+) -> tuple[MineoAdapter, dict[str, str]]:
+    """An adapter whose rotation listener writes its secrets to the returned "disk"."""
+    adapter = make_adapter(session, base_url, clock)
+    disk: dict[str, str] = {}
+
     def persist() -> None:
         disk.clear()
         disk.update(adapter.refreshed_secrets())
 
     adapter.set_rotation_listener(persist)
+    return adapter, disk
 
 
 _EXPIRED = fake_jwt({"sub": "s", "exp": int((START - timedelta(minutes=5)).timestamp())})
@@ -79,9 +86,7 @@ async def test_a_broken_answer_with_a_good_next_token_keeps_that_token(
     status: int,
 ) -> None:
     """The poll fails; the next refresh token is persisted, and the next renewal sends it."""
-    adapter = make_adapter(http_session, base_url, clock)
-    disk: dict[str, str] = {}
-    _persisting(adapter, disk)
+    adapter, disk = _persisting(http_session, base_url, clock)
     replay.token_answer = _answer(body, status)
 
     with pytest.raises(CarrierParseError):
@@ -103,9 +108,7 @@ async def test_a_broken_answer_with_a_good_next_token_keeps_that_token(
 async def test_a_restart_after_a_broken_answer_uses_the_kept_token(
     http_session: aiohttp.ClientSession, base_url: str, replay: MineoReplay, clock: Clock
 ) -> None:
-    first = make_adapter(http_session, base_url, clock)
-    disk: dict[str, str] = {}
-    _persisting(first, disk)
+    first, disk = _persisting(http_session, base_url, clock)
     replay.token_answer = _answer(BROKEN_BUT_ROTATED["no id_token"])
     with pytest.raises(CarrierParseError):
         await first.async_fetch()
@@ -128,9 +131,7 @@ async def test_an_unusable_next_token_means_a_new_login_and_nothing_is_sent_agai
     value: Any,
 ) -> None:
     """The spent token is worthless and the next one cannot be kept: ask the user, send nothing."""
-    adapter = make_adapter(http_session, base_url, clock)
-    disk: dict[str, str] = {}
-    _persisting(adapter, disk)
+    adapter, disk = _persisting(http_session, base_url, clock)
     replay.token_answer = _answer({"refresh_token": value, "id_token": "t"})
 
     with pytest.raises(CarrierAuthError):
@@ -178,9 +179,7 @@ async def test_a_caller_that_gives_up_does_not_cut_the_renewal(
     http_session: aiohttp.ClientSession, base_url: str, replay: MineoReplay, clock: Clock
 ) -> None:
     """A time budget cancels the poll mid-renewal: the answer is still read and kept."""
-    adapter = make_adapter(http_session, base_url, clock)
-    disk: dict[str, str] = {}
-    _persisting(adapter, disk)
+    adapter, disk = _persisting(http_session, base_url, clock)
     replay.token_gate = asyncio.Event()
 
     poll = asyncio.create_task(adapter.async_fetch())
