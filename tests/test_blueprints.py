@@ -34,7 +34,12 @@ from custom_components.japan_sim_data.const import DOMAIN
 
 BLUEPRINT_DIR = Path(__file__).parent.parent / "blueprints" / "automation" / DOMAIN
 MOBILE_APP = Path(components.__file__).parent / "mobile_app"
-BLUEPRINTS = ("low_data_notify.yaml", "expiry_notify.yaml", "throttled_turn_off.yaml")
+BLUEPRINTS = (
+    "low_data_notify.yaml",
+    "expiry_notify.yaml",
+    "throttled_turn_off.yaml",
+    "step_notify.yaml",
+)
 SOURCE_URL = "https://github.com/japan-sim-data/japan-sim-data/blob/main/blueprints/automation/japan_sim_data/"
 RAW_URL = "https://raw.githubusercontent.com/japan-sim-data/japan-sim-data/main/blueprints/automation/japan_sim_data/"
 SIM_NAME = "povo2.0 (1234)"
@@ -45,6 +50,9 @@ REMAINING = "sensor.povo2_0_1234_remaining_data"
 DAYS_LEFT = "sensor.povo2_0_1234_days_left"
 DATA_EXPIRES = "sensor.povo2_0_1234_data_expires"
 OTHER_THROTTLED = "binary_sensor.iijmio_5678_throttled"
+NEAR_STEP = "binary_sensor.povo2_0_1234_near_next_step"
+NEXT_STEP = "sensor.povo2_0_1234_next_step"
+TO_NEXT_STEP = "sensor.povo2_0_1234_data_to_next_step"
 GIB = {"unit_of_measurement": "GiB", "device_class": "data_size"}
 
 
@@ -137,7 +145,17 @@ def setup(hass: HomeAssistant, blueprint_folder: None) -> Setup:
     sim = devices.async_get_or_create(
         config_entry_id=sim_entry.entry_id, identifiers={(DOMAIN, "account_1234")}, name=SIM_NAME
     )
-    for entity_id in (LOW_DATA, EXPIRING_SOON, THROTTLED, REMAINING, DAYS_LEFT, DATA_EXPIRES):
+    for entity_id in (
+        LOW_DATA,
+        EXPIRING_SOON,
+        THROTTLED,
+        REMAINING,
+        DAYS_LEFT,
+        DATA_EXPIRES,
+        NEAR_STEP,
+        NEXT_STEP,
+        TO_NEXT_STEP,
+    ):
         domain, object_id = entity_id.split(".")
         entry = entities.async_get_or_create(
             domain,
@@ -181,7 +199,7 @@ async def _set(hass: HomeAssistant, entity_id: str, state: str, **attributes: An
 async def test_home_assistant_loads_every_blueprint(
     hass: HomeAssistant, blueprint_folder: None
 ) -> None:
-    """The automation integration's own loader finds the three blueprints without errors."""
+    """The automation integration's own loader finds every blueprint without errors."""
     loaded = await async_get_blueprints(hass).async_get_blueprints()
     assert sorted(loaded) == sorted(f"{DOMAIN}/{name}" for name in BLUEPRINTS)
     assert all(isinstance(bp, models.Blueprint) for bp in loaded.values())
@@ -394,3 +412,36 @@ async def test_throttled_turns_back_on_when_no_sim_is_throttled(
     await _set(hass, OTHER_THROTTLED, "off")
     assert len(turn_on) == 1
     assert turn_on[0].data["entity_id"] == ["switch.guest_wifi"]
+
+
+async def test_step_notifies_before_the_next_step_with_both_amounts(
+    hass: HomeAssistant, setup: Setup
+) -> None:
+    """A plan without a cap: near the next step, the data left before it and the step."""
+    await _set(hass, NEAR_STEP, "off")
+    await _set(hass, NEXT_STEP, "3.0", **GIB)
+    await _set(hass, TO_NEXT_STEP, "0.953674", **GIB)
+    await _use_blueprint(
+        hass,
+        "step_notify.yaml",
+        {"near_step_sensor": [NEAR_STEP], "notify_device": setup.phone_id},
+    )
+    await _set(hass, NEAR_STEP, "on")
+    assert [call.data for call in setup.notify_calls] == [
+        {
+            "target": "phone-webhook",
+            "title": "Next step near",
+            "message": "povo2.0 (1234): 0.95 GiB of data before the next step (3.00 GiB).",
+        }
+    ]
+    # Back after a restart, still near: no second notification; past the step and near the
+    # next one: notified again, with what is unknown shown as "?".
+    await _set(hass, NEAR_STEP, STATE_UNAVAILABLE)
+    await _set(hass, NEAR_STEP, "on")
+    assert len(setup.notify_calls) == 1
+    await _set(hass, NEAR_STEP, "off")
+    await _set(hass, TO_NEXT_STEP, "unknown")
+    await _set(hass, NEAR_STEP, "on")
+    assert setup.notify_calls[-1].data["message"] == (
+        "povo2.0 (1234): ? of data before the next step (3.00 GiB)."
+    )

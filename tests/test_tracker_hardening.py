@@ -431,9 +431,9 @@ async def test_an_unreadable_history_still_sets_up_every_sensor(
     coordinator = await _setup(hass, freezer, entry)
     assert entry.state is ConfigEntryState.LOADED
     assert _warnings(caplog, "unreadable usage readings") == 1
-    # Every sensor is there.
+    # Every sensor is there (without a counter, no forecast is made: test_tracker_steps.py).
     assert _entity_state(hass, "remaining_data") == "unknown"
-    assert _entity_state(hass, "runs_out_on") == "unknown"
+    assert _entity_state(hass, "data_used") == "unknown"
     readings = coordinator.history.get(TRACKER_ID).readings
     assert [reading.remaining for reading in readings] == [3 * GIB, 2 * GIB][:kept]
     assert all(reading.at.utcoffset() is not None for reading in readings)

@@ -18,6 +18,7 @@ from homeassistant.util import dt as dt_util
 
 from .carriers.insights import is_expiring_soon, is_low_data
 from .carriers.models import Carrier, SimUsage
+from .carriers.units import GIB
 from .const import (
     CONF_EXPIRY_LEAD_DAYS,
     CONF_LOW_DATA_THRESHOLD,
@@ -52,6 +53,22 @@ def _expiring_soon(sim: SimUsage, options: Mapping[str, Any]) -> bool | None:
     return is_expiring_soon(sim, dt_util.now(), lead_days)
 
 
+def _near_next_step(sim: SimUsage, options: Mapping[str, Any]) -> bool | None:
+    """A plan without a cap: the next step is within the low-data threshold (its lead).
+
+    A threshold in percent is a share of the step ahead.
+    """
+    steps, step = sim.usage_steps, sim.next_step
+    if steps is None:
+        return None
+    threshold = float(options.get(CONF_LOW_DATA_THRESHOLD, DEFAULT_LOW_DATA_THRESHOLD))
+    if options.get(CONF_LOW_DATA_UNIT) == LowDataUnit.PERCENT:
+        lead = round((step or 0) * threshold / 100)
+    else:
+        lead = round(threshold * GIB)
+    return steps.is_near(sim.used, lead)
+
+
 @dataclass(frozen=True, kw_only=True)
 class JapanSimDataBinarySensorDescription(BinarySensorEntityDescription):
     """A yes/no fact about a SIM, read with the entry's options."""
@@ -76,6 +93,13 @@ BINARY_SENSORS: tuple[JapanSimDataBinarySensorDescription, ...] = (
         is_on_fn=_expiring_soon,
     ),
     JapanSimDataBinarySensorDescription(
+        key="near_next_step",
+        translation_key="near_next_step",
+        is_on_fn=_near_next_step,
+        # Made only for a plan without a cap (coordinator.makes_entity).
+        carriers=frozenset({Carrier.TRACKER}),
+    ),
+    JapanSimDataBinarySensorDescription(
         key="throttled",
         translation_key="throttled",
         device_class=BinarySensorDeviceClass.PROBLEM,
@@ -93,7 +117,11 @@ async def async_setup_entry(
 ) -> None:
     """Add binary sensors for every SIM, and for SIMs that appear later."""
     coordinator = entry.runtime_data.coordinator
-    descriptions = [d for d in BINARY_SENSORS if coordinator.carrier in d.carriers]
+    descriptions = [
+        d
+        for d in BINARY_SENSORS
+        if coordinator.carrier in d.carriers and coordinator.makes_entity(d.key)
+    ]
     async_add_sim_entities(
         entry,
         async_add_entities,

@@ -33,6 +33,7 @@ from .const import (
     LowDataUnit,
     PlanShape,
 )
+from .tracker_plan_kind import form_values
 
 # The largest threshold in GiB (a share of the allowance stops at 100 %) and lead time in days.
 MAX_THRESHOLD_GIB: Final = 1000
@@ -149,7 +150,8 @@ class JapanSimDataOptionsFlow(OptionsFlowWithReload):
         return self.async_show_form(
             step_id="plan",
             data_schema=self.add_suggested_values_to_schema(
-                tracker_flow.plan_schema(with_name=False), user_input or self.config_entry.data
+                tracker_flow.plan_schema(with_name=False),
+                user_input or form_values(self.config_entry.data),
             ),
             errors=errors,
         )

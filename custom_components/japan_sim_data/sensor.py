@@ -178,6 +178,15 @@ SENSORS: tuple[JapanSimDataSensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         may_be_carried=True,
     ),
+    # A plan without a cap (price steps, a throttle tier): the step ahead and the use left
+    # before it; made only for such a plan (coordinator.makes_entity).
+    _data_size("next_step", lambda sim: sim.next_step, carriers=frozenset({Carrier.TRACKER})),
+    _data_size(
+        "data_to_next_step",
+        lambda sim: sim.left_until_next_step,
+        carriers=frozenset({Carrier.TRACKER}),
+        state_class=SensorStateClass.MEASUREMENT,
+    ),
     JapanSimDataSensorDescription(
         key="days_left",
         translation_key="days_left",

@@ -48,6 +48,8 @@ from .const import (
     CONF_END_DATE,
     CONF_INQUIRY_MESSAGE,
     CONF_INQUIRY_RECIPIENT,
+    CONF_NOTICE_ENTITIES,
+    CONF_NOTICE_EVENTS,
     CONF_NOTICE_PATTERNS,
     CONF_NOTICE_SENDERS,
     CONF_RESET_DAY,
@@ -97,6 +99,25 @@ TRACKER_SECRET_KEYS: Final = frozenset(
 SLOW_PATTERN_ISSUE: Final = "notice_pattern_slow"
 # The key of the "Last inquiry" sensor (sensor.py), removed with the inquiry.
 LAST_INQUIRY_KEY: Final = "last_inquiry"
+# Entities whose figure a plan without a cap cannot have: nothing counts down, nothing runs out.
+CAPPED_ONLY: Final = frozenset(
+    {
+        "remaining_data",
+        "low_data",
+        "daily_budget",
+        "data_allowance",
+        "topping_data",
+        "data_expires",
+        "data_expiring_soon",
+        "runs_out_on",
+    }
+)
+# Entities of a plan without a cap only: the next step and how close it is.
+STEPPED_ONLY: Final = frozenset({"next_step", "data_to_next_step", "near_next_step"})
+# Entities only a usage counter can feed: a day's use, and a trend to forecast from.
+COUNTED_ONLY: Final = frozenset({"used_today", "runs_out_on"})
+# The entity only notices can feed.
+NOTICE_ONLY: Final = frozenset({"last_notice"})
 
 
 def storage_key(entry_id: str) -> str:
@@ -246,6 +267,46 @@ class TrackerCoordinator(SimDataCoordinator):
         """True when the SIM has an SMS inquiry set."""
         return self._inquiry_config is not None
 
+    def makes_entity(self, key: str) -> bool:
+        """Whether this SIM's entity ``key`` can ever have a figure with its plan and sources.
+
+        One that cannot is not made (an entity that stays unknown for good tells nothing):
+        a plan without a cap has no data left, a SIM without a counter no day's use, one
+        without notices no last notice.
+        """
+        return key not in self._unmade
+
+    @property
+    def _unmade(self) -> frozenset[str]:
+        options = self.config_entry.options
+        unmade: set[str] = set()
+        unmade |= CAPPED_ONLY if self._terms.steps is not None else STEPPED_ONLY
+        if not self._terms.counted:
+            unmade |= COUNTED_ONLY
+        if not (
+            options.get(CONF_NOTICE_EVENTS)
+            or options.get(CONF_NOTICE_ENTITIES)
+            or self._inquiry_config is not None
+        ):
+            unmade |= NOTICE_ONLY
+        return frozenset(unmade)
+
+    @callback
+    def async_remove_unmade_entities(self) -> None:
+        """Remove the entities an earlier version (or an earlier plan) made that cannot be fed.
+
+        They would stay in the registry as restored, unavailable entities forever; should a
+        source or a plan feed them later, the entry's reload makes them again.
+        """
+        entry = self.config_entry
+        identifier = sim_device_identifier(entry.runtime_data.key, self.carrier, self.sim_id)
+        registry = er.async_get(self.hass)
+        unmade = self._unmade
+        for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+            key = entity.unique_id.removeprefix(f"{identifier[1]}_")
+            if key != entity.unique_id and key in unmade:
+                registry.async_remove(entity.entity_id)
+
     @property
     def ledger(self) -> Ledger:
         """The SIM's figures."""
@@ -305,6 +366,7 @@ class TrackerCoordinator(SimDataCoordinator):
     def async_start(self) -> None:
         """Listen to the sources until the entry unloads; start the SMS inquiry, if any."""
         entry = self.config_entry
+        self.async_remove_unmade_entities()
         self._intake.async_start()
         if self._inquiry_config is None:
             self._forget_inquiry()
@@ -374,6 +436,7 @@ class TrackerCoordinator(SimDataCoordinator):
             last_notice=state.last_notice,
             last_inquiry=inquiry.last_sent if self.asks_by_sms else None,
             inquiry_replied=inquiry.replied if self.asks_by_sms else None,
+            usage_steps=self._terms.steps,
         )
         return AccountUsage(sims={self.sim_id: sim})
 

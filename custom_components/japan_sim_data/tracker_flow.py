@@ -29,6 +29,7 @@ from homeassistant.helpers.selector import (
     TimeSelector,
 )
 
+from .carriers.plan import PlanKind
 from .carriers.stored import within_calendar
 from .carriers.tracking_presets import ResetRule, official_senders, preset_for
 from .carriers.user_patterns import InvalidNoticePattern, compile_user_pattern
@@ -48,11 +49,13 @@ from .const import (
     CONF_NOTICE_PATTERNS,
     CONF_NOTICE_SENDERS,
     CONF_NOTICE_TEXT_FIELD,
+    CONF_PLAN_KIND,
     CONF_PLAN_SHAPE,
     CONF_RESET_DAY,
     CONF_START_DATE,
     CONF_TRACKED_CARRIER,
     CONF_USAGE_SENSORS,
+    CONF_USAGE_STEPS,
     CONF_VALIDITY_DAYS,
     DEFAULT_INQUIRY_MESSAGE_FIELD,
     DEFAULT_INQUIRY_RECIPIENT_FIELD,
@@ -64,6 +67,13 @@ from .const import (
     PlanShape,
 )
 from .inquiry import InquiryConfig, InvalidInquiryError
+from .tracker_plan_kind import (
+    PLAN_KIND_SELECTOR,
+    STEPS_SELECTOR,
+    steps_data,
+    steps_errors,
+    steps_suggestions,
+)
 from .tracker_sources_flow import CounterChoices, merge_usage
 
 # Keys of each group, so a group saved in the options replaces only its own keys.
@@ -88,6 +98,8 @@ INQUIRY_KEYS: Final = (
 PLAN_KEYS: Final = (
     CONF_TRACKED_CARRIER,
     CONF_ALLOWANCE,
+    CONF_PLAN_KIND,
+    CONF_USAGE_STEPS,
     CONF_PLAN_SHAPE,
     CONF_RESET_DAY,
     CONF_START_DATE,
@@ -131,7 +143,10 @@ BRAND_SCHEMA: Final = vol.Schema(
 )
 PLAN_SCHEMA: Final = vol.Schema(
     {
+        # A cap, price steps or a throttle tier (tracker_plan_kind.py).
+        vol.Required(CONF_PLAN_KIND, default=PlanKind.ALLOWANCE.value): PLAN_KIND_SELECTOR,
         vol.Optional(CONF_ALLOWANCE): _GB,
+        vol.Optional(CONF_USAGE_STEPS): STEPS_SELECTOR,
         vol.Required(CONF_PLAN_SHAPE, default=PlanShape.MONTHLY.value): _SHAPE,
     }
 )
@@ -152,7 +167,7 @@ def plan_suggestions(brand: str | None) -> dict[str, Any]:
     if preset is None:
         return {}
     shape = PlanShape.VALIDITY if preset.reset is ResetRule.VALIDITY else PlanShape.MONTHLY
-    values: dict[str, Any] = {CONF_PLAN_SHAPE: shape.value}
+    values: dict[str, Any] = {CONF_PLAN_SHAPE: shape.value, **steps_suggestions(brand)}
     plan = preset.suggested_plan
     if plan is not None and plan.gigabytes is not None:
         values[CONF_ALLOWANCE] = plan.gigabytes
@@ -287,7 +302,7 @@ def plan_errors(user_input: Mapping[str, Any]) -> dict[str, str]:
     day = user_input.get(CONF_RESET_DAY)
     if day is not None and not _whole_in(float(day), 1, 31):
         errors[CONF_RESET_DAY] = "reset_day_out_of_range"
-    return errors
+    return errors | steps_errors(user_input)
 
 
 def plan_start(user_input: Mapping[str, Any]) -> dict[str, Any]:
@@ -296,9 +311,11 @@ def plan_start(user_input: Mapping[str, Any]) -> dict[str, Any]:
         CONF_TRACKED_CARRIER: user_input[CONF_TRACKED_CARRIER],
         CONF_PLAN_SHAPE: user_input[CONF_PLAN_SHAPE],
     }
-    if user_input.get(CONF_ALLOWANCE) is not None:
+    steps = steps_data(user_input)
+    # A plan without a cap keeps no allowance: nothing counts down from one.
+    if user_input.get(CONF_ALLOWANCE) is not None and CONF_USAGE_STEPS not in steps:
         data[CONF_ALLOWANCE] = float(user_input[CONF_ALLOWANCE])
-    return data
+    return data | steps
 
 
 def monthly_plan(user_input: Mapping[str, Any]) -> dict[str, Any]:

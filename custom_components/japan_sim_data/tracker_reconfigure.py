@@ -24,6 +24,7 @@ class TrackerReconfigureFlow(ConfigFlow):
     ) -> ConfigFlowResult:
         """Change the carrier, the allowance or the plan's shape."""
         from . import tracker_flow  # noqa: PLC0415 - only for a tracked SIM
+        from .tracker_plan_kind import form_values  # noqa: PLC0415 - only for a tracked SIM
 
         errors: dict[str, str] = {}
         if user_input is not None and not (errors := tracker_flow.plan_errors(user_input)):
@@ -35,7 +36,7 @@ class TrackerReconfigureFlow(ConfigFlow):
             step_id="reconfigure_plan",
             data_schema=self.add_suggested_values_to_schema(
                 tracker_flow.plan_schema(with_name=False),
-                user_input or self._get_reconfigure_entry().data,
+                user_input or form_values(self._get_reconfigure_entry().data),
             ),
             errors=errors,
         )

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-from .carriers.plan import MonthlyPlan, Plan, ValidityPlan
+from .carriers.plan import MonthlyPlan, Plan, PlanKind, UsageSteps, ValidityPlan
 from .carriers.stored import stored_day
 from .carriers.tracking_evidence import stored_digest
 from .carriers.tracking_ledger import (
@@ -29,9 +29,11 @@ from .carriers.units import GIB, MAX_PLAUSIBLE_BYTES
 from .const import (
     CONF_ALLOWANCE,
     CONF_END_DATE,
+    CONF_PLAN_KIND,
     CONF_PLAN_SHAPE,
     CONF_RESET_DAY,
     CONF_START_DATE,
+    CONF_USAGE_STEPS,
     PlanShape,
 )
 from .inquiry import InquiryState
@@ -71,21 +73,45 @@ def plan_from_data(data: Mapping[str, Any]) -> Plan:
     return MonthlyPlan(reset_day=reset_day)
 
 
-def allowance_from_data(data: Mapping[str, Any]) -> int | None:
-    """The plan's data per period in bytes; None when the user did not give it."""
-    amount = data.get(CONF_ALLOWANCE)
-    if amount is None:
-        return None
+def _stored_gigabytes(amount: object, what: str) -> int:
+    """A stored amount in GB as bytes; TypeError or ValueError naming ``what``, never the value."""
     if isinstance(amount, bool) or not isinstance(amount, int | float):
-        raise TypeError("The plan's allowance is not a number")
+        raise TypeError(f"The plan's {what} is not a number")
     if not math.isfinite(amount) or not 0 <= amount * GIB <= MAX_PLAUSIBLE_BYTES:
-        raise ValueError("The plan's allowance is out of range")
+        raise ValueError(f"The plan's {what} is out of range")
     return gb_to_bytes(amount)
 
 
+def allowance_from_data(data: Mapping[str, Any]) -> int | None:
+    """The plan's data per period in bytes; None when the user did not give it."""
+    amount = data.get(CONF_ALLOWANCE)
+    return None if amount is None else _stored_gigabytes(amount, "allowance")
+
+
+def plan_kind_from_data(data: Mapping[str, Any]) -> PlanKind:
+    """What the plan's amounts mean; entries made before plans without a cap have a cap."""
+    return PlanKind(data.get(CONF_PLAN_KIND, PlanKind.ALLOWANCE))
+
+
+def steps_from_data(data: Mapping[str, Any]) -> UsageSteps | None:
+    """A plan without a cap: its steps of use in bytes; None for a plan with an allowance."""
+    kind = plan_kind_from_data(data)
+    if kind is PlanKind.ALLOWANCE:
+        return None
+    amounts = data[CONF_USAGE_STEPS]
+    if not isinstance(amounts, list):
+        raise TypeError("The plan's steps are not a list")
+    return UsageSteps(kind, tuple(_stored_gigabytes(amount, "step") for amount in amounts))
+
+
 def plan_terms(data: Mapping[str, Any], *, counted: bool) -> PlanTerms:
-    """The terms a tracker entry's data states; errors as ``plan_from_data``."""
-    return PlanTerms(plan_from_data(data), allowance_from_data(data), counted)
+    """The terms a tracker entry's data states; errors as ``plan_from_data``.
+
+    A plan without a cap counts no allowance, whatever an earlier plan left in the entry.
+    """
+    steps = steps_from_data(data)
+    allowance = allowance_from_data(data) if steps is None else None
+    return PlanTerms(plan_from_data(data), allowance, counted, steps)
 
 
 @dataclass(slots=True)

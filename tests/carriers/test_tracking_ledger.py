@@ -16,7 +16,12 @@ from hypothesis import strategies as st
 
 from custom_components.japan_sim_data.carriers.dates import TOKYO, end_of_day
 from custom_components.japan_sim_data.carriers.models import BucketKind
-from custom_components.japan_sim_data.carriers.plan import MonthlyPlan, ValidityPlan
+from custom_components.japan_sim_data.carriers.plan import (
+    MonthlyPlan,
+    PlanKind,
+    UsageSteps,
+    ValidityPlan,
+)
 from custom_components.japan_sim_data.carriers.tracking_evidence import (
     MAX_REMEMBERED,
     Evidence,
@@ -408,3 +413,58 @@ def test_figures_stay_whole_and_a_restart_changes_nothing(steps: list[tuple[str,
         assert left is None or left >= 0
         assert all(0 <= top_up.left <= top_up.amount for top_up in ledger.state.top_ups)
         assert all(isinstance(bucket.kind, BucketKind) for bucket in ledger.buckets(now))
+
+
+# -- plans without a cap -------------------------------------------------------------------------
+
+STEPPED = PlanTerms(
+    MonthlyPlan(1),
+    None,
+    counted=True,
+    steps=UsageSteps(PlanKind.PRICE_STEPS, (3 * GIB, 20 * GIB)),
+)
+
+
+def test_a_stepped_month_counts_use_toward_the_next_step_and_starts_again() -> None:
+    """Across a price step and the month's end: use resets, the next step is the first again."""
+    ledger = _started(STEPPED)
+    assert (ledger.state.used, ledger.next_step(), ledger.left_until_next_step()) == (
+        0,
+        3 * GIB,
+        3 * GIB,
+    )
+    ledger.count("sensor.phone_rx", 0, NOW)
+    ledger.count("sensor.phone_rx", 3 * GIB - 100 * MIB, NOW + timedelta(days=1))
+    assert ledger.left_until_next_step() == 100 * MIB
+    # No cap: nothing is "left", the plan's bucket holds no figure and no allowance.
+    assert ledger.total_left() is None
+    (plan,) = ledger.buckets(NOW)
+    assert (plan.remaining, plan.total) == (None, None)
+
+    ledger.count("sensor.phone_rx", 4 * GIB, NOW + timedelta(days=2))
+    assert (ledger.next_step(), ledger.left_until_next_step()) == (20 * GIB, 16 * GIB)
+    ledger = _restarted(ledger)
+    assert (ledger.state.used, ledger.next_step()) == (4 * GIB, 20 * GIB)
+
+    ledger.count("sensor.phone_rx", 21 * GIB, _at("2025-11-30T23:59:00"))
+    assert (ledger.next_step(), ledger.left_until_next_step()) == (None, None)
+    # December: use starts again from nothing, the next step is the first one.
+    ledger.count("sensor.phone_rx", 21 * GIB + 10 * MIB, _at("2025-12-01T00:00:00"))
+    assert ledger.state.used == 10 * MIB
+    assert (ledger.next_step(), ledger.left_until_next_step()) == (3 * GIB, 3 * GIB - 10 * MIB)
+
+
+def test_a_stepped_plan_without_a_counter_learns_use_from_notices_only() -> None:
+    terms = PlanTerms(
+        MonthlyPlan(1), None, counted=False, steps=UsageSteps(PlanKind.THROTTLE_TIER, (30 * GIB,))
+    )
+    ledger = _started(terms)
+    assert (ledger.state.used, ledger.next_step(), ledger.left_until_next_step()) == (
+        None,
+        None,
+        None,
+    )
+    assert _notice(ledger, "a", Evidence(NoticeKind.USED, 25 * GIB))
+    assert (ledger.next_step(), ledger.left_until_next_step()) == (30 * GIB, 5 * GIB)
+    # An allowance plan has no steps.
+    assert (_started().next_step(), _started().left_until_next_step()) == (None, None)

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from .dates import end_of_day
+from .steps import UsageSteps
 
 
 class Carrier(StrEnum):
@@ -100,6 +101,9 @@ class SimUsage:
     """When ``throttled`` and ``used`` were read, if they were kept from an earlier update
     through another of the carrier's routes (the route read now does not report them, e.g.
     IIJmio's member site); None when they were read now (or are unknown)."""
+    usage_steps: UsageSteps | None = None
+    """A plan without a cap: the amounts of use where its price or speed changes; None for a
+    plan counted down from an allowance."""
 
     def valid_at(self, now: datetime) -> SimUsage:
         """This SIM as it stands at ``now``: without the buckets that have expired.
@@ -120,6 +124,18 @@ class SimUsage:
     def is_unlimited(self, now: datetime) -> bool:
         """True while the line's data is unlimited, so low-data alerts have nothing to say."""
         return self.unlimited or (self.unlimited_until is not None and now < self.unlimited_until)
+
+    @property
+    def next_step(self) -> int | None:
+        """The step of use ahead (bytes); None when use is unknown, past the last, or capped."""
+        steps = self.usage_steps
+        return None if steps is None else steps.next_step(self.used)
+
+    @property
+    def left_until_next_step(self) -> int | None:
+        """Use left before the next step (bytes); None as ``next_step``."""
+        steps = self.usage_steps
+        return None if steps is None else steps.left_until_next(self.used)
 
     @property
     def remaining(self) -> int | None:

@@ -1,7 +1,9 @@
-"""Plan periods for SIMs whose carrier offers no usable API.
+"""Plan periods and usage steps for SIMs whose carrier offers no usable API.
 
 The user states the plan (a monthly allowance that resets on a given day, or a travel plan valid
 from one day to another); the tracker's ledger (``tracking_ledger.py``) counts against it.
+
+A plan without a cap states steps of use instead (``steps.UsageSteps``, re-exported here).
 """
 
 from __future__ import annotations
@@ -10,6 +12,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from .dates import add_months, end_of_day, last_day_of_month
+from .steps import MAX_STEPS, PlanKind, UsageSteps
+
+__all__ = [
+    "MAX_STEPS",
+    "MonthlyPlan",
+    "Plan",
+    "PlanKind",
+    "UsageSteps",
+    "ValidityPlan",
+    "current_period",
+    "period_expires",
+]
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from .dates import TOKYO
 from .models import BucketKind, DataBucket
-from .plan import MonthlyPlan, Plan, ValidityPlan, current_period, period_expires
+from .plan import MonthlyPlan, Plan, UsageSteps, ValidityPlan, current_period, period_expires
 from .stored import stored_count, stored_day, stored_moment
 from .tracking_counters import UsageCounter
 from .tracking_evidence import Evidence, NoticeMemory, apply
@@ -46,11 +46,15 @@ class TopUp:
 
 @dataclass(frozen=True, slots=True)
 class PlanTerms:
-    """What the user stated: the plan, its data per period, and whether a counter feeds usage."""
+    """What the user stated: the plan, its data per period, and whether a counter feeds usage.
+
+    A plan without a cap states ``steps`` (price steps or a throttle tier) and no allowance.
+    """
 
     plan: Plan
     allowance: int | None
     counted: bool
+    steps: UsageSteps | None = None
 
 
 @dataclass(slots=True)
@@ -108,6 +112,16 @@ class Ledger:
         if not isinstance(plan, MonthlyPlan):
             return None
         return current_period(plan, _today(now))[1] + timedelta(days=1)
+
+    def next_step(self) -> int | None:
+        """A plan without a cap: the step ahead of this period's use; None when unknown."""
+        steps = self.terms.steps
+        return None if steps is None else steps.next_step(self.state.used)
+
+    def left_until_next_step(self) -> int | None:
+        """A plan without a cap: use left before the next step; None when unknown."""
+        steps = self.terms.steps
+        return None if steps is None else steps.left_until_next(self.state.used)
 
     def buckets(self, now: datetime) -> tuple[DataBucket, ...]:
         """The plan's data and each top-up, as entities show them."""
