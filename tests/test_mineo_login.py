@@ -42,15 +42,10 @@ from tests.carriers.mineo_replay import (
 )
 from tests.conftest import FROZEN_NOW, keyed_account_id
 from tests.helpers import load_json_fixture
-from tests.test_mineo import (  # noqa: F401 (the replay fixture)
-    AID,
-    FIRST,
-    _add_account,
-    _coordinator,
-    _gib,
-    _state,
-    replay_fixture,
-)
+from tests.test_mineo import AID, FIRST, _add_account, _coordinator, _gib, _state
+
+# isort: split
+from tests.test_mineo import replay_fixture  # noqa: F401 (the shared fixtures)
 
 UNIQUE_ID = keyed_account_id(anonymous_id("mineo", SUBJECT))
 

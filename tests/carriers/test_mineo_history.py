@@ -19,15 +19,11 @@ from custom_components.japan_sim_data.carriers.mineo_figures import parse_traffi
 from custom_components.japan_sim_data.carriers.models import DailyUsage
 from custom_components.japan_sim_data.carriers.units import MIB
 from tests.carriers.mineo_replay import INITIAL_REFRESH_TOKEN, MineoReplay
-from tests.carriers.test_mineo import (  # noqa: F401 (the fixtures)
-    AID,
-    START,
-    base_url_fixture,
-    clock_fixture,
-    make_adapter,
-    replay_fixture,
-)
+from tests.carriers.test_mineo import AID, START, make_adapter
 from tests.helpers import Clock, load_json_fixture, load_text_fixture
+
+# isort: split
+from tests.carriers.test_mineo import base_url_fixture, clock_fixture, replay_fixture  # noqa: F401 (the shared fixtures)
 
 # -- usage history (get_traffic_history) -------------------------------------------------------
 

@@ -29,13 +29,11 @@ from custom_components.japan_sim_data.carriers.mineo_figures import (
 from custom_components.japan_sim_data.carriers.models import BucketKind, Carrier, SimUsage
 from custom_components.japan_sim_data.carriers.units import MIB
 from tests.carriers.mineo_replay import SUBJECT, MineoReplay
-from tests.carriers.test_mineo import (  # noqa: F401 (the fixtures)
-    base_url_fixture,
-    clock_fixture,
-    make_adapter,
-    replay_fixture,
-)
+from tests.carriers.test_mineo import make_adapter
 from tests.helpers import Clock, load_json_fixture
+
+# isort: split
+from tests.carriers.test_mineo import base_url_fixture, clock_fixture, replay_fixture  # noqa: F401 (the shared fixtures)
 
 FIRST, SECOND = "ABC12DE345", "FGH67IJ890"
 

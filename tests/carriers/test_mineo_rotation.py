@@ -24,14 +24,11 @@ from custom_components.japan_sim_data.carriers.errors import (
 )
 from custom_components.japan_sim_data.carriers.mineo import MineoAdapter
 from tests.carriers.mineo_replay import INITIAL_REFRESH_TOKEN, MineoReplay, fake_jwt
-from tests.carriers.test_mineo import (  # noqa: F401 (the fixtures)
-    START,
-    base_url_fixture,
-    clock_fixture,
-    make_adapter,
-    replay_fixture,
-)
+from tests.carriers.test_mineo import START, make_adapter
 from tests.helpers import Clock
+
+# isort: split
+from tests.carriers.test_mineo import base_url_fixture, clock_fixture, replay_fixture  # noqa: F401 (the shared fixtures)
 
 NEXT = "rt-next-from-a-broken-answer"
 

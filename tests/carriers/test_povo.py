@@ -68,6 +68,7 @@ from custom_components.japan_sim_data.carriers.povo import (
 )
 from custom_components.japan_sim_data.carriers.units import GIB, KIB, MIB
 from tests.conftest import ServeApp
+from tests.helpers import Clock
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "povo"
 
@@ -251,29 +252,22 @@ class FakePovo:
         return web.json_response(self.answers[request.path])
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 type MakeAdapter = Callable[..., Awaitable[PovoAdapter]]
 
 
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
+# The povo modules' fixtures, named so that test_povo_turnover.py imports them unshadowed.
+@pytest.fixture(name="clock")
+def clock_fixture() -> Clock:
+    return Clock(START)
 
 
-@pytest.fixture
-def povo(clock: Clock) -> FakePovo:
+@pytest.fixture(name="povo")
+def povo_fixture(clock: Clock) -> FakePovo:
     return FakePovo(now=clock)
 
 
-@pytest.fixture
-def make_adapter(
+@pytest.fixture(name="make_adapter")
+def make_adapter_fixture(
     povo: FakePovo, serve: ServeApp, http_session: aiohttp.ClientSession, clock: Clock
 ) -> MakeAdapter:
     async def make(**overrides: Any) -> PovoAdapter:

@@ -10,7 +10,6 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiohttp
 import pytest
 
 from custom_components.japan_sim_data.carriers.dates import TOKYO, days_left
@@ -23,26 +22,16 @@ from custom_components.japan_sim_data.carriers.povo import (
     USAGE_HISTORY_PATH,
     USAGE_PATH,
     PlanTile,
-    PovoAdapter,
     PovoLine,
     parse_usage,
 )
 from custom_components.japan_sim_data.carriers.povo_usage import build_sim, expired_leftover
 from custom_components.japan_sim_data.carriers.units import GIB, KIB, MIB
-from tests.carriers.test_povo import (
-    DEVICE_ID,
-    EMAIL,
-    LINE,
-    START,
-    STORED_TOKEN,
-    Clock,
-    FakePovo,
-    MakeAdapter,
-    fixture,
-    only_sim,
-    reply,
-)
-from tests.conftest import ServeApp
+from tests.carriers.test_povo import LINE, START, FakePovo, MakeAdapter, fixture, only_sim, reply
+from tests.helpers import Clock
+
+# isort: split
+from tests.carriers.test_povo import clock_fixture, make_adapter_fixture, povo_fixture  # noqa: F401 (the shared fixtures)
 
 THREE_GB_ENDS = datetime(2026, 5, 31, 23, 59, tzinfo=TOKYO)
 """The 3 GB topping's expiry: "2026年 5月 31日 午後11:59", the last minute of May."""
@@ -64,35 +53,6 @@ def assert_honest(sim: SimUsage, now: datetime) -> None:
     assert sim.valid_at(now) == sim
     if sim.remaining and sim.data_expires is not None:
         assert days_left(sim.data_expires, now) > 0
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def povo(clock: Clock) -> FakePovo:
-    return FakePovo(now=clock)
-
-
-@pytest.fixture
-def make_adapter(
-    povo: FakePovo, serve: ServeApp, http_session: aiohttp.ClientSession, clock: Clock
-) -> MakeAdapter:
-    """As test_povo.py's: the adapter on the replay, with the stored (stale) token."""
-
-    async def make() -> PovoAdapter:
-        return PovoAdapter(
-            http_session,
-            email=EMAIL,
-            device_id=DEVICE_ID,
-            auth_token=STORED_TOKEN,
-            base_url=await serve(povo.app()) + "/",
-            clock=clock,
-        )
-
-    return make
 
 
 def plan_calls(povo: FakePovo) -> int:
