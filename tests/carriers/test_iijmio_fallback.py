@@ -24,22 +24,13 @@ from custom_components.japan_sim_data.carriers.errors import CarrierParseError
 from custom_components.japan_sim_data.carriers.iijmio import IijmioAdapter
 from custom_components.japan_sim_data.carriers.units import GIB
 from tests.conftest import ServeApp
+from tests.helpers import Clock
 
 from .iijmio_replay import MIO_ID, PASSWORD, IijmioReplay
 
 NOW = datetime(2025, 11, 25, 12, 0, tzinfo=TOKYO)
 SIM = "hdc11111111"
 LOGGER = "custom_components.japan_sim_data.carriers.iijmio"
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -49,7 +40,7 @@ def replay() -> IijmioReplay:
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(NOW)
 
 
 @pytest.fixture
