@@ -331,7 +331,11 @@ def opened_sessions() -> Iterator[list[aiohttp.ClientSession]]:
         sessions.append(session)
         return session
 
-    with patch("custom_components.japan_sim_data.config_flow.async_create_clientsession", record):
+    package = "custom_components.japan_sim_data"
+    with (
+        patch(f"{package}.password_flow.async_create_clientsession", record),
+        patch(f"{package}.povo_flow.async_create_clientsession", record),
+    ):
         yield sessions
 
 

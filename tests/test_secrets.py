@@ -56,8 +56,8 @@ from custom_components.japan_sim_data.carriers.softbank import (
     YmobileAdapter,
     _MySoftBankAdapter,
 )
-from custom_components.japan_sim_data.config_flow import _title
 from custom_components.japan_sim_data.const import DOMAIN
+from custom_components.japan_sim_data.flow_common import entry_title
 from tests.carriers.iijmio_replay import IijmioReplay
 from tests.carriers.test_povo import FakePovo, make_jwt, reply
 from tests.conftest import MIO_ID, PASSWORD, ServeApp
@@ -748,7 +748,7 @@ async def test_home_assistant_setup_failures_keep_secrets(
     # The title the config flow gives such an entry, so that fixing the flow fixes this test.
     entry = MockConfigEntry(
         domain=DOMAIN,
-        title=_title(CARRIER_PROFILES[Carrier.IIJMIO], mock_config_entry.data),
+        title=entry_title(CARRIER_PROFILES[Carrier.IIJMIO], mock_config_entry.data),
         unique_id=mock_config_entry.unique_id,
         data=mock_config_entry.data,
     )

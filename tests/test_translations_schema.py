@@ -312,14 +312,23 @@ def _form_helper_errors(flow: ast.Module) -> set[str]:
 
 
 def test_every_flow_reason_has_a_string_in_every_language() -> None:
-    config_flow, options_flow = _tree("config_flow"), _tree("options_flow")
-    # A tracked SIM's Reconfigure steps are part of the config flow (its class inherits them).
-    reconfigure = _tree("tracker_reconfigure")
+    options_flow = _tree("options_flow")
+    # The config flow's class inherits the steps of each kind of login, and a tracked SIM's.
+    flows = [
+        _tree(name)
+        for name in (
+            "config_flow",
+            "flow_common",
+            "password_flow",
+            "povo_flow",
+            "mineo_flow",
+            "tracker_setup_flow",
+            "tracker_reconfigure",
+        )
+    ]
     needed = {
-        "config.abort": _aborts(config_flow) | _aborts(reconfigure),
-        "config.error": _errors(config_flow)
-        | _form_helper_errors(config_flow)
-        | _form_helper_errors(reconfigure),
+        "config.abort": set().union(*(_aborts(tree) for tree in flows)),
+        "config.error": set().union(*(_errors(tree) | _form_helper_errors(tree) for tree in flows)),
         "options.abort": _aborts(options_flow),
         "options.error": _errors(options_flow) | _form_helper_errors(options_flow),
     }

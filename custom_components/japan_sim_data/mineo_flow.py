@@ -14,24 +14,16 @@ from typing import TYPE_CHECKING, Any, Final
 from uuid import uuid4
 
 import probatio as vol
-from homeassistant.config_entries import (
-    SOURCE_REAUTH,
-    ConfigEntry,
-    ConfigEntryState,
-    ConfigFlow,
-    ConfigFlowResult,
-)
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState, ConfigFlowResult
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import TextSelector, TextSelectorConfig, TextSelectorType
 
-from .carriers.base import CarrierAdapter
 from .carriers.errors import CarrierAuthError, CarrierError, CarrierParseError
 from .carriers.http import check_token
 from .carriers.models import Carrier
 from .const import CONF_CARRIER, CONF_DEVICE_ID, CONF_REFRESH_TOKEN, LOGGER
-from .coordinator import short_error_text
-from .error_keys import error_key
-from .identifiers import async_get_installation_key
+from .error_keys import error_key, short_error_text
+from .flow_common import EntryFinisher
 
 if TYPE_CHECKING:
     from .carriers.mineo import MineoAdapter
@@ -48,7 +40,7 @@ _TOKEN_SCHEMA: Final = vol.Schema(
 )
 
 
-class MineoLoginFlow(ConfigFlow):
+class MineoLoginFlow(EntryFinisher):
     """The mineo steps; the integration's flow class inherits them."""
 
     _mineo: MineoAdapter | None = None
@@ -60,9 +52,11 @@ class MineoLoginFlow(ConfigFlow):
         if user_input is not None:
             adapter, error = await self._async_check_mineo(user_input[CONF_REFRESH_TOKEN], None)
             if adapter is not None:
-                await self.async_set_unique_id(await self._async_mineo_unique_id(adapter))
-                self._abort_if_unique_id_configured()
-                return self.async_create_entry(title=mineo_title(adapter), data=_data(adapter))
+                return await self._async_finish(
+                    _data(adapter),
+                    mineo_title(adapter),
+                    unique_id=await self._async_account_unique_id(adapter),
+                )
             errors["base"] = error or "unknown"
         return self.async_show_form(
             step_id="mineo",
@@ -75,25 +69,29 @@ class MineoLoginFlow(ConfigFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask for a new refresh token of the same eo ID (reauth and reconfigure)."""
-        entry = (
-            self._get_reauth_entry()
-            if self.source == SOURCE_REAUTH
-            else self._get_reconfigure_entry()
-        )
+        entry = self._changed_entry()
+        assert entry is not None
         errors: dict[str, str] = {}
         if user_input is not None:
             adapter, error = await self._async_check_mineo(user_input[CONF_REFRESH_TOKEN], entry)
             if adapter is not None:
-                await self.async_set_unique_id(await self._async_mineo_unique_id(adapter))
-                self._abort_if_unique_id_mismatch(reason="wrong_account")
                 data = {**entry.data, **_data(adapter)}
-                # The pasted token is spent: the next one reaches disk now, not on the entry's
-                # delayed save, and after any renewal the running entry had in flight.
-                await _async_settle(entry)
-                from .mineo_login import async_save_login  # noqa: PLC0415 - mineo only
 
-                await async_save_login(self.hass, entry.entry_id, data)
-                return self.async_update_reload_and_abort(entry, data=data)
+                async def save_now(entry: ConfigEntry[Any] | None) -> None:
+                    # The pasted token is spent: the next one reaches disk now, not on the
+                    # entry's delayed save, and after any renewal the running entry had in flight.
+                    assert entry is not None
+                    await _async_settle(entry)
+                    from .mineo_login import async_save_login  # noqa: PLC0415 - mineo only
+
+                    await async_save_login(self.hass, entry.entry_id, data)
+
+                return await self._async_finish(
+                    data,
+                    entry.title,
+                    unique_id=await self._async_account_unique_id(adapter),
+                    before=save_now,
+                )
             errors["base"] = error or "unknown"
         return self.async_show_form(
             step_id="mineo_reauth",
@@ -133,9 +131,6 @@ class MineoLoginFlow(ConfigFlow):
             return None, "unknown"
         return adapter, None
 
-    async def _async_mineo_unique_id(self, adapter: MineoAdapter) -> str:
-        return (await async_get_installation_key(self.hass)).account_id(adapter.account_id)
-
 
 def _usable_aid(entry: ConfigEntry | None) -> str | None:
     """The entry's app id, unless it is missing or damaged (then a new one is made)."""
@@ -152,9 +147,7 @@ def _usable_aid(entry: ConfigEntry | None) -> str | None:
 async def _async_settle(entry: ConfigEntry) -> None:
     """Let a renewal the loaded entry has in flight finish (and keep its token) first."""
     if entry.state is ConfigEntryState.LOADED:
-        adapter = getattr(entry.runtime_data.coordinator, "adapter", None)
-        if isinstance(adapter, CarrierAdapter):
-            await adapter.async_settle()
+        await entry.runtime_data.coordinator.async_settle()
 
 
 def _data(adapter: MineoAdapter) -> dict[str, Any]:
