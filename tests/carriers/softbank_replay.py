@@ -56,6 +56,18 @@ def page(body: str) -> str:
     return f"<!DOCTYPE html><html lang='ja'><body>{body}</body></html>"
 
 
+def section(*tables: str, classes: str = "list-toggle-content js-toggle-content m-top-20") -> str:
+    """A usage page's section of tables, as the portals wrap them."""
+    return f'<div class="{classes}">{"".join(tables)}</div>'
+
+
+def table(label: str | None, *cells: str) -> str:
+    """A table with an optional heading row and one row per cell."""
+    head = f"<tr><th>{label}</th></tr>" if label is not None else ""
+    rows = "".join(f"<tr><td>{cell}</td></tr>" for cell in cells)
+    return f"<table><tbody>{head}{rows}</tbody></table>"
+
+
 @dataclass
 class FakeMySoftBank:
     """A SoftBank ID portal: ticket page, login, hidden-field hop and usage page on one host."""

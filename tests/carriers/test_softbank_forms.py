@@ -55,19 +55,10 @@ from tests.carriers.softbank_replay import (
     adapter_for,
     fixture,
     page,
+    section,
+    table,
 )
 from tests.conftest import ServeApp
-
-
-def _section(*tables: str, classes: str = "list-toggle-content js-toggle-content m-top-20") -> str:
-    return f'<div class="{classes}">{"".join(tables)}</div>'
-
-
-def _table(label: str | None, *cells: str) -> str:
-    head = f"<tr><th>{label}</th></tr>" if label is not None else ""
-    rows = "".join(f"<tr><td>{cell}</td></tr>" for cell in cells)
-    return f"<table><tbody>{head}{rows}</tbody></table>"
-
 
 # --- Where requests may go, and what is sent back ------------------------------------------
 
@@ -209,8 +200,8 @@ async def test_pages_are_read_off_the_event_loop(
             parse_ymobile_usage,
             '<div class="list-toggle-content">' + "<div>" * 60_000 + "</p>" * 60_000,
         ),
-        (parse_ymobile_usage, _section(*(_table(None, "1" * 200_000) for _ in range(4)))),
-        (parse_ymobile_usage, _section("<table>" * 30_000 + "</table>" * 30_000)),
+        (parse_ymobile_usage, section(*(table(None, "1" * 200_000) for _ in range(4)))),
+        (parse_ymobile_usage, section("<table>" * 30_000 + "</table>" * 30_000)),
     ],
 )
 def test_hostile_pages_are_read_in_linear_time(

@@ -37,19 +37,10 @@ from tests.carriers.softbank_replay import (
     adapter_for,
     fixture,
     gb,
+    section,
+    table,
 )
 from tests.conftest import ServeApp
-
-
-def _section(*tables: str, classes: str = "list-toggle-content js-toggle-content m-top-20") -> str:
-    return f'<div class="{classes}">{"".join(tables)}</div>'
-
-
-def _table(label: str | None, *cells: str) -> str:
-    head = f"<tr><th>{label}</th></tr>" if label is not None else ""
-    rows = "".join(f"<tr><td>{cell}</td></tr>" for cell in cells)
-    return f"<table><tbody>{head}{rows}</tbody></table>"
-
 
 # --- Y!mobile ----------------------------------------------------------------------------------
 
@@ -146,17 +137,17 @@ def _remaining(text: str) -> int:
 
 
 def test_ymobile_labels_win_over_positions() -> None:
-    shuffled = _section(
-        _table("使用量 合計", "1.00GB"),
-        _table("有料データ量", "0.50GB"),
-        _table("くりこし分", "2.00GB"),
-        _table("基本データ量 残り", "3.00GB"),
+    shuffled = section(
+        table("使用量 合計", "1.00GB"),
+        table("有料データ量", "0.50GB"),
+        table("くりこし分", "2.00GB"),
+        table("基本データ量 残り", "3.00GB"),
     )
     assert _remaining(shuffled) == gb("4.50")
 
 
 def test_ymobile_old_captions_are_still_labels() -> None:
-    old = _section(
+    old = section(
         "<table><caption>使用済み</caption><tr><td>1GB</td></tr></table>",
         "<table><caption>繰越</caption><tr><td>1GB</td></tr></table>",
         "<table><caption>有料</caption><tr><td>512MB</td></tr></table>",
@@ -166,63 +157,63 @@ def test_ymobile_old_captions_are_still_labels() -> None:
 
 
 def test_ymobile_figures_full_width_and_in_mb() -> None:
-    tables = _section(
-        _table(None, "０．５０ＧＢ"),
-        _table(None, "―", "1,024MB"),
-        _table(None, "0GB"),
-        _table(None, "1"),
+    tables = section(
+        table(None, "０．５０ＧＢ"),
+        table(None, "―", "1,024MB"),
+        table(None, "0GB"),
+        table(None, "1"),
     )
     assert _remaining(tables) == gb("0.5")
 
 
 def test_ymobile_first_of_a_pair_is_the_figure() -> None:
-    tables = _section(
-        _table("くりこし分", "0GB"),
-        _table("基本データ量 残り", "18.50GB／20.00GB"),
-        _table("有料", "0GB"),
-        _table("使用量 合計", "1.50GB"),
+    tables = section(
+        table("くりこし分", "0GB"),
+        table("基本データ量 残り", "18.50GB／20.00GB"),
+        table("有料", "0GB"),
+        table("使用量 合計", "1.50GB"),
     )
     assert _remaining(tables) == gb("17.00")
 
 
 def test_ymobile_container_by_one_class_and_the_full_one_first() -> None:
     """discord-bot 77b44da finds `.list-toggle-content`; the others need all three classes."""
-    four = [_table(None, "1GB"), _table(None, "", "2GB"), _table(None, "0GB"), _table(None, "1GB")]
-    assert _remaining(_section(*four, classes="list-toggle-content")) == gb("2")
-    decoy = _section(*four[:2], _table(None, "9GB"), four[3], classes="list-toggle-content")
-    assert _remaining(decoy + _section(*four)) == gb("2")
+    four = [table(None, "1GB"), table(None, "", "2GB"), table(None, "0GB"), table(None, "1GB")]
+    assert _remaining(section(*four, classes="list-toggle-content")) == gb("2")
+    decoy = section(*four[:2], table(None, "9GB"), four[3], classes="list-toggle-content")
+    assert _remaining(decoy + section(*four)) == gb("2")
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
         ("<table><tr><td>1GB</td></tr></table>" * 4, "no data-usage section"),
-        (_section(_table(None, "1GB"), _table(None, "1GB")), "fewer tables"),
+        (section(table(None, "1GB"), table(None, "1GB")), "fewer tables"),
         (
-            _section(*(_table(None, "1GB") for _ in range(5))),
+            section(*(table(None, "1GB") for _ in range(5))),
             "lacks a table",
         ),
         (
-            _section(
-                _table("くりこし分", "1GB"),
-                _table("基本", "1GB"),
-                _table("基本", "2GB"),
-                _table("使用量 合計", "1GB"),
+            section(
+                table("くりこし分", "1GB"),
+                table("基本", "1GB"),
+                table("基本", "2GB"),
+                table("使用量 合計", "1GB"),
             ),
             "two base tables",
         ),
         (
-            _section(
-                _table(None, "1GB"),
-                _table(None, "", "1GB"),
-                _table(None, "0GB"),
-                _table(None, "3GB"),
+            section(
+                table(None, "1GB"),
+                table(None, "", "1GB"),
+                table(None, "0GB"),
+                table(None, "3GB"),
             ),
             "do not add up",
         ),
         (
-            _section(
-                _table(None, "―"), _table(None, "", "1GB"), _table(None, "0GB"), _table(None, "1GB")
+            section(
+                table(None, "―"), table(None, "", "1GB"), table(None, "0GB"), table(None, "1GB")
             ),
             "carried_over table holds no figure",
         ),
@@ -234,20 +225,20 @@ def test_ymobile_unreadable_sections(text: str, message: str) -> None:
 
 
 def test_ymobile_other_tables_count_only_amounts_with_a_unit() -> None:
-    five = _section(
-        _table("くりこし分", "1GB"),
-        _table("基本データ量 残り", "2GB"),
-        _table("ご利用期間", "2026/03/01〜2026/03/31"),
-        _table("有料", "1GB"),
-        _table("使用量 合計", "1GB"),
+    five = section(
+        table("くりこし分", "1GB"),
+        table("基本データ量 残り", "2GB"),
+        table("ご利用期間", "2026/03/01〜2026/03/31"),
+        table("有料", "1GB"),
+        table("使用量 合計", "1GB"),
     )
     assert _remaining(five) == gb("3")
 
 
 def test_ymobile_nested_and_unclosed_tables() -> None:
     """A nested table's text stays its own; unclosed rows and cells end as a browser ends them."""
-    nested = _section(
-        "<table><tr><td>" + _table(None, "1GB") + "</td></tr></table>",
+    nested = section(
+        "<table><tr><td>" + table(None, "1GB") + "</td></tr></table>",
         "<table><tbody><tr><td>―<tr><td>2GB</table>",
         "</span></td>",
     )
