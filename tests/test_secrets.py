@@ -59,6 +59,14 @@ from custom_components.japan_sim_data.carriers.softbank import (
 from custom_components.japan_sim_data.const import DOMAIN
 from custom_components.japan_sim_data.flow_common import entry_title
 from tests.carriers.iijmio_replay import IijmioReplay
+from tests.carriers.softbank_replay import COOKIE as SESSION_COOKIE
+from tests.carriers.softbank_replay import (
+    SB_HOP,
+    USAGE,
+    YM_HOP,
+    portal_app,
+    posted_form,
+)
 from tests.carriers.test_povo import FakePovo, make_jwt, reply
 from tests.conftest import MIO_ID, PASSWORD, ServeApp
 from tests.helpers import load_json_fixture, load_text_fixture
@@ -434,13 +442,6 @@ async def test_povo_secrets_stay_secret(
 
 # --- SoftBank and Y!mobile ---------------------------------------------------------------------
 
-SB_HOP = "/msb/d/webLink/doSend/MRERE0000"
-YM_ENTRY = "/muc/d/webLink/doSend/MWBWL0130"
-YM_HOP = "/muc/d/webLink/doSend/MRERE0000"
-LOGIN = "/sbid_auth/type1/2.0/login.php"
-USAGE = "/resfe/top/"
-SESSION_COOKIE = "SBSESSION"
-
 
 def _page(body: str, status: int = 200) -> web.Response:
     return web.Response(
@@ -480,15 +481,14 @@ class SentinelPortal:
         return {"mfiv": S_MFIV, "mfym" if self.brand == "ymobile" else "mfsb": S_MFBRAND}
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[self._once])
-        if self.brand == "ymobile":
-            app.router.add_get(YM_ENTRY, self._entry)
-            app.router.add_get(YM_HOP, self._hop)
-        else:
-            app.router.add_get(SB_HOP, self._hop)
-        app.router.add_post(LOGIN, self._login)
-        app.router.add_post(USAGE, self._usage)
-        return app
+        return portal_app(
+            self.brand,
+            self._once,
+            entry=self._entry,
+            hop=self._hop,
+            login=self._login,
+            usage=self._usage,
+        )
 
     @web.middleware
     async def _once(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -513,7 +513,7 @@ class SentinelPortal:
         return _page(_login_form(S_TICKET if self.brand == "softbank" else None))
 
     async def _login(self, request: web.Request) -> web.Response:
-        form = {key: str(value) for key, value in (await request.post()).items()}
+        form = await posted_form(request)
         if form != {"telnum": S_PHONE_DIGITS, "password": S_PASSWORD, "ticket": S_TICKET}:
             return _page(f"<p>パスワードが正しくありません {ECHO}</p>{_login_form(S_TICKET)}")
         if self.remember_sessions:
@@ -523,7 +523,7 @@ class SentinelPortal:
         return response
 
     async def _usage(self, request: web.Request) -> web.Response:
-        form = {key: str(value) for key, value in (await request.post()).items()}
+        form = await posted_form(request)
         if not self._logged_in(request) or form != self.hop_fields:
             return _page(_login_form(None))
         return web.Response(

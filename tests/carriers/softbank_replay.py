@@ -16,7 +16,7 @@ from pathlib import Path
 
 import aiohttp
 from aiohttp import web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 
 from custom_components.japan_sim_data.carriers.dates import TOKYO
 from custom_components.japan_sim_data.carriers.softbank import SoftBankAdapter, _MySoftBankAdapter
@@ -54,6 +54,32 @@ def html(name: str, status: int = 200) -> web.Response:
 
 def page(body: str) -> str:
     return f"<!DOCTYPE html><html lang='ja'><body>{body}</body></html>"
+
+
+async def posted_form(request: web.Request) -> dict[str, str]:
+    """A posted form's fields, as text."""
+    return {key: str(value) for key, value in (await request.post()).items()}
+
+
+def portal_app(
+    brand: str,
+    middleware: Middleware,
+    *,
+    entry: Handler,
+    hop: Handler,
+    login: Handler,
+    usage: Handler,
+) -> web.Application:
+    """A portal's addresses as the adapters ask them: Y!mobile's entry page only on its brand."""
+    app = web.Application(middlewares=[middleware])
+    if brand == "ymobile":
+        app.router.add_get(YM_ENTRY, entry)
+        app.router.add_get(YM_HOP, hop)
+    else:
+        app.router.add_get(SB_HOP, hop)
+    app.router.add_post(LOGIN, login)
+    app.router.add_post(USAGE, usage)
+    return app
 
 
 def section(*tables: str, classes: str = "list-toggle-content js-toggle-content m-top-20") -> str:
@@ -130,15 +156,14 @@ class FakeMySoftBank:
         self.sessions.clear()
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[self._record])
-        if self.brand == "ymobile":
-            app.router.add_get(YM_ENTRY, self._entry)
-            app.router.add_get(YM_HOP, self._hop)
-        else:
-            app.router.add_get(SB_HOP, self._hop)
-        app.router.add_post(LOGIN, self._login)
-        app.router.add_post(USAGE, self._usage)
-        return app
+        return portal_app(
+            self.brand,
+            self._record,
+            entry=self._entry,
+            hop=self._hop,
+            login=self._login,
+            usage=self._usage,
+        )
 
     @web.middleware
     async def _record(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -168,7 +193,7 @@ class FakeMySoftBank:
         return html("softbank_entry.html" if self.brand == "softbank" else "session_expired.html")
 
     async def _login(self, request: web.Request) -> web.StreamResponse:
-        form = {key: str(value) for key, value in (await request.post()).items()}
+        form = await posted_form(request)
         self.forms.append(form)
         if self.login_page is not None:
             return html(self.login_page, self.login_status)
@@ -192,7 +217,7 @@ class FakeMySoftBank:
         return response
 
     async def _usage(self, request: web.Request) -> web.Response:
-        form = {key: str(value) for key, value in (await request.post()).items()}
+        form = await posted_form(request)
         self.forms.append(form)
         if not self._logged_in(request) or form != self.hop_fields:
             return html("session_expired.html")
