@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -260,3 +261,22 @@ async def adapter_for(
         base_url=base_url,
         clock=lambda: NOW,
     )
+
+
+async def on_portal(
+    serve: ServeApp,
+    session: aiohttp.ClientSession,
+    cls: type[_MySoftBankAdapter] = SoftBankAdapter,
+    *,
+    polls: int = 0,
+    password: str = PASSWORD,
+    reset_day: int = 1,
+    **answers: Any,
+) -> tuple[FakeMySoftBank, _MySoftBankAdapter]:
+    """A portal (``answers`` set its FakeMySoftBank fields) and an adapter on it that has
+    fetched ``polls`` times."""
+    fake = FakeMySoftBank(**answers)
+    adapter = await adapter_for(serve, session, fake, cls, password=password, reset_day=reset_day)
+    for _ in range(polls):
+        await adapter.async_fetch()
+    return fake, adapter

@@ -49,6 +49,7 @@ from tests.carriers.softbank_replay import (
     adapter_for,
     fixture,
     gb,
+    on_portal,
 )
 from tests.conftest import ServeApp
 
@@ -63,8 +64,7 @@ async def test_softbank_reads_the_mysb_reminder_sample(
     The reference's own identity: used + remaining = 5 (plan) + 1.0 (added) + 0.36 (given),
     so remainData is everything left and nothing is added on top of it.
     """
-    fake = FakeMySoftBank()
-    adapter = await adapter_for(serve, http_session, fake, reset_day=21)
+    fake, adapter = await on_portal(serve, http_session, reset_day=21)
 
     usage = await adapter.async_fetch()
 
@@ -213,8 +213,7 @@ def test_softbank_garbage_is_a_parse_error(value: str) -> None:
 async def test_softbank_missing_key_shows_the_total(
     serve: ServeApp, http_session: aiohttp.ClientSession
 ) -> None:
-    fake = FakeMySoftBank(usage_page="softbank_usage_missing_key.html")
-    adapter = await adapter_for(serve, http_session, fake)
+    _, adapter = await on_portal(serve, http_session, usage_page="softbank_usage_missing_key.html")
 
     sim = next(iter((await adapter.async_fetch()).sims.values()))
 
@@ -230,8 +229,7 @@ async def test_softbank_missing_key_shows_the_total(
 async def test_softbank_page_without_remain_data_is_a_parse_error_with_an_outline(
     serve: ServeApp, http_session: aiohttp.ClientSession
 ) -> None:
-    fake = FakeMySoftBank(usage_page="softbank_usage_no_figures.html")
-    adapter = await adapter_for(serve, http_session, fake)
+    _, adapter = await on_portal(serve, http_session, usage_page="softbank_usage_no_figures.html")
 
     with pytest.raises(CarrierParseError, match="how much data is left") as raised:
         await adapter.async_fetch()
@@ -265,8 +263,9 @@ async def test_maintenance_page(
 async def test_server_maintenance_status_is_mapped_by_the_http_layer(
     serve: ServeApp, http_session: aiohttp.ClientSession
 ) -> None:
-    fake = FakeMySoftBank(hop_page="softbank_usage_no_figures.html", hop_status=503)
-    adapter = await adapter_for(serve, http_session, fake)
+    _, adapter = await on_portal(
+        serve, http_session, hop_page="softbank_usage_no_figures.html", hop_status=503
+    )
 
     with pytest.raises(CarrierMaintenanceError, match="HTTP 503"):
         await adapter.async_fetch()
@@ -307,8 +306,7 @@ async def test_cut_short_usage_page_is_a_parse_error(
 ) -> None:
     text = fixture("softbank_usage.html")
     # Cut before the footer, whose maintenance-news link would make it read as maintenance.
-    fake = FakeMySoftBank(usage_text=text[: text.index("<p><a")])
-    adapter = await adapter_for(serve, http_session, fake)
+    _, adapter = await on_portal(serve, http_session, usage_text=text[: text.index("<p><a")])
 
     with pytest.raises(CarrierParseError, match="cut short"):
         await adapter.async_fetch()
@@ -317,8 +315,7 @@ async def test_cut_short_usage_page_is_a_parse_error(
 async def test_wrong_password_is_an_auth_error(
     serve: ServeApp, http_session: aiohttp.ClientSession
 ) -> None:
-    fake = FakeMySoftBank()
-    adapter = await adapter_for(serve, http_session, fake, password="wrong-password")
+    fake, adapter = await on_portal(serve, http_session, password="wrong-password")
 
     with pytest.raises(CarrierAuthError):
         await adapter.async_fetch()
@@ -339,8 +336,9 @@ async def test_identity_check_after_the_password_is_not_a_wrong_password(
     Its form has a password input, so it used to read as the login form again: a wrong
     password. It is an auth error of its own kind (polls stop: each login sends a new code).
     """
-    fake = FakeMySoftBank(brand=brand, login_page="ymobile_verification.html")
-    adapter = await adapter_for(serve, http_session, fake, cls)
+    fake, adapter = await on_portal(
+        serve, http_session, cls, brand=brand, login_page="ymobile_verification.html"
+    )
 
     with pytest.raises(SoftBankIdVerificationError, match="identity-check code") as raised:
         await adapter.async_fetch()
@@ -356,8 +354,7 @@ async def test_login_form_again_without_a_message_is_an_auth_error(
     serve: ServeApp, http_session: aiohttp.ClientSession
 ) -> None:
     """Y-Mobile-MonitorApp-kotaro judges a login failed when it lands on the login form again."""
-    fake = FakeMySoftBank(login_page="softbank_entry.html")
-    adapter = await adapter_for(serve, http_session, fake)
+    _, adapter = await on_portal(serve, http_session, login_page="softbank_entry.html")
 
     with pytest.raises(CarrierAuthError):
         await adapter.async_login()
@@ -378,8 +375,7 @@ async def test_login_answers_that_are_not_a_rejection(
     status: int,
     error: type[CarrierError] | None,
 ) -> None:
-    fake = FakeMySoftBank(login_page=page, login_status=status)
-    adapter = await adapter_for(serve, http_session, fake)
+    _, adapter = await on_portal(serve, http_session, login_page=page, login_status=status)
 
     if error is None:
         # A 200 page that is no login form counts as success; the hop will tell the truth.
@@ -392,8 +388,7 @@ async def test_login_answers_that_are_not_a_rejection(
 async def test_session_is_reused_across_fetches(
     serve: ServeApp, http_session: aiohttp.ClientSession
 ) -> None:
-    fake = FakeMySoftBank()
-    adapter = await adapter_for(serve, http_session, fake)
+    fake, adapter = await on_portal(serve, http_session)
 
     first = await adapter.async_fetch()
     fake.hits.clear()
@@ -408,9 +403,7 @@ async def test_session_is_reused_across_fetches(
 async def test_expired_session_logs_in_again_exactly_once(
     serve: ServeApp, http_session: aiohttp.ClientSession
 ) -> None:
-    fake = FakeMySoftBank()
-    adapter = await adapter_for(serve, http_session, fake)
-    await adapter.async_fetch()
+    fake, adapter = await on_portal(serve, http_session, polls=1)
     fake.forget_sessions()
     fake.hits.clear()
 
@@ -431,9 +424,7 @@ async def test_expired_session_logs_in_again_exactly_once(
 async def test_usage_host_logout_fetches_a_ticket_and_logs_in_once(
     serve: ServeApp, http_session: aiohttp.ClientSession
 ) -> None:
-    fake = FakeMySoftBank(one_shot_fields=True)
-    adapter = await adapter_for(serve, http_session, fake)
-    await adapter.async_fetch()
+    fake, adapter = await on_portal(serve, http_session, polls=1, one_shot_fields=True)
     await adapter.async_fetch()  # learns that the fields open the page once
     fake.usage_logouts = 1
     fake.hits.clear()
@@ -455,8 +446,9 @@ async def test_usage_host_logout_fetches_a_ticket_and_logs_in_once(
 async def test_login_that_does_not_stick_never_loops(
     serve: ServeApp, http_session: aiohttp.ClientSession, usage_logouts: int
 ) -> None:
-    fake = FakeMySoftBank(remember_sessions=usage_logouts > 0, usage_logouts=usage_logouts)
-    adapter = await adapter_for(serve, http_session, fake)
+    fake, adapter = await on_portal(
+        serve, http_session, remember_sessions=usage_logouts > 0, usage_logouts=usage_logouts
+    )
     if usage_logouts:
         await adapter.async_login()
         fake.hits.clear()
@@ -467,8 +459,7 @@ async def test_login_that_does_not_stick_never_loops(
 
 
 async def test_async_login(serve: ServeApp, http_session: aiohttp.ClientSession) -> None:
-    fake = FakeMySoftBank()
-    adapter = await adapter_for(serve, http_session, fake)
+    fake, adapter = await on_portal(serve, http_session)
 
     await adapter.async_login()
     assert fake.hits == [f"GET {SB_HOP}", f"POST {LOGIN}"]
@@ -487,8 +478,9 @@ async def test_async_login(serve: ServeApp, http_session: aiohttp.ClientSession)
 async def test_login_without_a_ticket(
     serve: ServeApp, http_session: aiohttp.ClientSession, page: str, error: type[CarrierError]
 ) -> None:
-    fake = FakeMySoftBank(brand="ymobile", entry_page=page)
-    adapter = await adapter_for(serve, http_session, fake, YmobileAdapter)
+    fake, adapter = await on_portal(
+        serve, http_session, YmobileAdapter, brand="ymobile", entry_page=page
+    )
 
     with pytest.raises(error):
         await adapter.async_login()
@@ -498,9 +490,7 @@ async def test_login_without_a_ticket(
 async def test_every_request_sends_the_mobile_user_agent(
     serve: ServeApp, http_session: aiohttp.ClientSession
 ) -> None:
-    fake = FakeMySoftBank()
-    adapter = await adapter_for(serve, http_session, fake)
-    await adapter.async_fetch()
+    fake, adapter = await on_portal(serve, http_session, polls=1)
     await adapter.async_login()
 
     assert len(fake.user_agents) == 5
@@ -514,8 +504,7 @@ async def test_linemo_is_experimental_on_the_softbank_route(
     serve: ServeApp, http_session: aiohttp.ClientSession
 ) -> None:
     """No public client reads LINEMO: it is tried on SoftBank's route and flagged experimental."""
-    fake = FakeMySoftBank()
-    adapter = await adapter_for(serve, http_session, fake, LinemoAdapter)
+    _, adapter = await on_portal(serve, http_session, LinemoAdapter)
 
     usage = await adapter.async_fetch()
 

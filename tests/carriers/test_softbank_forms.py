@@ -54,6 +54,7 @@ from tests.carriers.softbank_replay import (
     FakeMySoftBank,
     adapter_for,
     fixture,
+    on_portal,
     page,
     section,
     table,
@@ -76,8 +77,7 @@ def test_each_brand_talks_only_to_its_own_hosts(http_session: aiohttp.ClientSess
 async def test_redirect_within_the_portal_is_followed(
     serve: ServeApp, http_session: aiohttp.ClientSession
 ) -> None:
-    fake = FakeMySoftBank(login_redirect=SB_HOP)
-    adapter = await adapter_for(serve, http_session, fake)
+    fake, adapter = await on_portal(serve, http_session, login_redirect=SB_HOP)
 
     usage = await adapter.async_fetch()
 
@@ -103,8 +103,7 @@ async def test_redirect_to_another_host_sends_nothing_there(
     other = web.Application()
     other.router.add_route("*", "/{tail:.*}", record)
     other_url = (await serve(other)).replace("127.0.0.1", "localhost")
-    fake = FakeMySoftBank(login_redirect=f"{other_url}/collect")
-    adapter = await adapter_for(serve, http_session, fake)
+    _, adapter = await on_portal(serve, http_session, login_redirect=f"{other_url}/collect")
 
     with pytest.raises(CarrierConnectionError, match="outside its own"):
         await adapter.async_fetch()
@@ -156,8 +155,7 @@ async def test_unusable_ticket_is_never_sent_back(
 async def test_page_over_the_cap_is_not_read(
     serve: ServeApp, http_session: aiohttp.ClientSession
 ) -> None:
-    fake = FakeMySoftBank(usage_text=page("x" * PAGE_MAX_BYTES))
-    adapter = await adapter_for(serve, http_session, fake)
+    _, adapter = await on_portal(serve, http_session, usage_text=page("x" * PAGE_MAX_BYTES))
 
     with pytest.raises(CarrierParseError, match="larger than"):
         await adapter.async_fetch()
@@ -180,8 +178,7 @@ async def test_pages_are_read_off_the_event_loop(
     monkeypatch.setattr(
         ymobile_pages, "find_ymobile_tables", spy("usage", ymobile_pages.find_ymobile_tables)
     )
-    fake = FakeMySoftBank(brand="ymobile")
-    adapter = await adapter_for(serve, http_session, fake, YmobileAdapter)
+    _, adapter = await on_portal(serve, http_session, YmobileAdapter, brand="ymobile")
 
     assert (await adapter.async_fetch()).sims
 

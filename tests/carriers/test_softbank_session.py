@@ -31,8 +31,8 @@ from tests.carriers.softbank_replay import (
     YM_ENTRY,
     YM_HOP,
     FakeMySoftBank,
-    adapter_for,
     fixture,
+    on_portal,
 )
 from tests.conftest import ServeApp
 
@@ -63,8 +63,7 @@ async def test_requests_per_poll_when_the_fields_open_the_page_again(
     brand: str,
     after_end: int,
 ) -> None:
-    fake = FakeMySoftBank(brand=brand)
-    adapter = await adapter_for(serve, http_session, fake, cls)
+    fake, adapter = await on_portal(serve, http_session, cls, brand=brand)
 
     # First poll: no cookie of the portal, so straight to the login (entry, login, hop, usage).
     assert await _costs(adapter, fake, 4) == [4, 1, 1, 1]
@@ -88,8 +87,7 @@ async def test_requests_per_poll_when_the_fields_open_the_page_once(
     brand: str,
     after_end: int,
 ) -> None:
-    fake = FakeMySoftBank(brand=brand, one_shot_fields=True)
-    adapter = await adapter_for(serve, http_session, fake, cls)
+    fake, adapter = await on_portal(serve, http_session, cls, brand=brand, one_shot_fields=True)
 
     # The second poll finds the kept fields refused while the session holds (1 wasted
     # request, once); from then on the hop and the usage page: the references' 2 requests.
@@ -110,8 +108,7 @@ async def test_the_flows_login_serves_setup_without_a_second_login(
     brand: str,
 ) -> None:
     """The config flow logs in; setup's first poll reads the page with that login."""
-    fake = FakeMySoftBank(brand=brand)
-    flow_adapter = await adapter_for(serve, http_session, fake, cls)
+    fake, flow_adapter = await on_portal(serve, http_session, cls, brand=brand)
     was_logged_in = flow_adapter.logged_in
 
     await flow_adapter.async_login()
@@ -136,9 +133,7 @@ async def test_the_flows_login_serves_setup_without_a_second_login(
 async def test_a_session_said_to_be_logged_out_logs_in_first(
     serve: ServeApp, http_session: aiohttp.ClientSession
 ) -> None:
-    fake = FakeMySoftBank(brand="ymobile")
-    first = await adapter_for(serve, http_session, fake, YmobileAdapter)
-    await first.async_fetch()
+    fake, _ = await on_portal(serve, http_session, YmobileAdapter, polls=1, brand="ymobile")
     base_url = await serve(fake.app())
 
     # Cookies in the jar, but the caller knows better (a reauthentication with new credentials).
@@ -159,8 +154,7 @@ async def test_a_session_said_to_be_logged_out_logs_in_first(
 async def test_a_handed_over_session_that_ended_logs_in_once(
     serve: ServeApp, http_session: aiohttp.ClientSession
 ) -> None:
-    fake = FakeMySoftBank()
-    adapter = await adapter_for(serve, http_session, fake)
+    fake, adapter = await on_portal(serve, http_session)
     await adapter.async_login()
     fake.forget_sessions()
     fake.hits.clear()
@@ -174,9 +168,7 @@ async def test_maintenance_met_with_kept_fields_is_reported_by_the_hop(
     serve: ServeApp, http_session: aiohttp.ClientSession
 ) -> None:
     """A page without figures only says the kept fields did not work; the hop says why."""
-    fake = FakeMySoftBank()
-    adapter = await adapter_for(serve, http_session, fake)
-    await adapter.async_fetch()
+    fake, adapter = await on_portal(serve, http_session, polls=1)
     fake.hop_page = "maintenance.html"
     fake.usage_page = "maintenance.html"
     fake.hits.clear()
@@ -195,9 +187,7 @@ async def test_maintenance_met_with_kept_fields_is_reported_by_the_hop(
 async def test_a_wait_asked_for_with_kept_fields_sends_nothing_more(
     serve: ServeApp, http_session: aiohttp.ClientSession
 ) -> None:
-    fake = FakeMySoftBank()
-    adapter = await adapter_for(serve, http_session, fake)
-    await adapter.async_fetch()
+    fake, adapter = await on_portal(serve, http_session, polls=1)
     fake.usage_text = fixture("maintenance.html")
     fake.usage_status = 429
     fake.hits.clear()
@@ -212,9 +202,7 @@ async def test_kept_fields_are_forgotten_with_the_session(
     serve: ServeApp, http_session: aiohttp.ClientSession
 ) -> None:
     """After a login page, no field of the ended session is posted again."""
-    fake = FakeMySoftBank()
-    adapter = await adapter_for(serve, http_session, fake)
-    await adapter.async_fetch()
+    fake, adapter = await on_portal(serve, http_session, polls=1)
     fake.forget_sessions()
     fake.remember_sessions = False
     fake.hits.clear()

@@ -17,7 +17,7 @@ from custom_components.japan_sim_data.carriers.softbank import (
 )
 from custom_components.japan_sim_data.carriers.softbank_pages import parse_softbank_usage
 from custom_components.japan_sim_data.carriers.ymobile_pages import parse_ymobile_usage
-from tests.carriers.softbank_replay import FakeMySoftBank, adapter_for, fixture, gb
+from tests.carriers.softbank_replay import fixture, gb, on_portal
 from tests.conftest import ServeApp
 
 UTF8_META = '<meta charset="UTF-8">'
@@ -41,8 +41,9 @@ async def test_ymobile_page_declaring_shift_jis_only_in_its_markup(
     body = _shift_jis("ymobile_usage_labelled.html", declaration)
     with pytest.raises(UnicodeDecodeError):
         body.decode("utf-8")
-    fake = FakeMySoftBank(brand="ymobile", usage_bytes=body)
-    adapter = await adapter_for(serve, http_session, fake, YmobileAdapter)
+    _, adapter = await on_portal(
+        serve, http_session, YmobileAdapter, brand="ymobile", usage_bytes=body
+    )
 
     sim = next(iter((await adapter.async_fetch()).sims.values()))
 
@@ -56,8 +57,7 @@ async def test_softbank_page_declaring_shift_jis_only_in_its_markup(
     serve: ServeApp, http_session: aiohttp.ClientSession, declaration: str
 ) -> None:
     body = _shift_jis("softbank_usage.html", declaration)
-    fake = FakeMySoftBank(usage_bytes=body)
-    adapter = await adapter_for(serve, http_session, fake)
+    _, adapter = await on_portal(serve, http_session, usage_bytes=body)
 
     sim = next(iter((await adapter.async_fetch()).sims.values()))
 
@@ -81,8 +81,7 @@ async def test_a_page_without_a_figure_is_unreadable_never_0_left(
     page: str,
     message: str,
 ) -> None:
-    fake = FakeMySoftBank(brand=brand, usage_page=page)
-    adapter = await adapter_for(serve, http_session, fake, cls)
+    _, adapter = await on_portal(serve, http_session, cls, brand=brand, usage_page=page)
 
     with pytest.raises(CarrierParseError, match=message) as raised:
         await adapter.async_fetch()

@@ -33,10 +33,9 @@ from tests.carriers.softbank_replay import (
     USAGE,
     YM_ENTRY,
     YM_HOP,
-    FakeMySoftBank,
-    adapter_for,
     fixture,
     gb,
+    on_portal,
     section,
     table,
 )
@@ -52,8 +51,9 @@ async def test_ymobile_reads_the_four_tables_by_position(
 
     The same four tables nairoki23/ymobile_bot reads by position (e2b4717).
     """
-    fake = FakeMySoftBank(brand="ymobile")
-    adapter = await adapter_for(serve, http_session, fake, YmobileAdapter, reset_day=11)
+    fake, adapter = await on_portal(
+        serve, http_session, YmobileAdapter, reset_day=11, brand="ymobile"
+    )
 
     usage = await adapter.async_fetch()
 
@@ -251,8 +251,9 @@ def test_ymobile_nested_and_unclosed_tables() -> None:
 
 
 async def test_ymobile_wrong_password(serve: ServeApp, http_session: aiohttp.ClientSession) -> None:
-    fake = FakeMySoftBank(brand="ymobile")
-    adapter = await adapter_for(serve, http_session, fake, YmobileAdapter, password="nope")
+    fake, adapter = await on_portal(
+        serve, http_session, YmobileAdapter, password="nope", brand="ymobile"
+    )
 
     with pytest.raises(CarrierAuthError):
         await adapter.async_fetch()
@@ -262,8 +263,13 @@ async def test_ymobile_wrong_password(serve: ServeApp, http_session: aiohttp.Cli
 async def test_ymobile_page_without_the_section_is_a_parse_error(
     serve: ServeApp, http_session: aiohttp.ClientSession
 ) -> None:
-    fake = FakeMySoftBank(brand="ymobile", usage_page="softbank_usage_no_figures.html")
-    adapter = await adapter_for(serve, http_session, fake, YmobileAdapter)
+    _, adapter = await on_portal(
+        serve,
+        http_session,
+        YmobileAdapter,
+        brand="ymobile",
+        usage_page="softbank_usage_no_figures.html",
+    )
 
     with pytest.raises(CarrierParseError, match="no data-usage section") as raised:
         await adapter.async_fetch()
@@ -274,8 +280,13 @@ async def test_ymobile_expiries_per_bucket(
     serve: ServeApp, http_session: aiohttp.ClientSession
 ) -> None:
     """Carried over, base and paid data end with the period; other grants' end is unknown."""
-    fake = FakeMySoftBank(brand="ymobile", usage_page="ymobile_usage_labelled.html")
-    adapter = await adapter_for(serve, http_session, fake, YmobileAdapter)
+    _, adapter = await on_portal(
+        serve,
+        http_session,
+        YmobileAdapter,
+        brand="ymobile",
+        usage_page="ymobile_usage_labelled.html",
+    )
 
     sim = next(iter((await adapter.async_fetch()).sims.values()))
 
