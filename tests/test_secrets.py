@@ -539,6 +539,18 @@ def _hop_form(portal: SentinelPortal, mfiv: str) -> str:
     return f"<form method='post'>{inputs}</form>"
 
 
+def _sentinel_adapter(
+    session: aiohttp.ClientSession,
+    base_url: str,
+    cls: type[_MySoftBankAdapter],
+    password: str = S_PASSWORD,
+) -> _MySoftBankAdapter:
+    """An adapter with the sentinel phone number on the sentinel portal at ``base_url``."""
+    return cls(
+        session, phone_number=S_PHONE, password=password, base_url=base_url, clock=lambda: NOW
+    )
+
+
 async def _run_portal(
     serve: ServeApp,
     session: aiohttp.ClientSession,
@@ -550,12 +562,7 @@ async def _run_portal(
     base_url = await serve(portal.app())
     hop = YM_HOP if brand == "ymobile" else SB_HOP
 
-    def build(password: str = S_PASSWORD) -> _MySoftBankAdapter:
-        return cls(
-            session, phone_number=S_PHONE, password=password, base_url=base_url, clock=lambda: NOW
-        )
-
-    adapter = build()
+    adapter = _sentinel_adapter(session, base_url, cls)
     assert (await adapter.async_fetch()).sims
     assert (await adapter.async_fetch()).sims
     portal.sessions.clear()  # the session expires: one silent login
@@ -588,7 +595,7 @@ async def _run_portal(
     await attempts.expect(adapter.async_fetch(), CarrierSessionExpiredError)
     portal.remember_sessions = True
 
-    wrong = build("wrong-" + S_PASSWORD)
+    wrong = _sentinel_adapter(session, base_url, cls, "wrong-" + S_PASSWORD)
     await attempts.expect(wrong.async_fetch(), CarrierAuthError)
     await attempts.expect(wrong.async_login(), CarrierAuthError)
     session.cookie_jar.clear()
@@ -654,14 +661,7 @@ async def test_softbank_brand_redirect_loop_keeps_the_cookie_secret(
     brand: str,
 ) -> None:
     portal = SentinelPortal(brand)
-    base_url = await serve(portal.app())
-    adapter = cls(
-        http_session,
-        phone_number=S_PHONE,
-        password=S_PASSWORD,
-        base_url=base_url,
-        clock=lambda: NOW,
-    )
+    adapter = _sentinel_adapter(http_session, await serve(portal.app()), cls)
     assert (await adapter.async_fetch()).sims  # logged in: the session cookie is set
 
     async def loop(request: web.Request) -> web.StreamResponse:

@@ -251,7 +251,9 @@ async def adapter_for(
     *,
     password: str = PASSWORD,
     reset_day: int = 1,
+    **options: Any,
 ) -> _MySoftBankAdapter:
+    """An adapter of ``cls`` on ``fake`` served anew (``options`` go to the adapter)."""
     base_url = await serve(fake.app())
     return cls(
         session,
@@ -260,6 +262,7 @@ async def adapter_for(
         reset_day=reset_day,
         base_url=base_url,
         clock=lambda: NOW,
+        **options,
     )
 
 

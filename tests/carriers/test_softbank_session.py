@@ -23,14 +23,12 @@ from custom_components.japan_sim_data.carriers.softbank import (
 )
 from tests.carriers.softbank_replay import (
     LOGIN,
-    NOW,
-    PASSWORD,
-    PHONE,
     SB_HOP,
     USAGE,
     YM_ENTRY,
     YM_HOP,
     FakeMySoftBank,
+    adapter_for,
     fixture,
     on_portal,
 )
@@ -117,10 +115,7 @@ async def test_the_flows_login_serves_setup_without_a_second_login(
     assert fake.logins == 1
 
     # Handed on as it is (the adapter), or as its session: a new adapter on the same jar.
-    base_url = await serve(fake.app())
-    on_the_jar = cls(
-        http_session, phone_number=PHONE, password=PASSWORD, base_url=base_url, clock=lambda: NOW
-    )
+    on_the_jar = await adapter_for(serve, http_session, fake, cls)
     assert on_the_jar.logged_in
     hop = YM_HOP if brand == "ymobile" else SB_HOP
     for adapter in (flow_adapter, on_the_jar):
@@ -134,17 +129,9 @@ async def test_a_session_said_to_be_logged_out_logs_in_first(
     serve: ServeApp, http_session: aiohttp.ClientSession
 ) -> None:
     fake, _ = await on_portal(serve, http_session, YmobileAdapter, polls=1, brand="ymobile")
-    base_url = await serve(fake.app())
 
     # Cookies in the jar, but the caller knows better (a reauthentication with new credentials).
-    fresh = YmobileAdapter(
-        http_session,
-        phone_number=PHONE,
-        password=PASSWORD,
-        base_url=base_url,
-        clock=lambda: NOW,
-        logged_in=False,
-    )
+    fresh = await adapter_for(serve, http_session, fake, YmobileAdapter, logged_in=False)
     fake.hits.clear()
     await fresh.async_fetch()
 
