@@ -433,7 +433,7 @@ async def test_an_unreadable_history_still_sets_up_every_sensor(
     assert _warnings(caplog, "unreadable usage readings") == 1
     # Every sensor is there (without a counter, no forecast is made: test_tracker_steps.py).
     assert _entity_state(hass, "remaining_data") == "unknown"
-    assert _entity_state(hass, "data_used") == "unknown"
+    assert _entity_state(hass, "days_left") == "6"
     readings = coordinator.history.get(TRACKER_ID).readings
     assert [reading.remaining for reading in readings] == [3 * GIB, 2 * GIB][:kept]
     assert all(reading.at.utcoffset() is not None for reading in readings)

@@ -174,8 +174,10 @@ async def test_what_a_sim_without_a_counter_or_notices_cannot_show_is_not_made(
     assert registry.async_get(stale.entity_id) is None
     made = _made(hass)
     assert not made & {("sensor", "used_today"), ("sensor", "runs_out_on")}
-    assert ("sensor", "last_notice") not in made
+    assert not made & {("sensor", "last_notice"), ("binary_sensor", "throttled")}
+    assert ("sensor", "data_used") not in made
     assert not made & STEPPED
+    # A correction (the set_remaining action) can still feed the data left.
     assert made >= {("sensor", "remaining_data"), ("binary_sensor", "low_data")}
     assert registry.async_get(other.entity_id) is not None  # not one of the SIM's
 
@@ -189,4 +191,6 @@ async def test_what_a_sim_without_a_counter_or_notices_cannot_show_is_not_made(
         ("sensor", "used_today"),
         ("sensor", "runs_out_on"),
         ("sensor", "last_notice"),
+        ("binary_sensor", "throttled"),
+        ("sensor", "data_used"),
     }

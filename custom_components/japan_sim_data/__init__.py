@@ -77,8 +77,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: JapanSimDataConfigEntry)
     ir.async_delete_issue(hass, DOMAIN, repair_issue_id(ENTRY_DAMAGED_ISSUE, entry.entry_id))
     await _async_first_refresh(coordinator)
 
-    # The account's own device: each SIM's device hangs off it.
-    account_device = dr.async_get(hass).async_get_or_create(
+    # The account's own device, which each SIM's device hangs off; a tracked SIM's one device.
+    account_device = coordinator.async_own_device(key) or dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id, **account_device_info(entry, coordinator.manufacturer)
     )
 

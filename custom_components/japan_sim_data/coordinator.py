@@ -239,6 +239,18 @@ class SimDataCoordinator(DataUpdateCoordinator[AccountUsage]):
         """True after the carrier rejected the credentials, until the user re-authenticates."""
         return False
 
+    one_device: bool = False
+    """True when the entry is one SIM on one device, with no account device above it."""
+
+    @callback
+    def async_own_device(self, key: InstallationKey) -> dr.DeviceEntry | None:
+        """The entry's one device, made (and earlier layouts merged) here; None: an account's.
+
+        A carrier account has a device of its own that each SIM's device hangs off; a tracked
+        SIM is one device (tracker.py).
+        """
+        return None
+
     def makes_entity(self, key: str) -> bool:
         """Whether the SIMs' entity ``key`` is made: one that could never have a figure is not.
 

@@ -119,8 +119,10 @@ class JapanSimDataEntity(CoordinatorEntity[SimDataCoordinator]):
             model=coordinator.sim_model(sim),
             configuration_url=member_page(coordinator.carrier),
             entry_type=DeviceEntryType.SERVICE,
-            via_device_id=entry.runtime_data.account_device_id,
         )
+        if not coordinator.one_device:
+            # A tracked SIM is one device: nothing above it to hang off.
+            self._attr_device_info["via_device_id"] = entry.runtime_data.account_device_id
 
     @callback
     def _handle_coordinator_update(self) -> None:

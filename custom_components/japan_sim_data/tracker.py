@@ -22,6 +22,7 @@ import regex
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.storage import Store
@@ -62,6 +63,7 @@ from .const import (
 )
 from .coordinator import JapanSimDataConfigEntry, SimDataCoordinator
 from .entity import sim_device_identifier
+from .identifiers import InstallationKey
 from .inquirer import Inquirer, unanswered_issue_id
 from .inquiry import InquiryConfig, InvalidInquiryError
 from .tracker_flow import MAX_PATTERNS
@@ -116,8 +118,10 @@ CAPPED_ONLY: Final = frozenset(
 STEPPED_ONLY: Final = frozenset({"next_step", "data_to_next_step", "near_next_step"})
 # Entities only a usage counter can feed: a day's use, and a trend to forecast from.
 COUNTED_ONLY: Final = frozenset({"used_today", "runs_out_on"})
-# The entity only notices can feed.
-NOTICE_ONLY: Final = frozenset({"last_notice"})
+# Entities only notices (or the replies to an SMS inquiry) can feed.
+NOTICE_ONLY: Final = frozenset({"last_notice", "throttled"})
+# Entities of the period's use: a counter or a notice feeds them, a correction never does.
+USE_FED: Final = frozenset({"data_used", "next_step", "data_to_next_step", "near_next_step"})
 
 
 def storage_key(entry_id: str) -> str:
@@ -267,12 +271,47 @@ class TrackerCoordinator(SimDataCoordinator):
         """True when the SIM has an SMS inquiry set."""
         return self._inquiry_config is not None
 
+    one_device = True
+
+    @callback
+    def async_own_device(self, key: InstallationKey) -> dr.DeviceEntry:
+        """The SIM's one device: named as its owner named it, made by its carrier, no model.
+
+        Earlier versions made two devices of the same name, the entry's (Refresh, calendar)
+        and the SIM's (its figures): Home Assistant's "name and area" asked for the same
+        thing twice. The SIM's device keeps its id, entities, name and area; the entry's
+        device's entities move to it, its area too when the SIM's had none, and it goes.
+        """
+        entry = self.config_entry
+        devices = dr.async_get(self.hass)
+        entry_identifier = (DOMAIN, entry.entry_id)
+        sim_identifier = sim_device_identifier(key, self.carrier, self.sim_id)
+        old = devices.async_get_device(identifiers={entry_identifier})
+        sim = devices.async_get_device(identifiers={sim_identifier})
+        if old is not None and sim is not None and old.id != sim.id:
+            entities = er.async_get(self.hass)
+            for entity in er.async_entries_for_device(
+                entities, old.id, include_disabled_entities=True
+            ):
+                entities.async_update_entity(entity.entity_id, device_id=sim.id)
+            if sim.area_id is None and old.area_id is not None:
+                devices.async_update_device(sim.id, area_id=old.area_id)
+            devices.async_remove_device(old.id)
+        return devices.async_get_or_create(
+            config_entry_id=entry.entry_id,
+            identifiers={entry_identifier, sim_identifier},
+            name=entry.title,
+            manufacturer=self.manufacturer,
+            model=None,
+            entry_type=dr.DeviceEntryType.SERVICE,
+        )
+
     def makes_entity(self, key: str) -> bool:
         """Whether this SIM's entity ``key`` can ever have a figure with its plan and sources.
 
         One that cannot is not made (an entity that stays unknown for good tells nothing):
         a plan without a cap has no data left, a SIM without a counter no day's use, one
-        without notices no last notice.
+        without notices no last notice and no throttling, one with neither no use.
         """
         return key not in self._unmade
 
@@ -281,14 +320,17 @@ class TrackerCoordinator(SimDataCoordinator):
         options = self.config_entry.options
         unmade: set[str] = set()
         unmade |= CAPPED_ONLY if self._terms.steps is not None else STEPPED_ONLY
-        if not self._terms.counted:
-            unmade |= COUNTED_ONLY
-        if not (
+        notices = bool(
             options.get(CONF_NOTICE_EVENTS)
             or options.get(CONF_NOTICE_ENTITIES)
             or self._inquiry_config is not None
-        ):
+        )
+        if not self._terms.counted:
+            unmade |= COUNTED_ONLY
+        if not notices:
             unmade |= NOTICE_ONLY
+        if not (notices or self._terms.counted):
+            unmade |= USE_FED
         return frozenset(unmade)
 
     @callback
