@@ -71,9 +71,16 @@ def history_is_fresh(read_at: datetime, now: datetime) -> bool:
     return same_day and now - read_at < HISTORY_REFRESH
 
 
+def tokyo_now() -> datetime:
+    """Now in Tokyo: the adapters' default clock.
+
+    datetime.now is what freezegun (the tests' freezer) moves, so whatever reads it follows.
+    """
+    return datetime.now(TOKYO)
+
+
 def _tokyo_today() -> date:
-    # datetime.now is what freezegun (the tests' freezer) moves, so the window follows it.
-    return datetime.now(TOKYO).date()
+    return tokyo_now().date()
 
 
 def _latest_plausible_day(today: date) -> date:

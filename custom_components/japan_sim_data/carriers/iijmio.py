@@ -24,7 +24,7 @@ from typing import Final, Protocol
 import aiohttp
 
 from .base import MAX_LINES_PER_ACCOUNT, CarrierAdapter, anonymous_id
-from .dates import TOKYO
+from .dates import TOKYO, tokyo_now
 from .errors import (
     CarrierAppVersionError,
     CarrierAuthError,
@@ -130,7 +130,7 @@ class IijmioAdapter(CarrierAdapter):
         self._member = MemberSiteRoute(
             session, login_id=mio_id, password=password, base_url=base_url or BASE_URL
         )
-        self._clock = clock or (lambda: datetime.now(TOKYO))
+        self._clock = clock or tokyo_now
         self._app_too_old: CarrierAppVersionError | None = None
         self._app_failed_at: datetime | None = None
         self._app_failure: str | None = None

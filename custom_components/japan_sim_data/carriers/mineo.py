@@ -36,7 +36,7 @@ from urllib.parse import urlencode
 import aiohttp
 
 from .base import CarrierAdapter, anonymous_id
-from .dates import TOKYO, history_is_fresh
+from .dates import TOKYO, history_is_fresh, tokyo_now
 from .errors import CarrierError, CarrierParseError, CarrierSessionExpiredError
 from .http import HostPolicy, HttpReply, check_token, request
 from .mineo_figures import (
@@ -124,10 +124,6 @@ class UnknownLineError(CarrierParseError):
     """mineo does not know a line it listed: the list of lines is out of date."""
 
 
-def _tokyo_now() -> datetime:
-    return datetime.now(TOKYO)
-
-
 class MineoAdapter(CarrierAdapter):
     """Every line of one eo ID, read with a rotating refresh token.
 
@@ -153,7 +149,7 @@ class MineoAdapter(CarrierAdapter):
     ) -> None:
         """Keep the stored login; nothing is sent until it is needed."""
         super().__init__(session)
-        self._clock = clock or _tokyo_now
+        self._clock = clock or tokyo_now
         tokens = MineoTokens(
             refresh_token=refresh_token.strip(),
             id_token=id_token,

@@ -32,7 +32,7 @@ from typing import Any, Final
 import aiohttp
 
 from .base import CarrierAdapter, anonymous_id
-from .dates import TOKYO, history_is_fresh
+from .dates import history_is_fresh, tokyo_now
 from .errors import CarrierAuthError, CarrierError, CarrierParseError
 
 # Defined in errors.py, so error_keys.py names them without importing this adapter; re-exported
@@ -174,10 +174,6 @@ def _size_changed(old: int | None, new: int | None) -> bool:
     return abs(old - new) > SIZE_CHANGE
 
 
-def _tokyo_now() -> datetime:
-    return datetime.now(TOKYO)
-
-
 class PovoAdapter(CarrierAdapter):
     """One povo 2.0 account (one line), logged in with an e-mail one-time code.
 
@@ -208,7 +204,7 @@ class PovoAdapter(CarrierAdapter):
         # Read at construction, not at import: tests and benchmarks point BASE_URL at a replay.
         self._base_url = (base_url or BASE_URL).rstrip("/")
         self._policy = HostPolicy.of(self._base_url)
-        self._clock = clock or _tokyo_now
+        self._clock = clock or tokyo_now
         self._challenge_id: str | None = None
         self._line: PovoLine | None = None
         self._plan_page: PlanPageRead | None = None

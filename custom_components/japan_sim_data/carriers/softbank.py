@@ -29,7 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 import aiohttp
 
 from .base import CarrierAdapter, anonymous_id
-from .dates import TOKYO, add_months, end_of_day, plausible_day
+from .dates import TOKYO, add_months, end_of_day, plausible_day, tokyo_now
 from .errors import CarrierConnectionError, CarrierParseError, CarrierSessionExpiredError
 from .http import HostPolicy, HttpReply
 from .models import AccountUsage, BucketKind, Carrier, SimUsage
@@ -142,7 +142,7 @@ class _MySoftBankAdapter(CarrierAdapter):
         self._telnum = telnum
         self._reset_day = reset_day
         self._base_url = base_url.rstrip("/") if base_url else None
-        self._clock = clock or (lambda: datetime.now(TOKYO))
+        self._clock = clock or tokyo_now
         self._login = SoftBankIdSession(
             session,
             self.portal,
