@@ -12,7 +12,6 @@ import copy
 import logging
 from datetime import datetime
 from typing import Any
-from unittest.mock import patch
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
@@ -55,6 +54,9 @@ from custom_components.japan_sim_data.tracker import (
     TrackerCoordinator,
     storage_key,
 )
+from tests.conftest import FROZEN_NOW
+from tests.test_tracker import _setup as _setup_tracker
+from tests.test_tracker import _tick
 
 TRACKER_ID = "1f1e1d1c1b1a19181716151413121110"
 # A placeholder number (no carrier's): the inquiry goes to it and its replies come from it.
@@ -115,22 +117,13 @@ def _entry(**inquiry: Any) -> MockConfigEntry:
 
 
 async def _setup(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, entry: MockConfigEntry, now: str
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    entry: MockConfigEntry,
+    now: str = FROZEN_NOW,
 ) -> TrackerCoordinator:
-    freezer.move_to(now)
-    entry.add_to_hass(hass)
-    with patch("custom_components.japan_sim_data.PLATFORMS", [Platform.SENSOR, Platform.BUTTON]):
-        assert await hass.config_entries.async_setup(entry.entry_id)
-        await hass.async_block_till_done()
-    coordinator = entry.runtime_data.coordinator
-    assert isinstance(coordinator, TrackerCoordinator)
-    return coordinator
-
-
-async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, moment: str) -> None:
-    freezer.move_to(moment)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
+    """The tracked SIM set up at ``now``, with its refresh button."""
+    return await _setup_tracker(hass, freezer, entry, now, [Platform.SENSOR, Platform.BUTTON])
 
 
 def _sim(entry: MockConfigEntry) -> TrackedSimUsage:
@@ -172,6 +165,13 @@ async def _refresh(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     await hass.services.async_call(
         DOMAIN, "refresh", {"config_entry_id": entry.entry_id}, blocking=True
     )
+
+
+async def _refused_refresh(hass: HomeAssistant, entry: MockConfigEntry) -> HomeAssistantError:
+    """The error a refresh is refused with."""
+    with pytest.raises(HomeAssistantError) as caught:
+        await _refresh(hass, entry)
+    return caught.value
 
 
 def _moments(stored: list[str]) -> list[str]:
@@ -224,7 +224,7 @@ async def test_a_reply_during_the_action_counts(
     """A modem whose automation fires the reply while the action still runs."""
     modem.answer = "残りデータ量 512MB"
     entry = _entry()
-    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    await _setup(hass, freezer, entry)
     await _refresh(hass, entry)
     await hass.async_block_till_done()
     assert len(modem.calls) == 1
@@ -240,7 +240,7 @@ async def test_an_old_notice_repeated_during_the_window_is_no_reply(
     A text seen before the send is no reply, and a reply that comes twice is read once.
     """
     entry = _entry()
-    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    await _setup(hass, freezer, entry)
     await _reply(hass)
     assert _sim(entry).remaining == round(1.5 * GIB)
     # The user checks the carrier's app and corrects the figure; then asks.
@@ -274,7 +274,7 @@ async def test_replies_only_from_the_configured_senders(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     entry = _entry()
-    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    await _setup(hass, freezer, entry)
     await _refresh(hass, entry)
     # A forged answer from another number, and one that names no sender, change nothing.
     await _reply(hass, "残りデータ量は100GBです", phone="+819012345678")
@@ -300,7 +300,7 @@ async def test_silence_warns_once_then_raises_an_issue_without_a_storm(
 ) -> None:
     """Asked whenever the figure is an hour old: a silent carrier is asked hourly, 4 a day."""
     entry = _entry(**{CONF_INQUIRY_STALE_HOURS: 1})
-    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    await _setup(hass, freezer, entry)
     # No figure yet: asked at once.
     assert len(modem.calls) == 1
     issue_id = unanswered_issue_id(entry.entry_id)
@@ -341,7 +341,7 @@ async def test_the_unanswered_issue_survives_a_restart(
 ) -> None:
     """Issue #22, item 9: the "no reply" repair was kept in memory only; a restart lost it."""
     entry = _entry(**{CONF_INQUIRY_STALE_HOURS: 1})
-    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    await _setup(hass, freezer, entry)
     issue_id = unanswered_issue_id(entry.entry_id)
     for moment in ("12:10", "13:00", "13:10", "14:00", "14:10"):
         await _tick(hass, freezer, f"2025-11-25T{moment}:00+09:00")
@@ -428,20 +428,19 @@ async def test_a_failing_action_is_a_translated_error_and_loses_nothing(
     failure: Exception,
 ) -> None:
     entry = _entry()
-    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    await _setup(hass, freezer, entry)
     await hass.services.async_call(
         DOMAIN, "set_remaining", {"config_entry_id": entry.entry_id, "amount": 2}, blocking=True
     )
     modem.fail = failure
-    with pytest.raises(HomeAssistantError) as caught:
-        await _refresh(hass, entry)
-    assert caught.value.translation_key == "inquiry_failed"
-    assert caught.value.translation_placeholders == {
+    error = await _refused_refresh(hass, entry)
+    assert error.translation_key == "inquiry_failed"
+    assert error.translation_placeholders == {
         "entry_title": "Modem SIM",
         "action": "notify.fake_modem",
         "error": type(failure).__name__,
     }
-    assert ASK not in str(caught.value)
+    assert ASK not in str(error)
     assert _sim(entry).remaining == 2 * GIB
     assert _last_inquiry(hass) == ("unknown", None)
     assert not entry.runtime_data.coordinator._state.inquiry.awaiting_since
@@ -457,7 +456,7 @@ async def test_a_scheduled_failure_is_not_retried_at_once(
 ) -> None:
     modem.fail = HomeAssistantError("offline")
     entry = _entry(**{CONF_INQUIRY_STALE_HOURS: 2})
-    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    await _setup(hass, freezer, entry)
     assert len(modem.calls) == 1
     await _tick(hass, freezer, "2025-11-25T13:59:00+09:00")
     assert len(modem.calls) == 1
@@ -472,12 +471,11 @@ async def test_a_vanished_action_is_a_translated_error(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, modem: FakeModem
 ) -> None:
     entry = _entry()
-    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    await _setup(hass, freezer, entry)
     hass.services.async_remove("notify", "fake_modem")
-    with pytest.raises(HomeAssistantError) as caught:
-        await _refresh(hass, entry)
-    assert caught.value.translation_key == "inquiry_failed"
-    assert (caught.value.translation_placeholders or {}).get("error") == "ServiceNotFound"
+    error = await _refused_refresh(hass, entry)
+    assert error.translation_key == "inquiry_failed"
+    assert (error.translation_placeholders or {}).get("error") == "ServiceNotFound"
 
 
 async def test_a_stopped_script_is_a_failure_and_the_schedule_goes_on(
@@ -551,12 +549,11 @@ async def test_a_cancelled_manual_send_is_a_translated_error(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, modem: FakeModem
 ) -> None:
     entry = _entry()
-    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    await _setup(hass, freezer, entry)
     modem.fail = asyncio.CancelledError()
-    with pytest.raises(HomeAssistantError) as caught:
-        await _refresh(hass, entry)
-    assert caught.value.translation_key == "inquiry_failed"
-    assert (caught.value.translation_placeholders or {}).get("error") == "CancelledError"
+    error = await _refused_refresh(hass, entry)
+    assert error.translation_key == "inquiry_failed"
+    assert (error.translation_placeholders or {}).get("error") == "CancelledError"
 
 
 async def test_the_integration_cancelled_mid_send_stops_and_keeps_the_attempt(
@@ -573,7 +570,7 @@ async def test_the_integration_cancelled_mid_send_stops_and_keeps_the_attempt(
 
     hass.services.async_register("notify", "fake_modem", hang)
     entry = _entry()
-    coordinator = await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    coordinator = await _setup(hass, freezer, entry)
     inquirer = coordinator._inquirer
     assert inquirer is not None
     task = hass.async_create_task(inquirer.async_ask(manual=False))
@@ -626,7 +623,7 @@ async def test_the_refresh_button_asks_within_the_limits(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, modem: FakeModem
 ) -> None:
     entry = _entry()
-    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    await _setup(hass, freezer, entry)
     button = _entity_id(hass, "refresh", "button")
     assert button is not None
 
@@ -666,7 +663,7 @@ async def test_without_an_inquiry_refresh_sends_nothing(
         data=dict(entry.data),
         options={k: v for k, v in entry.options.items() if v is not None},
     )
-    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    await _setup(hass, freezer, entry)
     await _refresh(hass, entry)
     assert modem.calls == []
     assert _entity_id(hass, "last_inquiry") is None
@@ -683,7 +680,7 @@ async def test_an_awaited_reply_survives_a_restart(
     hass_storage: dict[str, Any],
 ) -> None:
     entry = _entry()
-    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    await _setup(hass, freezer, entry)
     await _refresh(hass, entry)
     await hass.config_entries.async_unload(entry.entry_id)
     saved = hass_storage[storage_key(entry.entry_id)]["data"]["inquiry"]
@@ -696,9 +693,8 @@ async def test_an_awaited_reply_survives_a_restart(
     await hass.async_block_till_done()
     assert _last_inquiry(hass) == ("2025-11-25T03:00:00+00:00", None)
     # The limits survived too.
-    with pytest.raises(HomeAssistantError) as caught:
-        await _refresh(hass, entry)
-    assert caught.value.translation_key == "inquiry_too_soon"
+    error = await _refused_refresh(hass, entry)
+    assert error.translation_key == "inquiry_too_soon"
     await _reply(hass)
     assert _last_inquiry(hass)[1] is True
     assert _sim(entry).remaining == round(1.5 * GIB)
@@ -711,7 +707,7 @@ async def test_a_window_that_closed_while_stopped_is_a_silence(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     entry = _entry()
-    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    await _setup(hass, freezer, entry)
     await _refresh(hass, entry)
     await hass.config_entries.async_unload(entry.entry_id)
     freezer.move_to("2025-11-25T13:00:00+09:00")
@@ -786,7 +782,7 @@ async def test_an_unusable_stored_setting_turns_the_inquiry_off(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     entry = _entry(**{CONF_INQUIRY_RECIPIENT: "not a number " + SENT_TO + SENT_TO})
-    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    await _setup(hass, freezer, entry)
     assert not entry.runtime_data.coordinator.asks_by_sms
     assert "its setting inquiry_recipient is invalid" in caplog.text
     _no_secrets(caplog)
@@ -796,7 +792,7 @@ async def test_diagnostics_leave_out_the_number_and_the_text(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, modem: FakeModem
 ) -> None:
     entry = _entry()
-    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    await _setup(hass, freezer, entry)
     await _refresh(hass, entry)
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
     text = str(diagnostics)
@@ -819,7 +815,7 @@ async def test_inquiry_options(
         data=dict(entry.data),
         options={CONF_NOTICE_EVENTS: [SMS_EVENT], CONF_NOTICE_SENDERS: [CARRIER_NUMBER]},
     )
-    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    await _setup(hass, freezer, entry)
     hass.services.async_register("esphome", "modem_send_sms", lambda _call: None)
 
     async def open_form() -> ConfigFlowResult:
@@ -923,7 +919,7 @@ async def test_a_press_as_the_window_closes_counts_the_silence_first(
 ) -> None:
     """The reply's timer and a press at the same moment: the silence is counted, then asked."""
     entry = _entry()
-    await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    await _setup(hass, freezer, entry)
     await _refresh(hass, entry)
     freezer.move_to("2025-11-25T12:10:00+09:00")  # no timer has run yet
     await _refresh(hass, entry)
@@ -937,7 +933,7 @@ async def test_a_scheduled_inquiry_held_back_by_a_press_waits(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, modem: FakeModem
 ) -> None:
     entry = _entry(**{CONF_INQUIRY_STALE_HOURS: 3})
-    coordinator = await _setup(hass, freezer, entry, "2025-11-25T12:00:00+09:00")
+    coordinator = await _setup(hass, freezer, entry)
     assert len(modem.calls) == 1
     await _tick(hass, freezer, "2025-11-25T12:30:00+09:00")
     inquirer = coordinator._inquirer

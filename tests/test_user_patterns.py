@@ -16,7 +16,6 @@ from unittest.mock import patch
 import pytest
 import regex
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -53,11 +52,11 @@ from custom_components.japan_sim_data.const import (
 )
 from custom_components.japan_sim_data.tracker import (
     TrackedSimUsage,
-    TrackerCoordinator,
     digest,
     slow_pattern_issue_id,
     storage_key,
 )
+from tests.test_tracker import _setup  # at FROZEN_NOW, the sensors only
 
 TRACKER_ID = "2f2e2d2c2b2a29282726252423222120"
 SMS = "sms.incoming_sms"
@@ -312,19 +311,6 @@ def _entry(patterns: list[str]) -> MockConfigEntry:
             CONF_NOTICE_PATTERNS: patterns,
         },
     )
-
-
-async def _setup(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, entry: MockConfigEntry
-) -> TrackerCoordinator:
-    freezer.move_to("2025-11-25T12:00:00+09:00")
-    entry.add_to_hass(hass)
-    with patch("custom_components.japan_sim_data.PLATFORMS", [Platform.SENSOR]):
-        assert await hass.config_entries.async_setup(entry.entry_id)
-        await hass.async_block_till_done()
-    coordinator = entry.runtime_data.coordinator
-    assert isinstance(coordinator, TrackerCoordinator)
-    return coordinator
 
 
 async def _sms(hass: HomeAssistant, text: str) -> None:
