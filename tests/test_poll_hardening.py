@@ -99,6 +99,14 @@ async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, **delta: fl
     await hass.async_block_till_done()
 
 
+async def _login_rejected_at_a_poll(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, mock_iijmio: MagicMock
+) -> None:
+    """IIJmio rejects the login at the next poll (31 minutes on)."""
+    mock_iijmio.async_fetch.side_effect = CarrierAuthError("rejected")
+    await _tick(hass, freezer, minutes=31)
+
+
 def _gib(hass: HomeAssistant, entity_id: str = REMAINING) -> float:
     state = hass.states.get(entity_id)
     assert state is not None
@@ -189,8 +197,7 @@ async def test_a_rejected_login_is_not_sent_again_after_a_restart(
     mock_iijmio: MagicMock,
     init_integration: MockConfigEntry,
 ) -> None:
-    mock_iijmio.async_fetch.side_effect = CarrierAuthError("rejected")
-    await _tick(hass, freezer, minutes=31)
+    await _login_rejected_at_a_poll(hass, freezer, mock_iijmio)
     marker = init_integration.data[CONF_REJECTED_LOGIN]
     # A keyed fingerprint: nothing of the password is kept with it.
     assert PASSWORD not in marker
@@ -223,8 +230,7 @@ async def test_new_credentials_written_elsewhere_clear_the_rejection(
     mock_iijmio: MagicMock,
     init_integration: MockConfigEntry,
 ) -> None:
-    mock_iijmio.async_fetch.side_effect = CarrierAuthError("rejected")
-    await _tick(hass, freezer, minutes=31)
+    await _login_rejected_at_a_poll(hass, freezer, mock_iijmio)
     await hass.config_entries.async_unload(init_integration.entry_id)
     hass.config_entries.async_update_entry(
         init_integration, data={**init_integration.data, CONF_PASSWORD: "restored-password"}
