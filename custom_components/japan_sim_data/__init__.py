@@ -17,7 +17,6 @@ from .coordinator import (
     JapanSimDataConfigEntry,
     JapanSimDataRuntimeData,
     SimDataCoordinator,
-    repair_issue_id,
 )
 from .entity import account_device_info, sim_device_identifier
 from .factory import async_create_coordinator, coordinator_type
@@ -26,6 +25,7 @@ from .identifiers import (
     InstallationKeyUnreadableError,
     async_get_installation_key,
 )
+from .issues import async_clear_entry_issue, async_raise_entry_issue
 from .services import async_setup_services
 
 # Imported when an entry needs them (factory.py): the carrier's adapter (adapters.py) and, for a
@@ -74,7 +74,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: JapanSimDataConfigEntry)
     except _DAMAGED as err:
         _report_damaged(hass, entry, err)
         return False
-    ir.async_delete_issue(hass, DOMAIN, repair_issue_id(ENTRY_DAMAGED_ISSUE, entry.entry_id))
+    async_clear_entry_issue(hass, ENTRY_DAMAGED_ISSUE, entry.entry_id)
     await _async_first_refresh(coordinator)
 
     # The account's own device, which each SIM's device hangs off; a tracked SIM's one device.
@@ -106,15 +106,7 @@ def _report_damaged(hass: HomeAssistant, entry: JapanSimDataConfigEntry, err: Ex
         entry.title,
         type(err).__name__,
     )
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        repair_issue_id(ENTRY_DAMAGED_ISSUE, entry.entry_id),
-        is_fixable=False,
-        severity=ir.IssueSeverity.ERROR,
-        translation_key=ENTRY_DAMAGED_ISSUE,
-        translation_placeholders={"entry_title": entry.title},
-    )
+    async_raise_entry_issue(hass, ENTRY_DAMAGED_ISSUE, entry, severity=ir.IssueSeverity.ERROR)
 
 
 async def _async_first_refresh(coordinator: SimDataCoordinator) -> None:
@@ -249,7 +241,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: JapanSimDataConfigEntry
 
 async def async_remove_entry(hass: HomeAssistant, entry: JapanSimDataConfigEntry) -> None:
     """Drop what was kept for an account that is being deleted: repair issues, readings."""
-    ir.async_delete_issue(hass, DOMAIN, repair_issue_id(ENTRY_DAMAGED_ISSUE, entry.entry_id))
+    async_clear_entry_issue(hass, ENTRY_DAMAGED_ISSUE, entry.entry_id)
     try:
         kind = coordinator_type(entry.data)
     except _DAMAGED:

@@ -17,7 +17,6 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_point_in_time
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
@@ -46,6 +45,7 @@ from .credentials import CONF_REJECTED_LOGIN, login_fingerprint
 from .error_keys import MAX_ERROR_TEXT, error_key, short_error_text
 from .history import SimHistories, async_remove_histories
 from .identifiers import InstallationKey
+from .issues import async_clear_entry_issue, async_raise_entry_issue
 from .stale_sims import MissingSims, async_remove_missing_sims
 from .usage_statistics import DailyUsageStatistics, async_remove_daily_usage
 from .usage_today import UsageToday, async_remove_usage_today
@@ -76,12 +76,7 @@ _UNEXPECTED_ANSWER: Final = (
 )
 
 REPAIR_ISSUES = ("carrier_changed", "app_version")
-"""Repair issues an account can raise; each one's id is ``repair_issue_id(kind, entry_id)``."""
-
-
-def repair_issue_id(kind: str, entry_id: str) -> str:
-    """Name an account's repair issue, so it can be raised, cleared and removed."""
-    return f"{kind}_{entry_id}"
+"""Repair issues an account can raise (their ids: issues.entry_issue_id)."""
 
 
 def sim_device_name(carrier_name: str, sim: SimUsage) -> str:
@@ -232,7 +227,7 @@ class SimDataCoordinator(DataUpdateCoordinator[AccountUsage]):
         await async_remove_usage_today(hass, entry_id)
         await async_remove_daily_usage(hass, entry_id)
         for kind in REPAIR_ISSUES:
-            ir.async_delete_issue(hass, DOMAIN, repair_issue_id(kind, entry_id))
+            async_clear_entry_issue(hass, kind, entry_id)
 
     @property
     def credentials_rejected(self) -> bool:
@@ -594,21 +589,11 @@ def _sync_repair_issues(
     recovered: bool,
 ) -> None:
     """Raise the active repair issues; after a success, clear the others."""
-    placeholders = {"carrier": carrier_name, "entry_title": entry.title}
-    for translation_key in REPAIR_ISSUES:
-        issue_id = repair_issue_id(translation_key, entry.entry_id)
-        if active[translation_key]:
-            ir.async_create_issue(
-                hass,
-                DOMAIN,
-                issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key=translation_key,
-                translation_placeholders=placeholders,
-            )
+    for kind in REPAIR_ISSUES:
+        if active[kind]:
+            async_raise_entry_issue(hass, kind, entry, {"carrier": carrier_name})
         elif recovered:
-            ir.async_delete_issue(hass, DOMAIN, issue_id)
+            async_clear_entry_issue(hass, kind, entry.entry_id)
 
 
 def _retry_after(err: CarrierError) -> float | None:

@@ -19,7 +19,6 @@ from typing import Final
 
 from homeassistant.core import CALLBACK_TYPE, CoreState, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_point_in_time
 from homeassistant.helpers.start import async_at_started
 from homeassistant.util import dt as dt_util
@@ -40,6 +39,7 @@ from .inquiry import (
     attempts_today,
     next_due,
 )
+from .issues import async_clear_entry_issue, async_raise_entry_issue, entry_issue_id
 
 SEND_TIMEOUT: Final = 30.0
 """Seconds the user's action may take to hand the SMS over (a script may wait on a modem)."""
@@ -48,7 +48,7 @@ UNANSWERED_ISSUE: Final = "inquiry_unanswered"
 
 def unanswered_issue_id(entry_id: str) -> str:
     """Name the repair issue of a tracked SIM whose inquiries go unanswered."""
-    return f"{UNANSWERED_ISSUE}_{entry_id}"
+    return entry_issue_id(UNANSWERED_ISSUE, entry_id)
 
 
 class Inquirer:
@@ -292,19 +292,14 @@ class Inquirer:
     @callback
     def _sync_unanswered_issue(self) -> None:
         """Show the repair issue while SILENCES_BEFORE_ISSUE or more went unanswered in a row."""
-        issue_id = unanswered_issue_id(self.entry.entry_id)
         if self.state.silences < SILENCES_BEFORE_ISSUE:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            async_clear_entry_issue(self.hass, UNANSWERED_ISSUE, self.entry.entry_id)
             return
-        ir.async_create_issue(
+        async_raise_entry_issue(
             self.hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=UNANSWERED_ISSUE,
-            translation_placeholders={
-                "entry_title": self.entry.title,
+            UNANSWERED_ISSUE,
+            self.entry,
+            {
                 "count": str(self.state.silences),
                 "minutes": str(int(REPLY_WINDOW.total_seconds() // 60)),
             },

@@ -24,7 +24,6 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
@@ -64,8 +63,9 @@ from .const import (
 from .coordinator import JapanSimDataConfigEntry, SimDataCoordinator
 from .entity import sim_device_identifier
 from .identifiers import InstallationKey
-from .inquirer import Inquirer, unanswered_issue_id
+from .inquirer import UNANSWERED_ISSUE, Inquirer
 from .inquiry import InquiryConfig, InvalidInquiryError
+from .issues import async_clear_entry_issue, async_raise_entry_issue, entry_issue_id
 from .tracker_flow import MAX_PATTERNS
 from .tracker_intake import TrackerIntake, message_sender, state_to_bytes
 from .tracker_state import (
@@ -131,13 +131,13 @@ def storage_key(entry_id: str) -> str:
 
 def slow_pattern_issue_id(entry_id: str) -> str:
     """Name the repair issue of a tracked SIM whose notice pattern ran out of time."""
-    return f"{SLOW_PATTERN_ISSUE}_{entry_id}"
+    return entry_issue_id(SLOW_PATTERN_ISSUE, entry_id)
 
 
 async def async_remove_tracker_state(hass: HomeAssistant, entry_id: str) -> None:
     """Delete what a tracker learnt, and its repair issue, with its entry."""
-    ir.async_delete_issue(hass, DOMAIN, slow_pattern_issue_id(entry_id))
-    ir.async_delete_issue(hass, DOMAIN, unanswered_issue_id(entry_id))
+    async_clear_entry_issue(hass, SLOW_PATTERN_ISSUE, entry_id)
+    async_clear_entry_issue(hass, UNANSWERED_ISSUE, entry_id)
     await Store[dict[str, Any]](hass, STORAGE_VERSION, storage_key(entry_id)).async_remove()
 
 
@@ -197,7 +197,7 @@ class UserPatterns:
         if state.slow_patterns:
             self._raise_slow_pattern_issue()
         else:
-            ir.async_delete_issue(self.hass, DOMAIN, slow_pattern_issue_id(self.entry.entry_id))
+            async_clear_entry_issue(self.hass, SLOW_PATTERN_ISSUE, self.entry.entry_id)
 
     def parse(self, text: str) -> NoticeReading | None:
         """Read a notice, all the patterns within one time budget (user_patterns).
@@ -228,15 +228,7 @@ class UserPatterns:
         )
 
     def _raise_slow_pattern_issue(self) -> None:
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            slow_pattern_issue_id(self.entry.entry_id),
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=SLOW_PATTERN_ISSUE,
-            translation_placeholders={"entry_title": self.entry.title},
-        )
+        async_raise_entry_issue(self.hass, SLOW_PATTERN_ISSUE, self.entry)
 
 
 class TrackerCoordinator(SimDataCoordinator):
@@ -428,7 +420,7 @@ class TrackerCoordinator(SimDataCoordinator):
     def _forget_inquiry(self) -> None:
         """The inquiry was removed (or never set): so are its sensor and its repair issue."""
         entry = self.config_entry
-        ir.async_delete_issue(self.hass, DOMAIN, unanswered_issue_id(entry.entry_id))
+        async_clear_entry_issue(self.hass, UNANSWERED_ISSUE, entry.entry_id)
         identifier = sim_device_identifier(entry.runtime_data.key, self.carrier, self.sim_id)
         registry = er.async_get(self.hass)
         unique_id = f"{identifier[1]}_{LAST_INQUIRY_KEY}"
