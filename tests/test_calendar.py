@@ -67,6 +67,18 @@ async def tokyo_time_zone(hass: HomeAssistant) -> None:
     await hass.config.async_set_time_zone("Asia/Tokyo")
 
 
+def _first_sim_only(*buckets: DataBucket, resets_on: date | None = None) -> AccountUsage:
+    """The account with only the SIM ending in 5678, holding ``buckets``."""
+    sim = SimUsage(
+        sim_id=FIRST_SIM,
+        plan_name="ギガプラン",
+        number_suffix="5678",
+        buckets=buckets,
+        resets_on=resets_on,
+    )
+    return AccountUsage(sims={FIRST_SIM: sim})
+
+
 async def _events(
     hass: HomeAssistant, entity_id: str = CALENDAR, days: int = 60
 ) -> list[dict[str, Any]]:
@@ -118,21 +130,12 @@ async def test_a_moment_and_an_unknown_amount_and_unavailable(
     hass: HomeAssistant, mock_iijmio: MagicMock, init_integration: MockConfigEntry
 ) -> None:
     expires = datetime(2025, 11, 27, 14, 0, tzinfo=TOKYO)
-    mock_iijmio.async_fetch.return_value = AccountUsage(
-        sims={
-            FIRST_SIM: SimUsage(
-                sim_id=FIRST_SIM,
-                plan_name="ギガプラン",
-                number_suffix="5678",
-                buckets=(
-                    DataBucket(BucketKind.TOPPING, 300 * MIB, expires=expires),
-                    DataBucket(BucketKind.TOPPING, None, expires=expires),
-                    DataBucket(BucketKind.GIFT, 2 * GIB, expires=end_of_day(date(2025, 12, 5))),
-                    DataBucket(BucketKind.GIFT, GIB, expires=end_of_day(date(2025, 12, 5))),
-                    DataBucket(BucketKind.MONTHLY, GIB),
-                ),
-            )
-        }
+    mock_iijmio.async_fetch.return_value = _first_sim_only(
+        DataBucket(BucketKind.TOPPING, 300 * MIB, expires=expires),
+        DataBucket(BucketKind.TOPPING, None, expires=expires),
+        DataBucket(BucketKind.GIFT, 2 * GIB, expires=end_of_day(date(2025, 12, 5))),
+        DataBucket(BucketKind.GIFT, GIB, expires=end_of_day(date(2025, 12, 5))),
+        DataBucket(BucketKind.MONTHLY, GIB),
     )
     await init_integration.runtime_data.coordinator.async_refresh()
     await hass.async_block_till_done()
@@ -324,20 +327,11 @@ async def test_placeholder_dates_never_stop_the_calendar(
 ) -> None:
     """An expiry on 9999-12-31 once raised OverflowError and the calendar was never added."""
     freezer.move_to(FROZEN_NOW)
-    mock_iijmio.async_fetch.return_value = AccountUsage(
-        sims={
-            FIRST_SIM: SimUsage(
-                sim_id=FIRST_SIM,
-                plan_name="ギガプラン",
-                number_suffix="5678",
-                buckets=(
-                    DataBucket(BucketKind.TOPPING, GIB, expires=end_of_day(date.max)),
-                    DataBucket(BucketKind.GIFT, GIB, expires=datetime(1, 1, 1, 12, tzinfo=TOKYO)),
-                    DataBucket(BucketKind.MONTHLY, GIB, expires=end_of_day(date(2025, 11, 30))),
-                ),
-                resets_on=date(1970, 1, 1),
-            )
-        }
+    mock_iijmio.async_fetch.return_value = _first_sim_only(
+        DataBucket(BucketKind.TOPPING, GIB, expires=end_of_day(date.max)),
+        DataBucket(BucketKind.GIFT, GIB, expires=datetime(1, 1, 1, 12, tzinfo=TOKYO)),
+        DataBucket(BucketKind.MONTHLY, GIB, expires=end_of_day(date(2025, 11, 30))),
+        resets_on=date(1970, 1, 1),
     )
     mock_config_entry.add_to_hass(hass)
     with patch("custom_components.japan_sim_data.PLATFORMS", [Platform.CALENDAR]):
@@ -426,16 +420,12 @@ async def test_an_expired_bucket_leaves_the_plan_even_before_new_figures(
     init_integration: MockConfigEntry,
 ) -> None:
     topping = datetime(2025, 11, 27, 14, 0, tzinfo=TOKYO)
-    sim = SimUsage(
-        sim_id=FIRST_SIM,
-        plan_name="ギガプラン",
-        number_suffix="5678",
-        buckets=(
-            DataBucket(BucketKind.TOPPING, 300 * MIB, expires=topping),
-            DataBucket(BucketKind.MONTHLY, GIB, expires=end_of_day(date(2025, 11, 30))),
-        ),
+    usage = _first_sim_only(
+        DataBucket(BucketKind.TOPPING, 300 * MIB, expires=topping),
+        DataBucket(BucketKind.MONTHLY, GIB, expires=end_of_day(date(2025, 11, 30))),
     )
-    mock_iijmio.async_fetch.return_value = AccountUsage(sims={FIRST_SIM: sim})
+    sim = usage.sims[FIRST_SIM]
+    mock_iijmio.async_fetch.return_value = usage
     await init_integration.runtime_data.coordinator.async_refresh()
     await hass.async_block_till_done()
     calendar = hass.data["entity_components"]["calendar"].get_entity(CALENDAR)
