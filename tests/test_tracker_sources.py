@@ -21,6 +21,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.japan_sim_data.carriers.tracking_ledger import MAX_TOP_UPS
 from custom_components.japan_sim_data.carriers.units import GIB, MIB
@@ -189,6 +190,24 @@ def _sms_notification(text: str, *, title: str = "151", package: str = MESSAGES)
     }
 
 
+async def _reading_notifications(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, *, senders: list[str]
+) -> MockConfigEntry:
+    """A tracked SIM set up to read the phone's last-notification sensor, which holds an
+    older notification (titled like the first sender, else "151")."""
+    entry = _entry(
+        options={
+            CONF_NOTICE_ENTITIES: [NOTIFICATION],
+            CONF_NOTICE_ATTRIBUTE: "android.text",
+            CONF_NOTICE_SENDERS: senders,
+        }
+    )
+    title = senders[0] if senders else "151"
+    hass.states.async_set(NOTIFICATION, "x", _sms_notification("x", title=title))
+    await _setup(hass, freezer, entry)
+    return entry
+
+
 async def test_a_usage_exceeded_notice_is_a_lower_bound(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -231,15 +250,7 @@ async def test_a_usage_exceeded_notice_is_a_lower_bound(
 async def test_a_storage_warning_is_no_data_notice(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
-    entry = _entry(
-        options={
-            CONF_NOTICE_ENTITIES: [NOTIFICATION],
-            CONF_NOTICE_ATTRIBUTE: "android.text",
-            CONF_NOTICE_SENDERS: [],
-        }
-    )
-    hass.states.async_set(NOTIFICATION, "x", _sms_notification("x"))
-    await _setup(hass, freezer, entry)
+    entry = await _reading_notifications(hass, freezer, senders=[])
     text = "iCloudストレージの残り容量が2GBになりました。"
     hass.states.async_set(NOTIFICATION, text, _sms_notification(text, package="com.apple"))
     await hass.async_block_till_done()
@@ -276,15 +287,7 @@ async def test_a_notice_seen_again_later_in_the_period_applies_no_more(
 async def test_a_notification_titled_like_the_carrier_from_another_app_is_ignored(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
-    entry = _entry(
-        options={
-            CONF_NOTICE_ENTITIES: [NOTIFICATION],
-            CONF_NOTICE_ATTRIBUTE: "android.text",
-            CONF_NOTICE_SENDERS: ["docomo"],
-        }
-    )
-    hass.states.async_set(NOTIFICATION, "x", _sms_notification("x", title="docomo"))
-    await _setup(hass, freezer, entry)
+    entry = await _reading_notifications(hass, freezer, senders=["docomo"])
     forged = "データ量残り99GBです"
     for package in ("com.google.android.gm", "jp.naver.line.android"):
         attributes = _sms_notification(forged, title="docomo", package=package)
