@@ -3,8 +3,9 @@
 Run it as ``scripts/bench``; it rewrites docs/benchmarks.md (scripts/bench_report.py). All of
 it stays on this machine:
 
-- one IIJmio replay per size (tests/carriers/iijmio_replay.py, run by this script with
-  ``--serve``) on localhost, counting the requests of each client;
+- one IIJmio replay per size (scripts/bench_replay.py, over tests/carriers/iijmio_replay.py)
+  on localhost: accounts of up to 20 lines (the most the integration reads on one), counting
+  the requests of each client;
 - side by side, real ``hass -c <tmpdir>`` processes (tests/e2e/harness.py starts, onboards and
   configures them over REST), every one with the default recorder (SQLite in its config
   directory): one idle, and per size one with core ``rest`` + 3 template sensors per line, one
@@ -39,7 +40,14 @@ ROOT: Final = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_configs import CONFIGURATION, peer_yaml, rest_yaml  # noqa: E402
+from bench_configs import (  # noqa: E402
+    CONFIGURATION,
+    LOGIN,
+    PASSWORD,
+    accounts,
+    peer_yaml,
+    rest_yaml,
+)
 from bench_db import DbMark, db_mark, rows_by_figure, short_term_rows  # noqa: E402
 from bench_replay import replay_counts, set_mode, start_replay  # noqa: E402
 
@@ -66,8 +74,6 @@ CHANGING_POLLS = 7
 SAME_POLLS = 3
 ROUND_SECONDS: Final = 10.5
 """A coordinator refreshes at most once per 10 s on request (its debouncer's cooldown)."""
-MIO_ID: Final = "mio-sentinel-user@example.com"  # the login tests/carriers/iijmio_replay.py knows
-PASSWORD: Final = "sentinel-password-42"
 CLK_TCK: Final = os.sysconf("SC_CLK_TCK")
 OWNER: Final = {"name": "Bench", "username": "bench", "password": "bench-password-1"}
 PROBE: Final = Path(__file__).resolve().parent / "bench_probe"
@@ -89,8 +95,8 @@ class Instance:
     config_dir: Path
     process: HomeAssistantProcess | None = None
     client: RestClient | None = None
-    target: str = "zone.home"
-    """The entity each poll's update_entity names."""
+    targets: tuple[str, ...] = ("zone.home",)
+    """The entities each poll's update_entity names: one of each account."""
     replay: ReplayProcess | None = None
     entities: int = 0
     port: int = 0
@@ -135,12 +141,11 @@ class Instance:
         # Onboarding adds integrations (weather...) that would poll the internet: all go.
         for entry in self.client.get("/api/config/config_entries/entry"):
             self.client.request("DELETE", f"/api/config/config_entries/entry/{entry['entry_id']}")
-        if self.kind == "ours":
+        for account in range(len(accounts(self.lines)) if self.kind == "ours" else 0):
             menu = self.client.start_flow()
             form = self.client.flow_step(menu["flow_id"], {"next_step_id": "iijmio"})
-            done = self.client.flow_step(
-                form["flow_id"], {"username": MIO_ID, "password": PASSWORD}
-            )
+            login = {"username": LOGIN.format(account=account), "password": PASSWORD}
+            done = self.client.flow_step(form["flow_id"], login)
             if done.get("type") != "create_entry":
                 raise RuntimeError(f"{self.name}: the config flow did not finish: {done}")
         if self.kind != "idle":
@@ -172,27 +177,33 @@ class Instance:
                 f"{self.name}: the integration failed to load:\n{self.process.log_tail()}"
             )
         states = self.client.states()
+        firsts = [numbers.start for numbers in accounts(self.lines)]
         if self.kind == "rest":
             ids = [e for e in states if e.startswith("sensor.line_")]
-            target = "sensor.line_0_remaining"
+            targets = [f"sensor.line_{first}_remaining" for first in firsts]
         elif self.kind == "peer":
             ids = [e for e in states if e.split(".", 1)[1].startswith("line_")]
-            target = "sensor.line_0_remaining_data"
+            targets = [f"sensor.line_{first}_remaining_data" for first in firsts]
         else:
             ids = self.client.integration_entities()
-            sensors = sorted(e for e in ids if e.startswith("sensor.") and "remaining" in e)
-            target = sensors[0] if sensors else ""
-        if target not in states or not _is_number(states[target]["state"]):
+            # The phone number's last four digits are the line's number (bench_replay.py).
+            targets = [
+                next((e for e in ids if e.endswith(f"_{first:04d}_remaining_data")), "")
+                for first in firsts
+            ]
+        if not all(t in states and _is_number(states[t]["state"]) for t in targets):
             return None
         # Every line's remaining figure is there (the rest sensors' names end in "remaining").
         if len([e for e in ids if e.startswith("sensor.") and "remaining" in e]) < self.lines:
             return None
-        self.target, self.entities = target, len(ids)
+        self.targets, self.entities = tuple(targets), len(ids)
         return True
 
     def poll(self) -> None:
         assert self.client is not None
-        self.client.post("/api/services/homeassistant/update_entity", {"entity_id": self.target})
+        self.client.post(
+            "/api/services/homeassistant/update_entity", {"entity_id": list(self.targets)}
+        )
 
     def probe(self, *, sync: bool = False) -> dict[str, Any]:
         """The probe's counts; with ``sync``, once the recorder has committed all so far."""
@@ -275,6 +286,9 @@ class Window:
     attributes: float
     short_term: float
     kib: float
+    """Growth of the database's pages in use."""
+    payload_kib: float
+    """Growth of its rows' and index entries' own bytes."""
     figures: dict[str, float] = field(default_factory=dict)
     """States rows per poll by figure (entity id without the line's number)."""
 
@@ -295,6 +309,8 @@ class Results:
     setup: dict[tuple[str, int], dict[str, float]] = field(default_factory=dict)
     """(kind, lines) -> Home Assistant's setup seconds by domain, after a restart."""
     database_mib: dict[tuple[str, int], float] = field(default_factory=dict)
+    shown: dict[int, list[tuple[str, str, str]]] = field(default_factory=dict)
+    """lines -> (figure, this integration's state, the peer's) for the first line."""
 
 
 @dataclass
@@ -374,6 +390,7 @@ def run_phase(  # noqa: PLR0917 - a script helper, called from one place
             attributes=(end.db.attributes - start.db.attributes) / polls,
             short_term=(end.db.short_term - start.db.short_term) / polls,
             kib=(end.db.bytes - start.db.bytes) / 1024 / polls,
+            payload_kib=(end.db.payload - start.db.payload) / 1024 / polls,
             figures={
                 figure: rows / polls
                 for figure, rows in rows_by_figure(instance.database, start.db).items()
@@ -390,13 +407,15 @@ def run_phase(  # noqa: PLR0917 - a script helper, called from one place
             loop_ms=own.loop_ms - base.loop_ms,
             recorder_ms=own.recorder_ms - base.recorder_ms,
             stat_ms=own.stat_ms - base.stat_ms,
-            requests=sent / polls,
+            requests=sent / polls / len(accounts(instance.lines)),
             changed=own.changed - base.changed,
-            reported=own.reported - base.reported,
+            # update_entity writes each entity it names once more: the idle one names one.
+            reported=own.reported - base.reported - (len(instance.targets) - 1),
             states=own.states - base.states,
             attributes=own.attributes - base.attributes,
             short_term=own.short_term - base.short_term,
             kib=own.kib - base.kib,
+            payload_kib=own.payload_kib - base.payload_kib,
             figures=own.figures,
         )
     return windows
@@ -490,11 +509,31 @@ def snapshot(workdir: Path, revision: str | None) -> tuple[Path, str]:
     return target, f"the working tree at {head}" + (" with uncommitted changes" if dirty else "")
 
 
+def first_line(instance: Instance) -> dict[str, str]:
+    """The first line's states by figure ("sensor.remaining_data"), as the instance shows them."""
+    assert instance.client is not None
+    marker = "_0000_" if instance.kind == "ours" else "line_0_"
+    return {
+        f"{entity_id.split('.')[0]}.{entity_id.split(marker, 1)[1]}": state["state"]
+        for entity_id, state in instance.client.states().items()
+        if marker in entity_id
+    }
+
+
+def same_figures(ours: Instance, peer: Instance) -> list[tuple[str, str, str]]:
+    """Each figure of the first line, side by side, as both show it with the same answer."""
+    mine, theirs = first_line(ours), first_line(peer)
+    return [(name, mine.get(name, "-"), theirs.get(name, "-")) for name in sorted({*mine, *theirs})]
+
+
 def measure(workdir: Path, integration: Path) -> Results:
     results = Results()
     with instances_running(workdir, integration) as (idle, measured, replays):
+        by_name = {i.name: i for i in measured}
         for instance in measured:
             results.entities[instance.kind, instance.lines] = instance.entities
+        for size in SIZES:
+            results.shown[size] = same_figures(by_name[f"ours-{size}"], by_name[f"peer-{size}"])
         round_offset = 0
         for repetition in range(REPETITIONS):
             for phase, polls in (("changing", CHANGING_POLLS), ("same", SAME_POLLS)):
@@ -537,6 +576,9 @@ def main() -> None:
         help="print where a poll's time goes at LINES lines, per thread and profiled",
     )
     parser.add_argument(
+        "--sizes", type=int, nargs="+", metavar="LINES", help="accounts of these many lines"
+    )
+    parser.add_argument(
         "--revision",
         help="measure the integration as committed at this revision (default: the working tree)",
     )
@@ -554,9 +596,11 @@ def main() -> None:
             print(f"Profiling {measured}", flush=True)
             profile(Path(workdir), integration, args.profile, polls=6)
         return
-    global REPETITIONS, CHANGING_POLLS, SAME_POLLS, SIZES
+    global REPETITIONS, CHANGING_POLLS, SAME_POLLS, SIZES  # noqa: PLW0603 - a script's settings
     if args.quick:
         REPETITIONS, CHANGING_POLLS, SAME_POLLS, SIZES = 1, 2, 1, (10,)
+    if args.sizes:
+        SIZES = tuple(args.sizes)
     from bench_report import Plan, report  # noqa: PLC0415
 
     started = time.monotonic()

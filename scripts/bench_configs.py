@@ -12,9 +12,27 @@ from __future__ import annotations
 import json
 from typing import Final
 
-SESSIONS: Final = {"rest": "bench-rest-session", "peer": "bench-peer-session"}
-"""The session cookie each peer is given (`rest` cannot log in by itself), one each so that the
-replay counts their requests apart."""
+ACCOUNT_LINES: Final = 20
+"""The most lines Japan SIM Data reads on one account (carriers/base.py MAX_LINES_PER_ACCOUNT):
+more lines are more accounts, each with its own login, as a household with many lines has."""
+LOGIN: Final = "mio-sentinel-user+{account}@example.com"
+PASSWORD: Final = "sentinel-password-42"
+
+
+def accounts(lines: int) -> list[range]:
+    """The lines (numbered across accounts) of each account of a ``lines``-line benchmark."""
+    return [
+        range(first, min(first + ACCOUNT_LINES, lines)) for first in range(0, lines, ACCOUNT_LINES)
+    ]
+
+
+def session(kind: str, account: int) -> str:
+    """The session cookie a peer is given for an account: `rest` cannot log in by itself.
+
+    One per peer, so that the replay counts their requests apart ("bench-<kind>-...").
+    """
+    return f"bench-{kind}-session-{account}"
+
 
 CONFIGURATION: Final = """\
 # Written by scripts/bench.py.
@@ -39,13 +57,12 @@ PEER_SENSORS: Final = 10
 PEER_BINARY_SENSORS: Final = 2
 
 
-def _resource(url: str, kind: str) -> list[str]:
+def _resource(url: str, kind: str, account: int) -> list[str]:
     return [
-        "rest:",
         f"  - resource: {url}/api/member/top",
         "    method: POST",
         "    headers:",
-        f'      Cookie: "session={SESSIONS[kind]}"',
+        f'      Cookie: "session={session(kind, account)}"',
         "      Content-Type: application/json",
         "    payload: '{}'",
         "    scan_interval: 1800",
@@ -62,21 +79,23 @@ def _entry(name: str, template: str, *extra: str) -> list[str]:
 
 
 def rest_yaml(url: str, lines: int) -> str:
-    """What a user writes for the three figures they look at: one rest resource, 3 per line."""
-    out = [*_resource(url, "rest"), "    sensor:"]
-    for line in range(lines):
-        path = f"value_json.serviceInfoList[{line}]"
-        for name, template in (
-            ("remaining", f"{path}.couponData | sum(attribute='couponValue')"),
-            ("carried over", f"{path}.couponData[0].couponValue"),
-            ("allowance", f"{path}.totalCapacity"),
-        ):
-            out += _entry(
-                f"Line {line} {name}",
-                f"{{{{ {template} }}}}",
-                "unit_of_measurement: GB",
-                "device_class: data_size",
-            )
+    """What a user writes for the three figures they look at: a rest resource per account."""
+    out = ["rest:"]
+    for account, numbers in enumerate(accounts(lines)):
+        out += [*_resource(url, "rest", account), "    sensor:"]
+        for index, line in enumerate(numbers):
+            path = f"value_json.serviceInfoList[{index}]"
+            for name, template in (
+                ("remaining", f"{path}.couponData | sum(attribute='couponValue')"),
+                ("carried over", f"{path}.couponData[0].couponValue"),
+                ("allowance", f"{path}.totalCapacity"),
+            ):
+                out += _entry(
+                    f"Line {line} {name}",
+                    f"{{{{ {template} }}}}",
+                    "unit_of_measurement: GB",
+                    "device_class: data_size",
+                )
     return "\n".join(out) + "\n"
 
 
@@ -114,73 +133,77 @@ def peer_yaml(url: str, lines: int) -> str:
     no hand-written equivalent. Used this period, unknown in the integration on the member
     site, is written as a user would: the allowance less this period's data left.
     """
+    out = ["rest:"]
+    for account, numbers in enumerate(accounts(lines)):
+        sensors: list[str] = []
+        binary: list[str] = []
+        for index, line in enumerate(numbers):
+            line_sensors, line_binary = _peer_line(index, line)
+            sensors += line_sensors
+            binary += line_binary
+        out += [*_resource(url, "peer", account), "    sensor:", *sensors]
+        out += ["    binary_sensor:", *binary]
+    return "\n".join(out) + "\n"
+
+
+def _peer_line(index: int, line: int) -> tuple[list[str], list[str]]:
+    """One line's sensors and binary sensors; ``index`` is its place in its account's answer."""
     gib = ("unit_of_measurement: GiB", "device_class: data_size")
     measurement = "state_class: measurement"
     problem = "device_class: problem"
     sensors: list[str] = []
     binary: list[str] = []
-    for line in range(lines):
-        name = f"Line {line}"
-        both = _figures(line, "remaining", "days")
-        line_only = _figures(line)
-        sensors += [
-            *_entry(
-                f"{name} remaining data",
-                _figures(line, "remaining") + "{{ remaining | round(2) }}",
-                *gib,
-                measurement,
-            ),
-            *_entry(f"{name} monthly data allowance", line_only + "{{ s.totalCapacity }}", *gib),
-            *_entry(
-                f"{name} this period's data", line_only + "{{ s.couponData[1].couponValue }}", *gib
-            ),
-            *_entry(
-                f"{name} carried-over data", line_only + "{{ s.couponData[0].couponValue }}", *gib
-            ),
-            *_entry(
-                f"{name} used this period",
-                line_only + "{{ (s.totalCapacity | float"
-                " - s.couponData[1].couponValue | float) | round(2) }}",
-                *gib,
-                measurement,
-            ),
-            *_entry(
-                f"{name} days left",
-                _figures(line, "days") + "{{ days }}",
-                "unit_of_measurement: d",
-                "device_class: duration",
-                measurement,
-            ),
-            # Whole MiB, rounded down: the integration's daily budget.
-            *_entry(
-                f"{name} daily budget",
-                both + "{{ (remaining * 1024 / days) | round(0, 'floor') | int }}",
-                "unit_of_measurement: MiB",
-                "device_class: data_size",
-                measurement,
-            ),
-            *_entry(
-                f"{name} data expires",
-                _figures(line, "days") + "{{ ends.isoformat() }}",
-                "device_class: date",
-            ),
-            *_entry(
-                f"{name} data resets on",
-                "{{ (now().replace(day=28) + timedelta(days=4)).replace(day=1)"
-                ".date().isoformat() }}",
-                "device_class: date",
-            ),
-            *_entry(f"{name} plan", line_only + "{{ s.planName }}"),
-        ]
-        binary += [
-            *_entry(
-                f"{name} low data", _figures(line, "remaining") + "{{ remaining <= 1 }}", problem
-            ),
-            *_entry(
-                f"{name} data expiring soon", both + "{{ remaining > 0 and days <= 3 }}", problem
-            ),
-        ]
-    return (
-        "\n".join([*_resource(url, "peer"), "    sensor:", *sensors, "    binary_sensor:", *binary])
-        + "\n"
-    )
+    name = f"Line {line}"
+    both = _figures(index, "remaining", "days")
+    line_only = _figures(index)
+    sensors += [
+        *_entry(
+            f"{name} remaining data",
+            _figures(index, "remaining") + "{{ remaining | round(2) }}",
+            *gib,
+            measurement,
+        ),
+        *_entry(f"{name} monthly data allowance", line_only + "{{ s.totalCapacity }}", *gib),
+        *_entry(
+            f"{name} this period's data", line_only + "{{ s.couponData[1].couponValue }}", *gib
+        ),
+        *_entry(f"{name} carried-over data", line_only + "{{ s.couponData[0].couponValue }}", *gib),
+        *_entry(
+            f"{name} used this period",
+            line_only + "{{ (s.totalCapacity | float"
+            " - s.couponData[1].couponValue | float) | round(2) }}",
+            *gib,
+            measurement,
+        ),
+        *_entry(
+            f"{name} days left",
+            _figures(index, "days") + "{{ days }}",
+            "unit_of_measurement: d",
+            "device_class: duration",
+            measurement,
+        ),
+        # Whole MiB, rounded down: the integration's daily budget.
+        *_entry(
+            f"{name} daily budget",
+            both + "{{ (remaining * 1024 / days) | round(0, 'floor') | int }}",
+            "unit_of_measurement: MiB",
+            "device_class: data_size",
+            measurement,
+        ),
+        *_entry(
+            f"{name} data expires",
+            _figures(index, "days") + "{{ ends.isoformat() }}",
+            "device_class: date",
+        ),
+        *_entry(
+            f"{name} data resets on",
+            "{{ (now().replace(day=28) + timedelta(days=4)).replace(day=1).date().isoformat() }}",
+            "device_class: date",
+        ),
+        *_entry(f"{name} plan", line_only + "{{ s.planName }}"),
+    ]
+    binary += [
+        *_entry(f"{name} low data", _figures(index, "remaining") + "{{ remaining <= 1 }}", problem),
+        *_entry(f"{name} data expiring soon", both + "{{ remaining > 0 and days <= 3 }}", problem),
+    ]
+    return sensors, binary

@@ -22,6 +22,9 @@ class DbMark:
     attributes: int
     short_term: int
     bytes: int
+    """Pages in use: the file's size once the WAL is checkpointed."""
+    payload: int
+    """Bytes of the rows and index entries themselves (dbstat), without pages' free space."""
 
 
 def _connect(database: Path) -> sqlite3.Connection:
@@ -47,11 +50,13 @@ def db_mark(database: Path) -> DbMark:
             attributes=_one(db, "SELECT max(attributes_id) FROM state_attributes"),
             short_term=_one(db, "SELECT max(id) FROM statistics_short_term"),
             bytes=pages * _one(db, "PRAGMA page_size"),
+            payload=_one(db, "SELECT sum(payload) FROM dbstat"),
         )
 
 
 _NUMBERED: Final = re.compile(r"(?:(?<=_)\d{4}(?=_)|(?<=line_)\d+)")
 """A line's number in an entity id: this integration's 4-digit suffix, the peers' "line_N"."""
+_ACCOUNT: Final = re.compile(r"^(calendar\..*?)_\d+$")
 
 
 def rows_by_figure(database: Path, after: DbMark) -> dict[str, int]:
@@ -64,7 +69,8 @@ def rows_by_figure(database: Path, after: DbMark) -> dict[str, int]:
         ).fetchall()
     figures: dict[str, int] = {}
     for entity_id, count in rows:
-        figure = _NUMBERED.sub("N", str(entity_id))
+        # The accounts' calendars: "calendar.iijmio_mi_data_calendar_2" is another account's.
+        figure = _ACCOUNT.sub(r"\1", _NUMBERED.sub("N", str(entity_id)))
         figures[figure] = figures.get(figure, 0) + int(count)
     return figures
 

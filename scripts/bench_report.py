@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from bench_configs import PEER_BINARY_SENSORS, PEER_SENSORS
+from bench_configs import ACCOUNT_LINES, PEER_BINARY_SENSORS, PEER_SENSORS, accounts
 
 if TYPE_CHECKING:
     from bench import Results, Window
@@ -124,15 +124,16 @@ def tables(fig: Figures, plan: Plan) -> list[str]:
     out = [
         "## CPU, requests, writes",
         "",
-        f"Per poll of one account, min / median of {plan.repetitions} repetition(s); CPU is the",
-        "process's own (all threads) minus the idle process's over the same window; *recorder*",
-        "is the part on the recorder's thread. *Changing*: every line's figures move at every",
-        "poll; *same*: the replay answers the same figures.",
+        "Per poll of every line (one request of each account), min / median of",
+        f"{plan.repetitions} repetition(s); CPU is the process's own (all threads) minus the",
+        "idle process's over the same window; *recorder* is the part on the recorder's thread.",
+        "*Changing*: every line's figures move at every poll; *same*: the replay answers the",
+        "same figures.",
         "",
         (
             "| Lines | Configuration | Entities | CPU ms, changing | of which recorder "
             "| CPU ms, same "
-            "| Requests | State changes, changing | Unchanged writes, changing "
+            "| Requests per account | State changes, changing | Unchanged writes, changing "
             "| Unchanged writes, same "
             "| RSS above idle, MiB |"
         ),
@@ -158,15 +159,18 @@ def tables(fig: Figures, plan: Plan) -> list[str]:
         "",
         "Rows and bytes added to each instance's recorder database per poll (min / median), read",
         "after its recorder committed: rows of `states` and of `state_attributes` (a new",
-        "attribute set; an unchanged one is shared), and the pages in use (`page_count` less",
-        "`freelist_count`, WAL included). Short-term statistics are compiled every 5 minutes",
-        "whatever the polls do: their rows per compile are shown apart.",
+        "attribute set; an unchanged one is shared); *stored* is the bytes of those rows and",
+        "their index entries (SQLite's `dbstat` payload), *file* the growth of the pages in use",
+        "(`page_count` less `freelist_count`, WAL included: the file once checkpointed), which",
+        "grows a 4 kB page at a time. Short-term statistics are compiled every 5 minutes",
+        "whatever the polls do (no window holds one): their rows per compile are shown apart.",
         "",
         (
-            "| Lines | Configuration | Rows, changing | of which attributes | kB, changing "
-            "| Rows, same | kB, same | Statistics rows per 5 min | Database at the end, MiB |"
+            "| Lines | Configuration | Rows, changing | of which attributes | kB stored, changing "
+            "| kB file, changing | Rows, same | kB stored, same | Statistics rows per 5 min "
+            "| Database at the end, MiB |"
         ),
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for size in plan.sizes:
         for kind, label in LABELS.items():
@@ -175,9 +179,10 @@ def tables(fig: Figures, plan: Plan) -> list[str]:
             out.append(
                 f"| {size} | {label} | {spread([w.rows for w in changing], 'g')} "
                 f"| {spread([w.attributes for w in changing], 'g')} "
+                f"| {spread([w.payload_kib * 1.024 for w in changing])} "
                 f"| {spread([w.kib * 1.024 for w in changing])} "
                 f"| {spread([w.rows for w in same], 'g')} "
-                f"| {spread([w.kib * 1.024 for w in same])} "
+                f"| {spread([w.payload_kib * 1.024 for w in same])} "
                 f"| {per_compile} ({compiles} compiles) "
                 f"| {results.database_mib[kind, size]:.1f} |"
             )
@@ -347,6 +352,33 @@ def startup(fig: Figures, plan: Plan) -> list[str]:
     return out
 
 
+def _equal(mine: str, theirs: str) -> bool:
+    try:
+        return float(mine) == float(theirs)
+    except ValueError:
+        return mine == theirs
+
+
+def shown(fig: Figures, plan: Plan) -> list[str]:
+    """The first line's figures in both, before the polls (the same answer behind both)."""
+    size = plan.sizes[0]
+    rows = fig.results.shown[size]
+    out = [
+        "## The same figures",
+        "",
+        f"What the first line shows in Japan SIM Data and in the same-figures `rest` ({size}",
+        "lines, the replay's answer before the polls):",
+        "",
+        "| Figure | Japan SIM Data | Same-figures `rest` | |",
+        "| --- | --- | --- | --- |",
+    ]
+    out += [
+        f"| {name} | {mine} | {theirs} | {'same' if _equal(mine, theirs) else 'differs'} |"
+        for name, mine, theirs in rows
+    ]
+    return out
+
+
 def method(plan: Plan) -> list[str]:
     processes = 1 + len(LABELS) * len(plan.sizes)
     return [
@@ -358,18 +390,23 @@ def method(plan: Plan) -> list[str]:
         "  frontend, config, api, logger at warning, and the recorder as a default installation",
         "  has it (SQLite `home-assistant_v2.db` in the config directory, commit interval 5 s).",
         "  The integration is added through its config flow over REST.",
-        "- Replay: tests/carriers/iijmio_replay.py serves one account of 10 or 100 lines, each",
-        "  shaped as the first line of tests/fixtures/iijmio/member_top.json, and counts requests",
-        '  per client. Its app API answers HTTP 505 (IIJmio\'s "update the app"), which the',
-        "  adapter remembers, so the integration reads the member site's one JSON answer for",
-        "  all lines, as the `rest` configurations do. `rest` cannot log in: each is given a",
-        "  session cookie made beforehand (on the real site that cookie expires within hours).",
-        "  The e2e shim (tests/e2e/shim) points the adapter's hosts at the replay. With changing",
-        "  figures every answer moves each line's carried-over coupon by 0.01 GB.",
-        "- `rest` + 3 templates, as a user writes it for what they look at: one `rest` resource",
-        "  (POST /api/member/top, scan_interval 1800), per line remaining (sum of couponValue),",
-        "  carried over (the first coupon), allowance (totalCapacity).",
-        "- Same-figures `rest` (scripts/bench_configs.py): the same resource, per line",
+        "- Replay: scripts/bench_replay.py serves IIJmio's member site for 10 lines on one",
+        f"  account, and for 100 on {len(accounts(100))} accounts of {ACCOUNT_LINES}: Japan SIM",
+        f"  Data reads at most {ACCOUNT_LINES} lines on an account (carriers/base.py), so a",
+        "  household of 100 lines has several accounts, each added on its own (its login, its",
+        "  entry). Each line",
+        "  is shaped as the first line of tests/fixtures/iijmio/member_top.json; each account",
+        "  is tests/carriers/iijmio_replay.py's, whose app API answers HTTP 505 (IIJmio's",
+        '  "update the app"), which the adapter remembers, so the integration reads the member',
+        "  site's one JSON answer for all of an account's lines, as the `rest` configurations",
+        "  do. `rest` cannot log in: each resource is given a session cookie made beforehand",
+        "  (on the real site that cookie expires within hours). The e2e shim (tests/e2e/shim)",
+        "  points the adapter's hosts at the replay. With changing figures every answer moves",
+        "  each line's carried-over coupon by 0.01 GB. Requests are counted per client.",
+        "- `rest` + 3 templates, as a user writes it for what they look at: a `rest` resource",
+        "  per account (POST /api/member/top, scan_interval 1800), per line remaining (sum of",
+        "  couponValue), carried over (the first coupon), allowance (totalCapacity).",
+        "- Same-figures `rest` (scripts/bench_configs.py): the same resources, per line",
         f"  {PEER_SENSORS} sensors and {PEER_BINARY_SENSORS} binary sensors written to show what",
         "  Japan SIM Data shows: remaining, monthly allowance, this period's data, carried",
         "  over, used this period (allowance less this period's data; the integration leaves",
@@ -379,7 +416,7 @@ def method(plan: Plan) -> list[str]:
         "  the answer (`value_json`). Used today and Runs out on need a history and the",
         "  account's calendar has no hand-written equivalent: the peer has none of them.",
         "- Polls: not waited for (the integration polls every 30 min) but forced with the",
-        "  `homeassistant.update_entity` action over REST on one entity of the account, which",
+        "  `homeassistant.update_entity` action over REST on one entity of each account, which",
         "  refreshes its coordinator (and, as that action does, writes that entity once more);",
         "  the idle process gets the same call on `zone.home`. A coordinator refreshes at most",
         f"  once per 10 s on request, so polls come in rounds of {plan.round_seconds:g} s, one",
@@ -403,7 +440,8 @@ def method(plan: Plan) -> list[str]:
         "  `zone.home` per poll). The recorder stores a row for a state change, none for an",
         "  unchanged write.",
         "- RSS: VmRSS from /proc/<pid>/status after each repetition, minus the idle process's.",
-        "- Requests: counted by the replay per client over the counted rounds.",
+        "- Requests: counted by the replay per client over the counted rounds, divided by the",
+        "  accounts.",
         "",
     ]
 
@@ -425,10 +463,10 @@ def report(results: Results, plan: Plan) -> str:
         f"{plan.integration}.",
         "",
     ]
-    if plan.smoke:
+    if plan.smoke or tuple(plan.sizes) != (10, 100):
         out += [
             (
-                "> **Smoke run** (`scripts/bench --quick`): 1 repetition of "
+                f"> **Smoke run**: {plan.repetitions} repetition(s) of "
                 f"{plan.changing_polls} + {plan.same_polls} polls at "
                 f"{', '.join(map(str, plan.sizes))}"
                 " lines only. These figures show that the script works, not what a poll costs:"
@@ -437,5 +475,5 @@ def report(results: Results, plan: Plan) -> str:
             "",
         ]
     out += [*machine(), "", *tables(fig, plan), "", *targets(fig, plan), ""]
-    out += [*startup(fig, plan), "", *method(plan)]
+    out += [*startup(fig, plan), "", *shown(fig, plan), "", *method(plan)]
     return "\n".join(out)
