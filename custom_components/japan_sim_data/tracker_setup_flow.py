@@ -17,6 +17,7 @@ from homeassistant.util import dt as dt_util
 from .carriers.dates import TOKYO
 from .carriers.models import Carrier
 from .const import CONF_CARRIER, CONF_PLAN_SHAPE, CONF_TRACKED_CARRIER, PlanShape
+from .identifiers import InstallationKeyUnreadableError, async_get_installation_key
 
 
 class TrackerSetupFlow(ConfigFlow):
@@ -117,6 +118,12 @@ class TrackerSetupFlow(ConfigFlow):
         if user_input is not None:
             options, errors = tracker_flow.clean_sources(user_input)
             if not errors:
+                # The installation's key exists before the first keyed entry does: made now
+                # for a first entry, else setup would take the missing key for a lost one.
+                try:
+                    await async_get_installation_key(self.hass)
+                except InstallationKeyUnreadableError:
+                    return self.async_abort(reason="installation_key_unreadable")
                 # Several SIMs can be tracked: each entry gets its own random id.
                 await self.async_set_unique_id(uuid4().hex)
                 return self.async_create_entry(
