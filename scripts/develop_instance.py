@@ -3,8 +3,9 @@
 On the first start it creates the local development user through the onboarding API (in
 Japanese, in a home in Tokyo: config/configuration.yaml), adds a demo plan-tracker SIM through
 the config-flow API exactly as the UI would, and makes the Overview dashboard open on that SIM:
-the README's gauge of remaining data with days left under it. Home Assistant runs in the
-foreground process group, so Ctrl-C stops it.
+the README's gauge of remaining data with days left under it. The SIM's usage comes from a
+simulated phone counter (tests/e2e/demo.py) that grows every minute while this runs. Home
+Assistant runs in the foreground process group, so Ctrl-C stops it.
 """
 
 from __future__ import annotations
@@ -13,12 +14,18 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.e2e.demo import LANGUAGE, add_demo_sim, prepare_frontend  # noqa: E402 - see above
+from tests.e2e.demo import (  # noqa: E402 - see above
+    LANGUAGE,
+    add_demo_sim,
+    keep_phone_counting,
+    prepare_frontend,
+)
 from tests.e2e.harness import (  # noqa: E402 - the repository root is put on sys.path above
     HomeAssistantError,
     RestClient,
@@ -76,6 +83,11 @@ def main() -> int:
         if not client.config_entries():
             add_demo_sim(client)
             prepare_frontend(client)
+        # The demo SIM's phone keeps using data, so its figures move while you look.
+        stop_counting = threading.Event()
+        threading.Thread(
+            target=keep_phone_counting, args=(client, stop_counting), daemon=True
+        ).start()
         print(
             f"\nHome Assistant is running at {process.base_url}\n"
             f"  log in as {USER['username']!r} with password {USER['password']!r}\n"

@@ -1,13 +1,21 @@
 """The demo SIM of scripts/develop and of the Japanese end-to-end screenshots.
 
-A docomo plan tracker added through the config-flow API as the UI adds it, told by a
-carrier-style SMS event how much is left, and a dashboard with the README's card on it that
-opens first, for a user who reads Japanese.
+A docomo plan tracker added through the config-flow API as the UI adds it, fed by a simulated
+phone counter, told by a carrier-style SMS event how much is left, and a dashboard with the
+README's card on it that opens first, for a user who reads Japanese.
+
+The phone counter stands in for the Android companion app's traffic-stats sensors
+(``sensor.<phone>_mobile_rx_gb`` / ``_mobile_tx_gb``: decimal GB rounded to 1 MB, a running
+total that restarts at every reboot; counter_discovery.py names the app's source). The demo
+writes its states through the REST API, as the app's webhook writes them, with the data-size
+device class so the sources step's discovery offers it: the SIM's dashboard and device page
+then show what it used, not "unknown".
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +27,14 @@ DEMO_ALLOWANCE_GB = 20
 LANGUAGE = "ja"
 DASHBOARD = "sim-data"
 """The demo dashboard's path (a dashboard's path needs a hyphen)."""
+PHONE_RX = "sensor.demo_phone_mobile_rx_gb"
+PHONE_TX = "sensor.demo_phone_mobile_tx_gb"
+PHONE_START_GB = (1.2, 0.3)
+"""Received and sent when the SIM is added: the counter's baseline, counting nothing yet."""
+PHONE_USED_GB = (0.6, 0.15)
+"""Received and sent after the SIM was added, before the carrier's SMS: 0.70 GiB used."""
+PHONE_TICK_GB = (0.004, 0.001)
+"""What the phone receives and sends each minute while scripts/develop runs."""
 TRANSLATIONS = Path(__file__).parents[2] / "custom_components" / "japan_sim_data" / "translations"
 HOME = {"ja": "自宅", "zh-Hans": "家", "zh-Hant": "家", "en": "Home"}
 
@@ -30,8 +46,64 @@ def entity_name(platform: str, key: str, language: str) -> str:
     return name
 
 
+def set_phone_counter(client: RestClient, received_gb: float, sent_gb: float) -> None:
+    """Write the phone's two counters as the companion app reports them (GB, 3 decimals)."""
+    for entity_id, amount, name in (
+        (PHONE_RX, received_gb, "Demo phone Mobile Rx GB"),
+        (PHONE_TX, sent_gb, "Demo phone Mobile Tx GB"),
+    ):
+        client.post(
+            f"/api/states/{entity_id}",
+            {
+                "state": f"{amount:.3f}",
+                "attributes": {
+                    "unit_of_measurement": "GB",
+                    "state_class": "total_increasing",
+                    "device_class": "data_size",
+                    "icon": "mdi:radio-tower",
+                    "friendly_name": name,
+                },
+            },
+        )
+
+
+def phone_counter(client: RestClient) -> tuple[float, float] | None:
+    """The phone's counters now; None when they are gone (Home Assistant restarted)."""
+    states = client.states()
+    try:
+        return float(states[PHONE_RX]["state"]), float(states[PHONE_TX]["state"])
+    except KeyError, ValueError:
+        return None
+
+
+def keep_phone_counting(client: RestClient, stop: threading.Event, every: float = 60.0) -> None:
+    """While scripts/develop runs, the phone uses data: its counters grow every minute.
+
+    After a restart of Home Assistant the written states are gone: the counters start again
+    from the baseline, as the app's do after the phone reboots (the tracker counts a drop of
+    more than 10 % as a new cycle, so nothing is lost or counted twice).
+    """
+    while not stop.wait(every):
+        try:
+            now = phone_counter(client) or PHONE_START_GB
+            set_phone_counter(client, now[0] + PHONE_TICK_GB[0], now[1] + PHONE_TICK_GB[1])
+        except HomeAssistantError, OSError:
+            continue  # Home Assistant is restarting: try again at the next minute
+
+
+def _counter_presets(step: dict[str, Any]) -> list[str]:
+    """The sources form's counter presets that are the demo phone's, as the form offers them."""
+    for field in step.get("data_schema", []):
+        if field.get("name") == "counter_presets":
+            options = field.get("selector", {}).get("select", {}).get("options", [])
+            values = [option["value"] if isinstance(option, dict) else option for option in options]
+            return [value for value in values if PHONE_RX in value or PHONE_TX in value]
+    return []
+
+
 def add_demo_sim(client: RestClient) -> None:
-    """A plan tracker: docomo, 20 GB a month, 12.5 GB left (as a carrier SMS would say)."""
+    """A plan tracker: docomo, 20 GB a month, fed by a phone, 12.5 GB left (a carrier SMS)."""
+    set_phone_counter(client, *PHONE_START_GB)
     flow = client.start_flow()
     step = client.flow_step(flow["flow_id"], {"next_step_id": "tracker"})
     step = client.flow_step(step["flow_id"], {"name": DEMO_NAME, "tracked_carrier": "docomo"})
@@ -40,13 +112,30 @@ def add_demo_sim(client: RestClient) -> None:
         step["flow_id"], {"allowance": DEMO_ALLOWANCE_GB, "plan_shape": "monthly"}
     )
     step = client.flow_step(step["flow_id"], {"reset_day": 1})
+    # The phone's counters, as the sources form offers them (discovered, receive + send).
+    presets = _counter_presets(step)
+    if not presets:
+        raise HomeAssistantError(f"The sources form offered no phone counter: {step}")
     # The demo's SMS comes from this number: a sender filter means a forged SMS changes nothing.
     step = client.flow_step(
         step["flow_id"],
-        {"notice_events": ["sms.incoming_sms"], "notice_senders": ["+81 120-800-000"]},
+        {
+            "counter_presets": presets,
+            "notice_events": ["sms.incoming_sms"],
+            "notice_senders": ["+81 120-800-000"],
+        },
     )
     if step.get("type") != "create_entry":
         raise HomeAssistantError(f"The demo SIM was not added: {step}")
+    # Once the SIM is set up (its counters' baseline read), the phone uses some data; then
+    # the carrier says what is left.
+    wait_for(
+        lambda: "data_used" in _demo_entities(client) or None,
+        timeout=30,
+        what="the demo SIM's figures",
+    )
+    start_rx, start_tx = PHONE_START_GB
+    set_phone_counter(client, start_rx + PHONE_USED_GB[0], start_tx + PHONE_USED_GB[1])
     client.post(
         "/api/events/sms.incoming_sms",
         {
@@ -68,10 +157,17 @@ def _demo_entities(client: RestClient) -> dict[str, str]:
 
 
 def dashboard(entities: dict[str, str], language: str = LANGUAGE) -> dict[str, Any]:
-    """The README's card for the demo SIM: a gauge, then its days left, dates and alerts."""
+    """The README's card for the demo SIM: a gauge, then its use, days left, dates and alerts."""
     below = [
         {"entity": entities[key]}
-        for key in ("days_left", "data_expires", "low_data", "data_expiring_soon")
+        for key in (
+            "data_used",
+            "used_today",
+            "days_left",
+            "data_expires",
+            "low_data",
+            "data_expiring_soon",
+        )
         if key in entities
     ]
     card = {
