@@ -40,25 +40,20 @@ from custom_components.japan_sim_data.carriers.user_patterns import (
     compile_user_pattern,
 )
 from custom_components.japan_sim_data.const import (
-    CONF_ALLOWANCE,
-    CONF_CARRIER,
     CONF_NOTICE_EVENTS,
     CONF_NOTICE_PATTERNS,
     CONF_NOTICE_SENDERS,
-    CONF_PLAN_SHAPE,
-    CONF_RESET_DAY,
     CONF_TRACKED_CARRIER,
     DOMAIN,
 )
 from custom_components.japan_sim_data.tracker import (
-    TrackedSimUsage,
     digest,
     slow_pattern_issue_id,
     storage_key,
 )
-from tests.test_tracker import _setup  # at FROZEN_NOW, the sensors only
+from tests.test_tracker import _entry as _tracker_entry
+from tests.test_tracker import _setup, _sim  # _setup: at FROZEN_NOW, the sensors only
 
-TRACKER_ID = "2f2e2d2c2b2a29282726252423222120"
 SMS = "sms.incoming_sms"
 # Backtracks without end on a run of digits that no "x" follows.
 EXPLODING = r"(?P<amount>(1|11)+)x(?P<unit>GB)"
@@ -294,17 +289,9 @@ def test_ordinary_patterns_pass_the_trial(source: str) -> None:
 
 
 def _entry(patterns: list[str]) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Router SIM",
-        unique_id=TRACKER_ID,
-        data={
-            CONF_CARRIER: "tracker",
-            CONF_TRACKED_CARRIER: "other",
-            CONF_ALLOWANCE: 3.0,
-            CONF_PLAN_SHAPE: "monthly",
-            CONF_RESET_DAY: 1,
-        },
+    """test_tracker's tracked SIM (3 GB a month), of no known carrier, reading ``patterns``."""
+    return _tracker_entry(
+        data={CONF_TRACKED_CARRIER: "other"},
         options={
             CONF_NOTICE_EVENTS: [SMS],
             CONF_NOTICE_SENDERS: [],
@@ -319,9 +306,7 @@ async def _sms(hass: HomeAssistant, text: str) -> None:
 
 
 def _remaining(entry: MockConfigEntry) -> int | None:
-    sim = entry.runtime_data.coordinator.data.sims[TRACKER_ID]
-    assert isinstance(sim, TrackedSimUsage)
-    return sim.remaining
+    return _sim(entry).remaining
 
 
 def _given_up(caplog: pytest.LogCaptureFixture) -> int:
