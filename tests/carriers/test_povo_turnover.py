@@ -22,6 +22,7 @@ from custom_components.japan_sim_data.carriers.povo import (
     USAGE_HISTORY_PATH,
     USAGE_PATH,
     PlanTile,
+    PovoAdapter,
     PovoLine,
     parse_usage,
 )
@@ -57,6 +58,13 @@ def assert_honest(sim: SimUsage, now: datetime) -> None:
 
 def plan_calls(povo: FakePovo) -> int:
     return sum(1 for _, path in povo.calls if path == PLAN_DETAILS_PATH)
+
+
+async def plan_calls_after_a_poll(adapter: PovoAdapter, povo: FakePovo, clock: Clock) -> int:
+    """Poll 30 minutes on; how many times the plan page has been read by then."""
+    clock.now += timedelta(minutes=30)
+    await adapter.async_fetch()
+    return plan_calls(povo)
 
 
 @pytest.fixture
@@ -320,16 +328,12 @@ async def test_plan_page_read_again_when_a_topping_is_bought(
     usage = json.loads(json.dumps(povo.answers[USAGE_PATH]))
     usage["data"]["boost"]["left"] += 3 * 1024 * 1024  # a 3 GB topping, in KB
     povo.answers[USAGE_PATH] = usage
-    clock.now += timedelta(minutes=30)
-    await adapter.async_fetch()
-    assert plan_calls(povo) == asked + 1
+    assert await plan_calls_after_a_poll(adapter, povo, clock) == asked + 1
     # A bucket that appears is a change too.
     usage = json.loads(json.dumps(usage))
     usage["data"]["bonus"] = None
     povo.answers[USAGE_PATH] = usage
-    clock.now += timedelta(minutes=30)
-    await adapter.async_fetch()
-    assert plan_calls(povo) == asked + 2
+    assert await plan_calls_after_a_poll(adapter, povo, clock) == asked + 2
 
 
 async def test_plan_page_read_again_when_the_soonest_topping_may_be_spent(
@@ -342,13 +346,9 @@ async def test_plan_page_read_again_when_the_soonest_topping_may_be_spent(
     await adapter.async_fetch()
     asked = plan_calls(turnover)
     spend(turnover, 2 * GIB)
-    clock.now += timedelta(minutes=30)
-    await adapter.async_fetch()
-    assert plan_calls(turnover) == asked
+    assert await plan_calls_after_a_poll(adapter, turnover, clock) == asked
     spend(turnover, GIB)
-    clock.now += timedelta(minutes=30)
-    await adapter.async_fetch()
-    assert plan_calls(turnover) == asked + 1
+    assert await plan_calls_after_a_poll(adapter, turnover, clock) == asked + 1
 
 
 async def test_a_running_unlimited_topping_shows_within_the_refresh(
@@ -377,9 +377,7 @@ async def test_a_refused_plan_page_is_not_asked_at_every_poll(
     adapter = await make_adapter()
     clock.now = START
     assert only_sim(await adapter.async_fetch()).next_expiry is None
-    clock.now += timedelta(minutes=30)
-    await adapter.async_fetch()
-    assert plan_calls(povo) == 1
+    assert await plan_calls_after_a_poll(adapter, povo, clock) == 1
     clock.now = START + PLAN_PAGE_REFRESH
     assert only_sim(await adapter.async_fetch()).next_expiry is not None
     assert plan_calls(povo) == 2
