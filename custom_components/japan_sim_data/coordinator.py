@@ -43,12 +43,12 @@ from .const import (
 )
 from .credentials import CONF_REJECTED_LOGIN, login_fingerprint
 from .error_keys import MAX_ERROR_TEXT, error_key, short_error_text
-from .history import SimHistories, async_remove_histories
+from .history import SimHistories
 from .identifiers import InstallationKey
 from .issues import async_clear_entry_issue, async_raise_entry_issue
-from .stale_sims import MissingSims, async_remove_missing_sims
-from .usage_statistics import DailyUsageStatistics, async_remove_daily_usage
-from .usage_today import UsageToday, async_remove_usage_today
+from .stale_sims import MissingSims
+from .usage_statistics import DailyUsageStatistics
+from .usage_today import UsageToday
 from .validity import MAX_LINES, ValidFigures, capped
 
 if TYPE_CHECKING:
@@ -222,10 +222,9 @@ class SimDataCoordinator(DataUpdateCoordinator[AccountUsage]):
     async def async_remove_stored(cls, hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
         """Delete what was kept for an entry that is being removed (it is not loaded)."""
         entry_id = entry.entry_id
-        await async_remove_histories(hass, entry_id)
-        await async_remove_missing_sims(hass, entry_id)
-        await async_remove_usage_today(hass, entry_id)
-        await async_remove_daily_usage(hass, entry_id)
+        for kept in (SimHistories, MissingSims, UsageToday, DailyUsageStatistics):
+            # The recorder keeps the imported statistics: the user's history, like any sensor's.
+            await kept.async_remove(hass, entry_id)
         for kind in REPAIR_ISSUES:
             async_clear_entry_issue(hass, kind, entry_id)
 

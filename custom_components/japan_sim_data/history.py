@@ -3,33 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .carriers.insights import Reading, UsageHistory
 from .carriers.models import AccountUsage
 from .carriers.stored import stored_count, stored_moment
-from .const import DOMAIN, LOGGER
-
-STORAGE_VERSION: Final = 1
-# Readings change slowly; writing at most once a minute spares SD cards.
-SAVE_DELAY: Final = 60
+from .const import LOGGER
+from .entry_store import EntryStore
 
 
-def _store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
-    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.history")
-
-
-class SimHistories:
+class SimHistories(EntryStore):
     """One UsageHistory per SIM, loaded once and saved after changes."""
+
+    NAME = "history"
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         """Prepare the entry's store; nothing is read until async_load."""
-        self._store = _store(hass, entry_id)
-        self._entry_id = entry_id
+        super().__init__(hass, entry_id)
         self._histories: dict[str, UsageHistory] = {}
 
     async def async_load(self) -> None:
@@ -60,11 +53,7 @@ class SimHistories:
         # SIMs that left the account take their history with them.
         for sim_id in self._histories.keys() - usage.sims.keys():
             del self._histories[sim_id]
-        self._store.async_delay_save(self._as_dict, SAVE_DELAY)
-
-    async def async_save(self) -> None:
-        """Write now (on unload), so a reload or restart finds the latest readings."""
-        await self._store.async_save(self._as_dict())
+        self._async_schedule_save()
 
     def _as_dict(self) -> dict[str, Any]:
         return {sim_id: history.as_dict() for sim_id, history in self._histories.items()}
@@ -99,8 +88,3 @@ def _readings(raw: list[Any]) -> list[Reading]:
             continue
         readings.append(Reading(at, remaining))
     return readings
-
-
-async def async_remove_histories(hass: HomeAssistant, entry_id: str) -> None:
-    """Delete an entry's stored readings when the entry is deleted."""
-    await _store(hass, entry_id).async_remove()

@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN
+from .entry_store import EntryStore
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -23,22 +22,17 @@ if TYPE_CHECKING:
 STALE_SIM_AFTER: Final = timedelta(days=1)
 """A SIM missing from the account's answers for this long (of successful polls) is removed."""
 
-STORAGE_VERSION: Final = 1
-_SAVE_DELAY: Final = 10.0
 
-
-def _storage_key(entry_id: str) -> str:
-    return f"{DOMAIN}.{entry_id}.missing_sims"
-
-
-class MissingSims:
+class MissingSims(EntryStore):
     """When each SIM device was last listed, and since when each missing one is missing."""
+
+    NAME = "missing_sims"
+    SAVE_DELAY = 10.0
+    PRIVATE = True
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         """Nothing is read until ``async_load``."""
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, _storage_key(entry_id), private=True
-        )
+        super().__init__(hass, entry_id)
         self.last_seen: dict[str, datetime] = {}
         """When each device's SIM was last listed by a successful update (this run only)."""
         self.missing_since: dict[str, datetime] = {}
@@ -85,7 +79,7 @@ class MissingSims:
             self.last_seen.pop(device.id, None)
             removed.append(device)
         if self.missing_since != before:
-            self._store.async_delay_save(self._as_dict, _SAVE_DELAY)
+            self._async_schedule_save()
         return removed
 
     def _as_dict(self) -> dict[str, Any]:
@@ -94,8 +88,3 @@ class MissingSims:
                 device_id: since.isoformat() for device_id, since in self.missing_since.items()
             }
         }
-
-
-async def async_remove_missing_sims(hass: HomeAssistant, entry_id: str) -> None:
-    """Forget what was kept for an entry that is deleted."""
-    await Store[dict[str, Any]](hass, STORAGE_VERSION, _storage_key(entry_id)).async_remove()

@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.const import UnitOfInformation
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.storage import Store
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import InformationConverter
@@ -38,6 +37,7 @@ from .carriers.models import AccountUsage, DailyUsage
 from .carriers.stored import stored_count, stored_day
 from .carriers.units import MIB
 from .const import DOMAIN, LOGGER
+from .entry_store import EntryStore
 
 if TYPE_CHECKING:
     from homeassistant.components.recorder.models import StatisticData, StatisticMetaData
@@ -45,8 +45,6 @@ if TYPE_CHECKING:
 # The recorder's modules are imported when it runs (manifest: after_dependencies), not before:
 # without a recorder there is nothing to import into, and no reason to load its database code.
 
-STORAGE_VERSION: Final = 1
-SAVE_DELAY: Final = 60
 MAX_DAYS: Final = 400
 """Days whose figures are kept to rewrite; older ones are folded into the running total.
 
@@ -160,18 +158,15 @@ class ImportedDays:
         return imported, dropped
 
 
-def _store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
-    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.daily_usage")
-
-
-class DailyUsageStatistics:
+class DailyUsageStatistics(EntryStore):
     """Imports each SIM's past daily usage once, and the days the carrier adds or corrects."""
+
+    NAME = "daily_usage"
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         """Prepare the entry's store; nothing is read until async_load."""
+        super().__init__(hass, entry_id)
         self._hass = hass
-        self._store = _store(hass, entry_id)
-        self._entry_id = entry_id
         self._imported: dict[str, ImportedDays] = {}
         self._checked: set[str] = set()
         """SIMs whose statistic was looked up in the recorder since start."""
@@ -239,7 +234,7 @@ class DailyUsageStatistics:
                 async_add_external_statistics(self._hass, _metadata(stat_id, name), rows)
                 written += len(rows)
             if written:
-                self._store.async_delay_save(self._as_dict, SAVE_DELAY)
+                self._async_schedule_save()
             return written
 
     def _log_left_out(self, count: int) -> None:
@@ -254,10 +249,6 @@ class DailyUsageStatistics:
             self._entry_id,
             MAX_DAYS,
         )
-
-    async def async_save(self) -> None:
-        """Write now (on unload), so a reload knows what the recorder holds."""
-        await self._store.async_save(self._as_dict())
 
     async def _async_check(self, sim_id: str, stat_id: str, imported: ImportedDays) -> date | None:
         """Compare with the recorder once per start; the first day to write again, if any.
@@ -323,11 +314,3 @@ def _metadata(stat_id: str, name: str) -> StatisticMetaData:
         unit_of_measurement=UNIT,
         unit_class=InformationConverter.UNIT_CLASS,
     )
-
-
-async def async_remove_daily_usage(hass: HomeAssistant, entry_id: str) -> None:
-    """Delete an entry's record of imported days when the entry is deleted.
-
-    The statistics stay in the recorder: they are the user's history, like any sensor's.
-    """
-    await _store(hass, entry_id).async_remove()

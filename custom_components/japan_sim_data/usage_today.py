@@ -21,17 +21,14 @@ from datetime import date, datetime
 from typing import Any, Final
 
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .carriers.dates import TOKYO
 from .carriers.models import AccountUsage, SimUsage
 from .carriers.stored import stored_count, stored_day
-from .const import DOMAIN, LOGGER
+from .const import LOGGER
+from .entry_store import EntryStore
 
-STORAGE_VERSION: Final = 1
-# Figures change slowly; writing at most once a minute spares SD cards.
-SAVE_DELAY: Final = 60
 MAX_BUCKETS: Final = 64
 """More buckets than any carrier lists: a store holding more is not ours."""
 
@@ -179,17 +176,14 @@ class DayCounter:
         return counter, dropped
 
 
-def _store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
-    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.usage_today")
-
-
-class UsageToday:
+class UsageToday(EntryStore):
     """Today's use of every SIM of an entry, loaded once and saved after changes."""
+
+    NAME = "usage_today"
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         """Prepare the entry's store; nothing is read until async_load."""
-        self._store = _store(hass, entry_id)
-        self._entry_id = entry_id
+        super().__init__(hass, entry_id)
         self._counters: dict[str, DayCounter] = {}
 
     def __len__(self) -> int:
@@ -237,7 +231,7 @@ class UsageToday:
             self._counters.setdefault(sim_id, DayCounter()).record(now, sim)
         for sim_id in self._counters.keys() - usage.sims.keys():
             del self._counters[sim_id]
-        self._store.async_delay_save(self._as_dict, SAVE_DELAY)
+        self._async_schedule_save()
 
     @callback
     def async_mark_gap(self) -> None:
@@ -249,17 +243,8 @@ class UsageToday:
         for counter in self._counters.values():
             counter.watching = False
 
-    async def async_save(self) -> None:
-        """Write now (on unload), so a restart finds today's figures."""
-        await self._store.async_save(self._as_dict())
-
     def _as_dict(self) -> dict[str, Any]:
         return {
             "saved_at": dt_util.now().isoformat(),  # for a person reading the file
             "sims": {sim_id: counter.as_dict() for sim_id, counter in self._counters.items()},
         }
-
-
-async def async_remove_usage_today(hass: HomeAssistant, entry_id: str) -> None:
-    """Delete an entry's stored counters when the entry is deleted."""
-    await _store(hass, entry_id).async_remove()
