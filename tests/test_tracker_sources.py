@@ -208,6 +208,19 @@ async def _reading_notifications(
     return entry
 
 
+async def _reading_mail(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> MockConfigEntry:
+    """A tracked SIM set up to read the notices the imap integration fires."""
+    entry = _entry(options={CONF_NOTICE_EVENTS: ["imap_content"]})
+    await _setup(hass, freezer, entry)
+    return entry
+
+
+async def _mail(hass: HomeAssistant, event: dict[str, Any]) -> None:
+    """One e-mail, as the imap integration fires it."""
+    hass.bus.async_fire("imap_content", event)
+    await hass.async_block_till_done()
+
+
 async def test_a_usage_exceeded_notice_is_a_lower_bound(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -231,15 +244,14 @@ async def test_a_usage_exceeded_notice_is_a_lower_bound(
         blocking=True,
     )
     used = _sim(entry).used
-    hass.bus.async_fire(
-        "imap_content",
+    await _mail(
+        hass,
         _imap_event(
             "DoCoMo@docomo-bill.ne.jp",
             "データ量のお知らせ",
             "ご利用のデータ量が1GBを超えました。",
         ),
     )
-    await hass.async_block_till_done()
     sim = _sim(entry)
     assert sim.remaining == GIB
     assert sim.used == used
@@ -261,13 +273,11 @@ async def test_a_storage_warning_is_no_data_notice(
 async def test_a_notice_seen_again_later_in_the_period_applies_no_more(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
-    entry = _entry(options={CONF_NOTICE_EVENTS: ["imap_content"]})
-    await _setup(hass, freezer, entry)
+    entry = await _reading_mail(hass, freezer)
     notice = _imap_event(
         "DoCoMo@docomo-bill.ne.jp", "データ量残り500MBのお知らせ", "データ量残り500MBです。"
     )
-    hass.bus.async_fire("imap_content", notice)
-    await hass.async_block_till_done()
+    await _mail(hass, notice)
     assert _sim(entry).remaining == 500 * MIB
     await hass.services.async_call(
         DOMAIN,
@@ -279,8 +289,7 @@ async def test_a_notice_seen_again_later_in_the_period_applies_no_more(
     # re-sent newest message): the correction stands.
     await _tick(hass, freezer, "2025-11-29T09:00:00+09:00")
     await _restart(hass, entry)
-    hass.bus.async_fire("imap_content", notice)
-    await hass.async_block_till_done()
+    await _mail(hass, notice)
     assert _sim(entry).remaining == round(0.2 * GIB)
 
 
@@ -303,8 +312,7 @@ async def test_a_notification_titled_like_the_carrier_from_another_app_is_ignore
 async def test_an_e_mail_that_failed_dmarc_is_ignored_under_a_domain_filter(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
-    entry = _entry(options={CONF_NOTICE_EVENTS: ["imap_content"]})
-    await _setup(hass, freezer, entry)
+    entry = await _reading_mail(hass, freezer)
     forged = _imap_event(
         "DoCoMo@docomo-bill.ne.jp", "データ量残り99GBのお知らせ", "データ量残り99GBです。"
     )
@@ -312,15 +320,13 @@ async def test_an_e_mail_that_failed_dmarc_is_ignored_under_a_domain_filter(
         "Subject": ("データ量残り99GBのお知らせ",),
         "Authentication-Results": ("mx.example.com; spf=fail; dmarc=fail (p=NONE)",),
     }
-    hass.bus.async_fire("imap_content", forged)
-    await hass.async_block_till_done()
+    await _mail(hass, forged)
     assert _sim(entry).remaining is None
     real = _imap_event(
         "DoCoMo@docomo-bill.ne.jp", "データ量残り800MBのお知らせ", "データ量残り800MBです。"
     )
     real["headers"] = {"Authentication-Results": ("mx.example.com; spf=pass; dmarc=pass",)}
-    hass.bus.async_fire("imap_content", real)
-    await hass.async_block_till_done()
+    await _mail(hass, real)
     assert _sim(entry).remaining == 800 * MIB
 
 
