@@ -13,7 +13,8 @@ from homeassistant.helpers.entity import EntityDescription
 from custom_components.japan_sim_data.binary_sensor import BINARY_SENSORS
 from custom_components.japan_sim_data.button import REFRESH
 from custom_components.japan_sim_data.calendar import DATA_CALENDAR
-from custom_components.japan_sim_data.sensor import LAST_INQUIRY, RUNS_OUT_ON, SENSORS, USED_TODAY
+from custom_components.japan_sim_data.sensor import SENSORS
+from custom_components.japan_sim_data.tracker_sensors import LAST_INQUIRY, LAST_NOTICE
 from tests.helpers import flat_strings
 
 COMPONENT = Path(__file__).parents[1] / "custom_components" / "japan_sim_data"
@@ -41,7 +42,7 @@ def test_translation_has_every_english_string(language: str) -> None:
 @pytest.mark.parametrize(
     ("platform", "descriptions"),
     [
-        ("sensor", (*SENSORS, LAST_INQUIRY, RUNS_OUT_ON, USED_TODAY)),
+        ("sensor", (*SENSORS, LAST_NOTICE, LAST_INQUIRY)),
         ("calendar", (DATA_CALENDAR,)),
         ("binary_sensor", BINARY_SENSORS),
         ("button", (REFRESH,)),
