@@ -95,6 +95,9 @@ async def test_a_tiered_plan_across_a_price_step_and_the_month_end(
     assert made >= STEPPED | {("sensor", "data_used"), ("sensor", "data_resets_on")}
     sim = _sim(entry)
     assert (sim.allowance, sim.remaining, sim.used, sim.next_step) == (None, None, 0, 3 * GIB)
+    # Days left until the month starts again: nothing expires on the way.
+    assert sim.buckets == ()
+    assert _state(hass, "sensor", "days_left") == "6"
     assert _gib(hass, "next_step") == 3.0
     assert _gib(hass, "data_to_next_step") == 3.0
     assert _state(hass, "binary_sensor", "near_next_step") == "off"

@@ -436,10 +436,9 @@ def test_a_stepped_month_counts_use_toward_the_next_step_and_starts_again() -> N
     ledger.count("sensor.phone_rx", 0, NOW)
     ledger.count("sensor.phone_rx", 3 * GIB - 100 * MIB, NOW + timedelta(days=1))
     assert ledger.left_until_next_step() == 100 * MIB
-    # No cap: nothing is "left", the plan's bucket holds no figure and no allowance.
+    # No cap: nothing is "left", and a monthly plan has no bucket that could expire.
     assert ledger.total_left() is None
-    (plan,) = ledger.buckets(NOW)
-    assert (plan.remaining, plan.total) == (None, None)
+    assert ledger.buckets(NOW) == ()
 
     ledger.count("sensor.phone_rx", 4 * GIB, NOW + timedelta(days=2))
     assert (ledger.next_step(), ledger.left_until_next_step()) == (20 * GIB, 16 * GIB)
@@ -466,5 +465,20 @@ def test_a_stepped_plan_without_a_counter_learns_use_from_notices_only() -> None
     )
     assert _notice(ledger, "a", Evidence(NoticeKind.USED, 25 * GIB))
     assert (ledger.next_step(), ledger.left_until_next_step()) == (30 * GIB, 5 * GIB)
+    # A travel plan without a cap still ends: its bucket carries the plan's end, no figure.
+    travel = _started(
+        PlanTerms(
+            ValidityPlan(date(2025, 11, 20), date(2025, 11, 30)),
+            None,
+            counted=True,
+            steps=UsageSteps(PlanKind.THROTTLE_TIER, (3 * GIB,)),
+        )
+    )
+    (plan,) = travel.buckets(NOW)
+    assert (plan.remaining, plan.total, plan.expires) == (
+        None,
+        None,
+        end_of_day(date(2025, 11, 30)),
+    )
     # An allowance plan has no steps.
     assert (_started().next_step(), _started().left_until_next_step()) == (None, None)

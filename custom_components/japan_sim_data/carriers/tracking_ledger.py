@@ -135,8 +135,11 @@ class Ledger:
             # An ended plan holds nothing, for good: 0 left, with no expiry still to come.
             expires=None if ended else self.plan_expires(now),
         )
+        # A monthly plan without a cap holds no data that could run out or expire: its days
+        # left come from the reset day. A validity plan's data still ends with the plan.
+        stepped = self.terms.steps is not None and isinstance(self.terms.plan, MonthlyPlan)
         return (
-            plan,
+            *(() if stepped else (plan,)),
             *(
                 DataBucket(
                     kind=BucketKind.TOPPING,
