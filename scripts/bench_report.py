@@ -361,6 +361,12 @@ def _equal(mine: str, theirs: str) -> bool:
         return mine == theirs
 
 
+def _compare(mine: str, theirs: str) -> str:
+    if theirs == "-":
+        return "not in the peer"
+    return "same" if _equal(mine, theirs) else "differs"
+
+
 def shown(fig: Figures, plan: Plan) -> list[str]:
     """The first line's figures in both, before the polls (the same answer behind both)."""
     size = plan.sizes[0]
@@ -375,8 +381,7 @@ def shown(fig: Figures, plan: Plan) -> list[str]:
         "| --- | --- | --- | --- |",
     ]
     out += [
-        f"| {name} | {mine} | {theirs} | {'same' if _equal(mine, theirs) else 'differs'} |"
-        for name, mine, theirs in rows
+        f"| {name} | {mine} | {theirs} | {_compare(mine, theirs)} |" for name, mine, theirs in rows
     ]
     return out
 
@@ -434,13 +439,13 @@ def method(plan: Plan) -> list[str]:
         "  (/proc/<pid>/task/*/schedstat, in ns; the recorder's thread by its name), minus the",
         "  idle process's over the same window, divided by the polls; and the database, read",
         "  from outside with a read-only SQLite connection (scripts/bench_db.py): the last",
-        "  row id of `states`, `state_attributes` and `statistics_short_term`, and the pages in",
-        "  use. What is left after the idle process is the poll: the request, parsing, entity",
-        "  updates, state writes and the recorder storing them.",
+        "  row id of `states`, `state_attributes` and `statistics_short_term`, the pages in",
+        "  use and `dbstat`'s payload. What is left after the idle process is the poll: the",
+        "  request, parsing, entity updates, state writes and the recorder storing them.",
         "- State changes and unchanged writes: counted inside each process by a listener on",
         "  `state_changed` and `state_reported`, minus the idle process's (its one write of",
-        "  `zone.home` per poll). The recorder stores a row for a state change, none for an",
-        "  unchanged write.",
+        "  `zone.home` per poll) and the one more write of each other entity a poll names. The",
+        "  recorder stores a row for a state change, none for an unchanged write.",
         "- RSS: VmRSS from /proc/<pid>/status after each repetition, minus the idle process's.",
         "- Requests: counted by the replay per client over the counted rounds, divided by the",
         "  accounts.",
