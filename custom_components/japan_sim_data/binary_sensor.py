@@ -117,11 +117,7 @@ async def async_setup_entry(
 ) -> None:
     """Add binary sensors for every SIM, and for SIMs that appear later."""
     coordinator = entry.runtime_data.coordinator
-    descriptions = [
-        d
-        for d in BINARY_SENSORS
-        if coordinator.carrier in d.carriers and coordinator.makes_entity(d.key)
-    ]
+    descriptions = [d for d in BINARY_SENSORS if coordinator.makes(d)]
     async_add_sim_entities(
         entry,
         async_add_entities,

@@ -85,6 +85,18 @@ def sim_device_name(carrier_name: str, sim: SimUsage) -> str:
     return f"{name} ({sim.number_suffix})" if sim.number_suffix else name
 
 
+class DescribedForCarriers(Protocol):
+    """An entity description that names the carriers whose answers carry its figure."""
+
+    @property
+    def key(self) -> str:
+        """The entity's key (its unique id's last part)."""
+
+    @property
+    def carriers(self) -> frozenset[Carrier]:
+        """The carriers whose SIMs get the entity."""
+
+
 class PlanActions(Protocol):
     """The corrections a user can make by action to an entry that keeps its own plan."""
 
@@ -252,6 +264,13 @@ class SimDataCoordinator(DataUpdateCoordinator[AccountUsage]):
         tracker's also by its plan and sources (tracker.py).
         """
         return True
+
+    def makes(self, description: DescribedForCarriers) -> bool:
+        """Whether the SIMs get the entity ``description`` describes.
+
+        Their carrier must report its figure, and the entry's plan and sources feed it.
+        """
+        return self.carrier in description.carriers and self.makes_entity(description.key)
 
     async def async_user_refresh(self) -> None:
         """A refresh the user asked for (button, action); refused while credentials are rejected.

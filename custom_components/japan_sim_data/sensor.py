@@ -266,11 +266,11 @@ async def async_setup_entry(
 ) -> None:
     """Add sensors for every SIM, and for SIMs that appear on the account later."""
     coordinator = entry.runtime_data.coordinator
-    descriptions = [d for d in SENSORS if coordinator.carrier in d.carriers]
-    # Sensors of this kind of entry only (a tracked SIM's notices and inquiry).
-    descriptions += coordinator.extra_sensor_descriptions()
-    # Only those this entry's SIMs can ever have a figure for (a tracked SIM's plan, sources).
-    descriptions = [d for d in descriptions if coordinator.makes_entity(d.key)]
+    # With the sensors of this kind of entry only (a tracked SIM's notices and inquiry), those
+    # this entry's SIMs can ever have a figure for (their carrier, a tracked SIM's plan, sources).
+    descriptions = [
+        d for d in (*SENSORS, *coordinator.extra_sensor_descriptions()) if coordinator.makes(d)
+    ]
 
     @callback
     def record_readings() -> None:

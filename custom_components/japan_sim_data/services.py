@@ -16,6 +16,7 @@ from homeassistant.util import dt as dt_util
 
 from .carriers.dates import TOKYO, end_of_day
 from .carriers.stored import EARLIEST_DAY, LATEST_DAY, within_calendar
+from .carriers.units import gb_to_bytes
 from .const import DOMAIN
 from .coordinator import JapanSimDataConfigEntry, PlanActions
 
@@ -150,8 +151,6 @@ def _tracker(call: ServiceCall) -> PlanActions:
 
 def _amount(call: ServiceCall, *, allow_zero: bool) -> int:
     """Read the action's amount (GB as carriers count them, bounded by the schema) as bytes."""
-    from .tracker import gb_to_bytes  # noqa: PLC0415 - tracker actions only
-
     amount: float = call.data[ATTR_AMOUNT]
     in_bytes = gb_to_bytes(amount)
     if in_bytes == 0 and not allow_zero:

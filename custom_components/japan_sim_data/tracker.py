@@ -38,6 +38,7 @@ from .carriers.tracking_ledger import (
     TopUpLimitError,
 )
 from .carriers.tracking_senders import SenderFilter
+from .carriers.units import gb_to_bytes
 from .carriers.user_patterns import (
     InvalidNoticePattern,
     PatternRun,
@@ -48,8 +49,6 @@ from .const import (
     CONF_END_DATE,
     CONF_INQUIRY_MESSAGE,
     CONF_INQUIRY_RECIPIENT,
-    CONF_NOTICE_ENTITIES,
-    CONF_NOTICE_EVENTS,
     CONF_NOTICE_PATTERNS,
     CONF_NOTICE_SENDERS,
     CONF_RESET_DAY,
@@ -66,13 +65,13 @@ from .identifiers import InstallationKey
 from .inquirer import UNANSWERED_ISSUE, Inquirer
 from .inquiry import InquiryConfig, InvalidInquiryError
 from .issues import async_clear_entry_issue, async_raise_entry_issue, entry_issue_id
+from .tracker_entities import async_one_device, async_remove_unmade, unmade_entities
 from .tracker_flow import MAX_PATTERNS
 from .tracker_intake import TrackerIntake, message_sender, state_to_bytes
 from .tracker_state import (
     STORAGE_VERSION,
     TrackerState,
     digest,
-    gb_to_bytes,
     plan_from_data,
     plan_terms,
 )
@@ -101,27 +100,6 @@ TRACKER_SECRET_KEYS: Final = frozenset(
 SLOW_PATTERN_ISSUE: Final = "notice_pattern_slow"
 # The key of the "Last inquiry" sensor (sensor.py), removed with the inquiry.
 LAST_INQUIRY_KEY: Final = "last_inquiry"
-# Entities whose figure a plan without a cap cannot have: nothing counts down, nothing runs out.
-CAPPED_ONLY: Final = frozenset(
-    {
-        "remaining_data",
-        "low_data",
-        "daily_budget",
-        "data_allowance",
-        "topping_data",
-        "data_expires",
-        "data_expiring_soon",
-        "runs_out_on",
-    }
-)
-# Entities of a plan without a cap only: the next step and how close it is.
-STEPPED_ONLY: Final = frozenset({"next_step", "data_to_next_step", "near_next_step"})
-# Entities only a usage counter can feed: a day's use, and a trend to forecast from.
-COUNTED_ONLY: Final = frozenset({"used_today", "runs_out_on"})
-# Entities only notices (or the replies to an SMS inquiry) can feed.
-NOTICE_ONLY: Final = frozenset({"last_notice", "throttled"})
-# Entities of the period's use: a counter or a notice feeds them, a correction never does.
-USE_FED: Final = frozenset({"data_used", "next_step", "data_to_next_step", "near_next_step"})
 
 
 def storage_key(entry_id: str) -> str:
@@ -267,79 +245,21 @@ class TrackerCoordinator(SimDataCoordinator):
 
     @callback
     def async_own_device(self, key: InstallationKey) -> dr.DeviceEntry:
-        """The SIM's one device: named as its owner named it, made by its carrier, no model.
-
-        Earlier versions made two devices of the same name, the entry's (Refresh, calendar)
-        and the SIM's (its figures): Home Assistant's "name and area" asked for the same
-        thing twice. The SIM's device keeps its id, entities, name and area; the entry's
-        device's entities move to it, its area too when the SIM's had none, and it goes.
-        """
-        entry = self.config_entry
-        devices = dr.async_get(self.hass)
-        entry_identifier = (DOMAIN, entry.entry_id)
-        sim_identifier = sim_device_identifier(key, self.carrier, self.sim_id)
-        old = devices.async_get_device(identifiers={entry_identifier})
-        sim = devices.async_get_device(identifiers={sim_identifier})
-        if old is not None and sim is not None and old.id != sim.id:
-            entities = er.async_get(self.hass)
-            for entity in er.async_entries_for_device(
-                entities, old.id, include_disabled_entities=True
-            ):
-                entities.async_update_entity(entity.entity_id, device_id=sim.id)
-            if sim.area_id is None and old.area_id is not None:
-                devices.async_update_device(sim.id, area_id=old.area_id)
-            devices.async_remove_device(old.id)
-        return devices.async_get_or_create(
-            config_entry_id=entry.entry_id,
-            identifiers={entry_identifier, sim_identifier},
-            name=entry.title,
-            manufacturer=self.manufacturer,
-            model=None,
-            entry_type=dr.DeviceEntryType.SERVICE,
-        )
+        """The SIM's one device (tracker_entities.py), earlier versions' two merged."""
+        return async_one_device(self, key)
 
     def makes_entity(self, key: str) -> bool:
-        """Whether this SIM's entity ``key`` can ever have a figure with its plan and sources.
-
-        One that cannot is not made (an entity that stays unknown for good tells nothing):
-        a plan without a cap has no data left, a SIM without a counter no day's use, one
-        without notices no last notice and no throttling, one with neither no use.
-        """
+        """Whether this SIM's entity ``key`` can ever have a figure with its plan and sources."""
         return key not in self._unmade
 
     @property
     def _unmade(self) -> frozenset[str]:
-        options = self.config_entry.options
-        unmade: set[str] = set()
-        unmade |= CAPPED_ONLY if self._terms.steps is not None else STEPPED_ONLY
-        notices = bool(
-            options.get(CONF_NOTICE_EVENTS)
-            or options.get(CONF_NOTICE_ENTITIES)
-            or self._inquiry_config is not None
-        )
-        if not self._terms.counted:
-            unmade |= COUNTED_ONLY
-        if not notices:
-            unmade |= NOTICE_ONLY
-        if not (notices or self._terms.counted):
-            unmade |= USE_FED
-        return frozenset(unmade)
+        return unmade_entities(self._terms, self.config_entry.options, asks_by_sms=self.asks_by_sms)
 
     @callback
     def async_remove_unmade_entities(self) -> None:
-        """Remove the entities an earlier version (or an earlier plan) made that cannot be fed.
-
-        They would stay in the registry as restored, unavailable entities forever; should a
-        source or a plan feed them later, the entry's reload makes them again.
-        """
-        entry = self.config_entry
-        identifier = sim_device_identifier(entry.runtime_data.key, self.carrier, self.sim_id)
-        registry = er.async_get(self.hass)
-        unmade = self._unmade
-        for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
-            key = entity.unique_id.removeprefix(f"{identifier[1]}_")
-            if key != entity.unique_id and key in unmade:
-                registry.async_remove(entity.entity_id)
+        """Remove what earlier versions (or an earlier plan) made that cannot be fed."""
+        async_remove_unmade(self, self._unmade)
 
     @property
     def ledger(self) -> Ledger:

@@ -25,7 +25,7 @@ from .carriers.tracking_ledger import (
     ledger_as_dict,
     restore_ledger,
 )
-from .carriers.units import GIB, MAX_PLAUSIBLE_BYTES
+from .carriers.units import GIB, MAX_PLAUSIBLE_BYTES, gb_to_bytes
 from .const import (
     CONF_ALLOWANCE,
     CONF_END_DATE,
@@ -44,11 +44,6 @@ STORAGE_VERSION: Final = 1
 def digest(text: str) -> str:
     """A short fingerprint of a text, to recognise it again without keeping it."""
     return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def gb_to_bytes(amount: float) -> int:
-    """Convert GB as carriers count them (1 GB = 1024 MB) to bytes."""
-    return round(amount * GIB)
 
 
 def plan_from_data(data: Mapping[str, Any]) -> Plan:

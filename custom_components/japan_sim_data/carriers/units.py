@@ -41,6 +41,11 @@ _NUMBER = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+")
 MAX_PLAUSIBLE_BYTES: Final = 1024**5
 
 
+def gb_to_bytes(amount: float) -> int:
+    """Convert GB as carriers count them (1 GB = 1024 MB) to bytes."""
+    return round(amount * GIB)
+
+
 def normalize_text(text: str) -> str:
     """Fold full-width digits, letters and punctuation (ＧＢ, ２．５, ：) to their ASCII forms."""
     return unicodedata.normalize("NFKC", text)
