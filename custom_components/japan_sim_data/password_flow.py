@@ -60,6 +60,16 @@ def login_schema(profile: CarrierProfile) -> vol.Schema:
     )
 
 
+def _changed_login(
+    entry: ConfigEntry[Any], user_input: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """The entry's data with the new login; None before the form is sent.
+
+    The login is checked now: a rejection remembered from before no longer holds.
+    """
+    return None if user_input is None else without_rejection({**entry.data, **user_input})
+
+
 def _form_errors(error: str) -> dict[str, str]:
     """A form's errors: one about a field is shown under that field, any other above the form."""
     return {CONF_PHONE_NUMBER: error} if error == "invalid_phone_number" else {"base": error}
@@ -104,18 +114,13 @@ class PasswordLoginFlow(EntryFinisher):
         self, carrier: Carrier, user_input: dict[str, Any] | None
     ) -> ConfigFlowResult:
         profile = CARRIER_PROFILES[carrier]
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            result, errors = await self._async_login({CONF_CARRIER: carrier.value, **user_input})
-            if result is not None:
-                return result
-        return self.async_show_form(
-            step_id=carrier.value,
-            data_schema=self.add_suggested_values_to_schema(
+        return await self._async_login_form(
+            carrier.value,
+            None if user_input is None else {CONF_CARRIER: carrier.value, **user_input},
+            self.add_suggested_values_to_schema(
                 login_schema(profile),
                 {profile.login_field: (user_input or {}).get(profile.login_field)},
             ),
-            errors=errors,
         )
 
     async def async_step_reauth_confirm(
@@ -124,16 +129,11 @@ class PasswordLoginFlow(EntryFinisher):
         """Ask for the new password of the same account."""
         entry = self._get_reauth_entry()
         profile = CARRIER_PROFILES[Carrier(entry.data[CONF_CARRIER])]
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            result, errors = await self._async_relogin(entry, user_input)
-            if result is not None:
-                return result
-        return self.async_show_form(
-            step_id="reauth_confirm",
-            data_schema=vol.Schema({vol.Required(CONF_PASSWORD): PASSWORD_SELECTOR}),
-            description_placeholders={"carrier": profile.name, "account": entry.title},
-            errors=errors,
+        return await self._async_login_form(
+            "reauth_confirm",
+            _changed_login(entry, user_input),
+            vol.Schema({vol.Required(CONF_PASSWORD): PASSWORD_SELECTOR}),
+            {"carrier": profile.name, "account": entry.title},
         )
 
     async def _async_step_password_reconfigure(
@@ -141,26 +141,34 @@ class PasswordLoginFlow(EntryFinisher):
     ) -> ConfigFlowResult:
         """Change the login id or password of the same account."""
         profile = CARRIER_PROFILES[Carrier(entry.data[CONF_CARRIER])]
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            result, errors = await self._async_relogin(entry, user_input)
-            if result is not None:
-                return result
-        return self.async_show_form(
-            step_id="reconfigure",
-            data_schema=self.add_suggested_values_to_schema(
+        return await self._async_login_form(
+            "reconfigure",
+            _changed_login(entry, user_input),
+            self.add_suggested_values_to_schema(
                 login_schema(profile),
                 {profile.login_field: (user_input or entry.data).get(profile.login_field)},
             ),
-            errors=errors,
         )
 
-    async def _async_relogin(
-        self, entry: ConfigEntry[Any], user_input: dict[str, Any]
-    ) -> tuple[ConfigFlowResult | None, dict[str, str]]:
-        """Log in to the same account with new details; update the entry when that works."""
-        # The login is checked now: a rejection remembered from before no longer holds.
-        return await self._async_login(without_rejection({**entry.data, **user_input}))
+    async def _async_login_form(
+        self,
+        step_id: str,
+        data: dict[str, Any] | None,
+        schema: vol.Schema,
+        placeholders: dict[str, str] | None = None,
+    ) -> ConfigFlowResult:
+        """Log in with ``data`` once the form is sent; until then, the form with its errors."""
+        errors: dict[str, str] = {}
+        if data is not None:
+            result, errors = await self._async_login(data)
+            if result is not None:
+                return result
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=schema,
+            description_placeholders=placeholders,
+            errors=errors,
+        )
 
     async def _async_login(
         self, data: dict[str, Any]
