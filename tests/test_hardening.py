@@ -23,7 +23,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.japan_sim_data import coordinator as coordinator_module
+from custom_components.japan_sim_data import polling as polling_module
 from custom_components.japan_sim_data.carriers.errors import (
     CarrierAuthError,
     CarrierMaintenanceError,
@@ -280,7 +280,7 @@ async def test_a_fetch_that_never_ends_is_cut_at_the_budget(
 
     mock_iijmio.async_fetch.side_effect = forever
     coordinator = init_integration.runtime_data.coordinator
-    with patch.object(coordinator_module, "FETCH_BUDGET", 60):
+    with patch.object(polling_module, "FETCH_BUDGET", 60):
         refresh = hass.async_create_task(coordinator.async_refresh())
         await asyncio.sleep(0)
         await _tick(hass, freezer, seconds=61)

@@ -34,7 +34,7 @@ from custom_components.japan_sim_data.const import (
     CONF_REFRESH_TOKEN,
     DOMAIN,
 )
-from custom_components.japan_sim_data.coordinator import JapanSimDataCoordinator
+from custom_components.japan_sim_data.polling import JapanSimDataCoordinator
 from tests.carriers.mineo_replay import (
     API_PATH,
     INITIAL_REFRESH_TOKEN,

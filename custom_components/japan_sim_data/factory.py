@@ -19,7 +19,7 @@ from .carriers.base import CarrierAdapter
 from .carriers.errors import CarrierError
 from .carriers.models import Carrier
 from .const import CONF_CARRIER, DOMAIN
-from .coordinator import JapanSimDataConfigEntry, JapanSimDataCoordinator, SimDataCoordinator
+from .coordinator import JapanSimDataConfigEntry, SimDataCoordinator
 from .credentials import (
     CONF_REJECTED_LOGIN,
     async_take_login,
@@ -28,6 +28,7 @@ from .credentials import (
 )
 from .error_keys import short_error_text
 from .identifiers import InstallationKey
+from .polling import JapanSimDataCoordinator
 
 
 def coordinator_type(data: Mapping[str, Any]) -> type[SimDataCoordinator]:
