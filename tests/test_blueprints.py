@@ -445,3 +445,32 @@ async def test_step_notifies_before_the_next_step_with_both_amounts(
     assert setup.notify_calls[-1].data["message"] == (
         "povo2.0 (1234): ? of data before the next step (3.00 GiB)."
     )
+
+
+async def test_step_reads_the_chosen_sensors_whatever_their_ids(
+    hass: HomeAssistant, setup: Setup
+) -> None:
+    """Entity ids made from Japanese names end otherwise: the sensors chosen in the inputs."""
+    near, left, step = (
+        "binary_sensor.ci_noduan_jie_gajin_i",
+        "sensor.ci_noduan_jie_madenodetaliang",
+        "sensor.ci_noduan_jie",
+    )
+    await _set(hass, near, "off", friendly_name="楽天 次の段階が近い")
+    await _set(hass, left, "0.5", **GIB)
+    await _set(hass, step, "20", **GIB)
+    await _use_blueprint(
+        hass,
+        "step_notify.yaml",
+        {
+            "near_step_sensor": [near],
+            "left_sensor": [left],
+            "step_sensor": [step],
+            "notify_device": setup.phone_id,
+            "message": "{{ sim }}：次の段階（{{ step }}）まで{{ left }}",
+        },
+    )
+    await _set(hass, near, "on", friendly_name="楽天 次の段階が近い")
+    assert [call.data["message"] for call in setup.notify_calls] == [
+        "楽天 次の段階が近い：次の段階（20.00 GiB）まで0.50 GiB"
+    ]
