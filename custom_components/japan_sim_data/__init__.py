@@ -64,11 +64,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: JapanSimDataConfigEntry)
         # Never a new key here: every entity would be made again under new ids. The repair
         # issue and one log line say what to do (a ConfigEntryError would log a traceback).
         return False
-    if entry.data.get(CONF_CARRIER) == Carrier.MINEO:
-        from .mineo_login import async_prepare_login  # noqa: PLC0415 - mineo only
-
-        # The newest login may be in its own store, written as it rotated; damaged → reauth.
-        await async_prepare_login(hass, entry)
     try:
         coordinator = await async_create_coordinator(hass, entry, key)
     except _DAMAGED as err:

@@ -56,6 +56,11 @@ async def async_create_coordinator(
 
         coordinator = TrackedSimCoordinator(hass, entry)
     else:
+        if carrier is Carrier.MINEO:
+            from .mineo_login import async_prepare_login  # noqa: PLC0415 - mineo only
+
+            # The newest login may be in its own store, written as it rotated; damaged → reauth.
+            await async_prepare_login(hass, entry)
         profile = CARRIER_PROFILES[carrier]
         coordinator = JapanSimDataCoordinator(
             hass,
