@@ -262,7 +262,9 @@ def test_throttling_top_up_and_expiry_statements() -> None:
     _notice(ledger, "t", Evidence(NoticeKind.THROTTLED))
     assert ledger.state.throttled is True
     _notice(ledger, "u", Evidence(NoticeKind.UNTHROTTLED))
-    assert ledger.state.throttled is False
+    # Read again: mypy narrowed the field to True by the assertion above.
+    throttled: bool | None = ledger.state.throttled
+    assert throttled is False
     expires = end_of_day(date(2025, 12, 10))
     _notice(ledger, "top", Evidence(NoticeKind.TOP_UP, GIB, expires))
     assert ledger.total_left() == 4 * GIB
@@ -406,9 +408,9 @@ def test_figures_stay_whole_and_a_restart_changes_nothing(steps: list[tuple[str,
             now += timedelta(days=value)
             ledger.roll_over(now)
         else:
-            before = ledger_as_dict(ledger)
+            stored = ledger_as_dict(ledger)
             ledger = _restarted(ledger)
-            assert ledger_as_dict(ledger) == before
+            assert ledger_as_dict(ledger) == stored
         left = ledger.total_left()
         assert left is None or left >= 0
         assert all(0 <= top_up.left <= top_up.amount for top_up in ledger.state.top_ups)
