@@ -116,6 +116,31 @@ def _entry(**inquiry: Any) -> MockConfigEntry:
     )
 
 
+def _store_inquiry(
+    hass: HomeAssistant, hass_storage: dict[str, Any], entry: MockConfigEntry, inquiry: Any
+) -> None:
+    """Add the entry with ``inquiry`` as the inquiry state on disk, as a restart finds it."""
+    entry.add_to_hass(hass)
+    hass_storage[storage_key(entry.entry_id)] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": storage_key(entry.entry_id),
+        "data": {"inquiry": inquiry},
+    }
+
+
+async def _start(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    entry: MockConfigEntry,
+    now: str = FROZEN_NOW,
+) -> None:
+    """Set up the added entry at ``now`` with every platform, as Home Assistant starts."""
+    freezer.move_to(now)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
 async def _setup(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -352,9 +377,7 @@ async def test_the_unanswered_issue_survives_a_restart(
     assert hass_storage[storage_key(entry.entry_id)]["data"]["inquiry"]["silences"] == 3
     # Home Assistant keeps no issue that is not persistent across a restart.
     ir.async_delete_issue(hass, DOMAIN, issue_id)
-    freezer.move_to("2025-11-25T14:20:00+09:00")
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await _start(hass, freezer, entry, "2025-11-25T14:20:00+09:00")
     issue = issue_registry.async_get_issue(DOMAIN, issue_id)
     assert issue is not None
     assert issue.translation_key == "inquiry_unanswered"
@@ -386,7 +409,7 @@ async def test_an_issue_left_over_without_silences_goes_at_start(
 ) -> None:
     """What is stored decides: an issue from before that no silence backs is removed."""
     entry = _entry()
-    entry.add_to_hass(hass)
+    _store_inquiry(hass, hass_storage, entry, {"silences": 1})
     issue_id = unanswered_issue_id(entry.entry_id)
     ir.async_create_issue(
         hass,
@@ -398,15 +421,7 @@ async def test_an_issue_left_over_without_silences_goes_at_start(
         translation_key="inquiry_unanswered",
         translation_placeholders={"entry_title": "Modem SIM", "count": "3", "minutes": "10"},
     )
-    hass_storage[storage_key(entry.entry_id)] = {
-        "version": 1,
-        "minor_version": 1,
-        "key": storage_key(entry.entry_id),
-        "data": {"inquiry": {"silences": 1}},
-    }
-    freezer.move_to("2025-11-25T12:00:00+09:00")
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await _start(hass, freezer, entry)
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 
 
@@ -610,9 +625,7 @@ async def test_the_attempt_is_on_disk_before_the_sms_goes(
     # Home Assistant dies right after the SMS went: only what was on disk then is left.
     await hass.config_entries.async_unload(entry.entry_id)
     hass_storage[storage_key(entry.entry_id)] = disk
-    freezer.move_to("2025-11-25T09:00:30+09:00")
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await _start(hass, freezer, entry, "2025-11-25T09:00:30+09:00")
     assert len(on_disk) == 1
     # The reply is still awaited after the restart.
     await _reply(hass)
@@ -688,9 +701,7 @@ async def test_an_awaited_reply_survives_a_restart(
         "2025-11-25T12:00:00+09:00"
     )
 
-    freezer.move_to("2025-11-25T12:05:00+09:00")
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await _start(hass, freezer, entry, "2025-11-25T12:05:00+09:00")
     assert _last_inquiry(hass) == ("2025-11-25T03:00:00+00:00", None)
     # The limits survived too.
     error = await _refused_refresh(hass, entry)
@@ -710,9 +721,7 @@ async def test_a_window_that_closed_while_stopped_is_a_silence(
     await _setup(hass, freezer, entry)
     await _refresh(hass, entry)
     await hass.config_entries.async_unload(entry.entry_id)
-    freezer.move_to("2025-11-25T13:00:00+09:00")
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await _start(hass, freezer, entry, "2025-11-25T13:00:00+09:00")
     assert _last_inquiry(hass) == ("2025-11-25T03:00:00+00:00", False)
     assert "got no reply to its SMS inquiry" in caplog.text
 
@@ -724,16 +733,8 @@ async def test_a_daily_time_missed_while_stopped_is_caught_up_that_day(
     hass_storage: dict[str, Any],
 ) -> None:
     entry = _entry(**{CONF_INQUIRY_TIME: "09:00:00"})
-    entry.add_to_hass(hass)
-    hass_storage[storage_key(entry.entry_id)] = {
-        "version": 1,
-        "minor_version": 1,
-        "key": storage_key(entry.entry_id),
-        "data": {"inquiry": {"attempts": ["2025-11-24T09:00:00+09:00"]}},
-    }
-    freezer.move_to("2025-11-25T10:30:00+09:00")
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    _store_inquiry(hass, hass_storage, entry, {"attempts": ["2025-11-24T09:00:00+09:00"]})
+    await _start(hass, freezer, entry, "2025-11-25T10:30:00+09:00")
     assert len(modem.calls) == 1
     # Restarted again the same day: today's inquiry has gone, none more.
     await hass.config_entries.async_unload(entry.entry_id)
@@ -751,24 +752,15 @@ async def test_a_broken_stored_inquiry_state_is_validated_on_load(
 ) -> None:
     """Moments in the future (a clock that went back, a hand edit) would block inquiries."""
     entry = _entry()
-    entry.add_to_hass(hass)
-    hass_storage[storage_key(entry.entry_id)] = {
-        "version": 1,
-        "minor_version": 1,
-        "key": storage_key(entry.entry_id),
-        "data": {
-            "inquiry": {
-                "attempts": ["2099-01-01T00:00:00+09:00"] * 4,
-                "last_sent": "not a date",
-                "awaiting_since": "2099-01-01T00:00:00+09:00",
-                "replied": "maybe",
-                "silences": 1e300,
-            }
-        },
+    broken = {
+        "attempts": ["2099-01-01T00:00:00+09:00"] * 4,
+        "last_sent": "not a date",
+        "awaiting_since": "2099-01-01T00:00:00+09:00",
+        "replied": "maybe",
+        "silences": 1e300,
     }
-    freezer.move_to("2025-11-25T12:00:00+09:00")
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    _store_inquiry(hass, hass_storage, entry, broken)
+    await _start(hass, freezer, entry)
     assert "inquiry.attempts" in caplog.text
     assert "inquiry.awaiting_since" in caplog.text
     await _refresh(hass, entry)
