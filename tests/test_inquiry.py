@@ -199,6 +199,13 @@ async def _refused_refresh(hass: HomeAssistant, entry: MockConfigEntry) -> HomeA
     return caught.value
 
 
+async def _send_failure(hass: HomeAssistant, entry: MockConfigEntry) -> str | None:
+    """A refresh refused because the SMS could not be sent: the failure it names."""
+    error = await _refused_refresh(hass, entry)
+    assert error.translation_key == "inquiry_failed"
+    return (error.translation_placeholders or {}).get("error")
+
+
 def _moments(stored: list[str]) -> list[str]:
     """Stored moments as Japan's time, whatever zone Home Assistant wrote them in."""
     return [datetime.fromisoformat(text).astimezone(TOKYO).isoformat() for text in stored]
@@ -488,9 +495,7 @@ async def test_a_vanished_action_is_a_translated_error(
     entry = _entry()
     await _setup(hass, freezer, entry)
     hass.services.async_remove("notify", "fake_modem")
-    error = await _refused_refresh(hass, entry)
-    assert error.translation_key == "inquiry_failed"
-    assert (error.translation_placeholders or {}).get("error") == "ServiceNotFound"
+    assert await _send_failure(hass, entry) == "ServiceNotFound"
 
 
 async def test_a_stopped_script_is_a_failure_and_the_schedule_goes_on(
@@ -566,9 +571,7 @@ async def test_a_cancelled_manual_send_is_a_translated_error(
     entry = _entry()
     await _setup(hass, freezer, entry)
     modem.fail = asyncio.CancelledError()
-    error = await _refused_refresh(hass, entry)
-    assert error.translation_key == "inquiry_failed"
-    assert (error.translation_placeholders or {}).get("error") == "CancelledError"
+    assert await _send_failure(hass, entry) == "CancelledError"
 
 
 async def test_the_integration_cancelled_mid_send_stops_and_keeps_the_attempt(
