@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 
 from custom_components.japan_sim_data.carriers.models import Carrier
@@ -197,3 +199,22 @@ async def test_what_a_sim_without_a_counter_or_notices_cannot_show_is_not_made(
         ("binary_sensor", "throttled"),
         ("sensor", "data_used"),
     }
+
+
+async def test_a_plan_without_a_cap_refuses_a_remaining_data_correction(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Nothing shows remaining data for such a plan: the action says so in the user's words."""
+    entry = _entry(data=RAKUTEN, options={CONF_USAGE_SENSORS: [RX]})
+    _phone(hass, RX, "1.0")
+    await _setup(hass, freezer, entry, platforms=PLATFORMS)
+    with pytest.raises(ServiceValidationError) as raised:
+        await hass.services.async_call(
+            DOMAIN,
+            "set_remaining",
+            {"config_entry_id": entry.entry_id, "amount": 1.5},
+            blocking=True,
+        )
+    assert raised.value.translation_key == "no_remaining_without_cap"
+    assert raised.value.translation_placeholders == {"entry_title": "Router SIM"}
+    assert _sim(entry).remaining is None

@@ -431,7 +431,17 @@ class TrackerCoordinator(SimDataCoordinator):
 
     @callback
     def async_set_remaining(self, remaining: int) -> None:
-        """Correct the data left, e.g. after checking the carrier's app."""
+        """Correct the data left, e.g. after checking the carrier's app.
+
+        A plan without a cap has no data left to correct: refused in the user's language
+        rather than kept where no entity shows it.
+        """
+        if self._terms.steps is not None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="no_remaining_without_cap",
+                translation_placeholders={"entry_title": self.config_entry.title},
+            )
         self.ledger.set_remaining(remaining, dt_util.now())
         self._publish()
 
