@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from custom_components.japan_sim_data.carriers.dates import TOKYO, days_left
-from custom_components.japan_sim_data.carriers.models import BucketKind, SimUsage
+from custom_components.japan_sim_data.carriers.models import AccountUsage, BucketKind, SimUsage
 from custom_components.japan_sim_data.carriers.povo import (
     PLAN_DETAILS_PATH,
     PLAN_PAGE_REFRESH,
@@ -56,6 +56,15 @@ def assert_honest(sim: SimUsage, now: datetime) -> None:
         assert days_left(sim.data_expires, now) > 0
 
 
+async def polled_at(
+    make_adapter: MakeAdapter, clock: Clock, at: datetime
+) -> tuple[PovoAdapter, AccountUsage]:
+    """The adapter on the replay, and what its first poll at ``at`` read."""
+    adapter = await make_adapter()
+    clock.now = at
+    return adapter, await adapter.async_fetch()
+
+
 def plan_calls(povo: FakePovo) -> int:
     return sum(1 for _, path in povo.calls if path == PLAN_DETAILS_PATH)
 
@@ -80,10 +89,10 @@ async def test_month_end_with_the_expired_topping_still_listed(
     """povo lists a topping that expired at the end of May with its 3 GB still left; the day
     after, it must not count (it showed Days left 0 next to 13.93 GB)."""
     povo = turnover
-    adapter = await make_adapter()
-
-    clock.now = datetime(2026, 5, 30, 12, 0, tzinfo=TOKYO)
-    sim = only_sim(await adapter.async_fetch())
+    adapter, usage = await polled_at(
+        make_adapter, clock, datetime(2026, 5, 30, 12, 0, tzinfo=TOKYO)
+    )
+    sim = only_sim(usage)
     assert figures(sim, clock.now) == (LEFT, 2, THREE_GB_ENDS)
     # One slice per topping, each with its own expiry: the 20 GB one as the page shows it,
     # the soonest the rest (povo spends it first).
@@ -147,9 +156,8 @@ async def test_month_end_when_povo_already_dropped_the_figures(
     """The usage answer no longer counts the expired topping while the page lists it: the
     figures stand, only the expiry moves on."""
     turnover.answers[USAGE_PATH] = fixture("usage_turnover_dropped.json")
-    adapter = await make_adapter()
-    clock.now = datetime(2026, 6, 1, 9, 0, tzinfo=TOKYO)
-    sim = only_sim(await adapter.async_fetch())
+    _, usage = await polled_at(make_adapter, clock, datetime(2026, 6, 1, 9, 0, tzinfo=TOKYO))
+    sim = only_sim(usage)
     assert figures(sim, clock.now) == (LEFT_DROPPED, 20, TWENTY_GB_ENDS)
     assert sim.allowance == 20 * GIB
     assert_honest(sim, clock.now)
@@ -309,9 +317,8 @@ async def test_requests_per_poll_over_a_day(
 async def test_a_refresh_while_the_token_lives_is_one_request(
     povo: FakePovo, make_adapter: MakeAdapter, clock: Clock
 ) -> None:
-    adapter = await make_adapter()
-    clock.now = START
-    first = only_sim(await adapter.async_fetch())
+    adapter, usage = await polled_at(make_adapter, clock, START)
+    first = only_sim(usage)
     povo.calls.clear()
     clock.now += timedelta(minutes=10)  # a manual Refresh
     assert only_sim(await adapter.async_fetch()) == first
@@ -321,9 +328,7 @@ async def test_a_refresh_while_the_token_lives_is_one_request(
 async def test_plan_page_read_again_when_a_topping_is_bought(
     povo: FakePovo, make_adapter: MakeAdapter, clock: Clock
 ) -> None:
-    adapter = await make_adapter()
-    clock.now = START
-    await adapter.async_fetch()
+    adapter, _ = await polled_at(make_adapter, clock, START)
     asked = plan_calls(povo)
     usage = json.loads(json.dumps(povo.answers[USAGE_PATH]))
     usage["data"]["boost"]["left"] += 3 * 1024 * 1024  # a 3 GB topping, in KB
@@ -341,9 +346,7 @@ async def test_plan_page_read_again_when_the_soonest_topping_may_be_spent(
 ) -> None:
     """povo spends the soonest-expiring topping first: once its 3 GB may be gone, the next
     topping's expiry dates the data, and the page says so."""
-    adapter = await make_adapter()
-    clock.now = datetime(2026, 5, 30, 12, 0, tzinfo=TOKYO)
-    await adapter.async_fetch()
+    adapter, _ = await polled_at(make_adapter, clock, datetime(2026, 5, 30, 12, 0, tzinfo=TOKYO))
     asked = plan_calls(turnover)
     spend(turnover, 2 * GIB)
     assert await plan_calls_after_a_poll(adapter, turnover, clock) == asked
@@ -356,9 +359,8 @@ async def test_a_running_unlimited_topping_shows_within_the_refresh(
 ) -> None:
     """The usage answer shows no trace of an unlimited topping: the page, read again within
     PLAN_PAGE_REFRESH, does; its end is an expiry that makes the page be read again."""
-    adapter = await make_adapter()
-    clock.now = datetime(2026, 9, 5, 9, 0, tzinfo=TOKYO)
-    assert only_sim(await adapter.async_fetch()).unlimited_until is None
+    adapter, usage = await polled_at(make_adapter, clock, datetime(2026, 9, 5, 9, 0, tzinfo=TOKYO))
+    assert only_sim(usage).unlimited_until is None
     povo.answers[PLAN_DETAILS_PATH] = fixture("plan_details_unlimited.json")
     clock.now += PLAN_PAGE_REFRESH
     sim = only_sim(await adapter.async_fetch())
@@ -374,9 +376,8 @@ async def test_a_refused_plan_page_is_not_asked_at_every_poll(
 ) -> None:
     refused = reply(404, {"message": "no Route matched with those values"})
     povo.once[PLAN_DETAILS_PATH] = [refused]
-    adapter = await make_adapter()
-    clock.now = START
-    assert only_sim(await adapter.async_fetch()).next_expiry is None
+    adapter, usage = await polled_at(make_adapter, clock, START)
+    assert only_sim(usage).next_expiry is None
     assert await plan_calls_after_a_poll(adapter, povo, clock) == 1
     clock.now = START + PLAN_PAGE_REFRESH
     assert only_sim(await adapter.async_fetch()).next_expiry is not None
@@ -386,9 +387,7 @@ async def test_a_refused_plan_page_is_not_asked_at_every_poll(
 async def test_a_clock_set_back_reads_the_page_again(
     povo: FakePovo, make_adapter: MakeAdapter, clock: Clock
 ) -> None:
-    adapter = await make_adapter()
-    clock.now = START
-    await adapter.async_fetch()
+    adapter, _ = await polled_at(make_adapter, clock, START)
     clock.now = START - timedelta(minutes=5)
     await adapter.async_fetch()
     assert plan_calls(povo) == 2
