@@ -215,6 +215,13 @@ async def _reading_mail(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> 
     return entry
 
 
+def _docomo_mail(left: str) -> dict[str, Any]:
+    """docomo's "データ量残り…" mail, as the imap integration gives it."""
+    return _imap_event(
+        "DoCoMo@docomo-bill.ne.jp", f"データ量残り{left}のお知らせ", f"データ量残り{left}です。"
+    )
+
+
 async def _mail(hass: HomeAssistant, event: dict[str, Any]) -> None:
     """One e-mail, as the imap integration fires it."""
     hass.bus.async_fire("imap_content", event)
@@ -274,9 +281,7 @@ async def test_a_notice_seen_again_later_in_the_period_applies_no_more(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
     entry = await _reading_mail(hass, freezer)
-    notice = _imap_event(
-        "DoCoMo@docomo-bill.ne.jp", "データ量残り500MBのお知らせ", "データ量残り500MBです。"
-    )
+    notice = _docomo_mail("500MB")
     await _mail(hass, notice)
     assert _sim(entry).remaining == 500 * MIB
     await hass.services.async_call(
@@ -313,18 +318,14 @@ async def test_an_e_mail_that_failed_dmarc_is_ignored_under_a_domain_filter(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
     entry = await _reading_mail(hass, freezer)
-    forged = _imap_event(
-        "DoCoMo@docomo-bill.ne.jp", "データ量残り99GBのお知らせ", "データ量残り99GBです。"
-    )
+    forged = _docomo_mail("99GB")
     forged["headers"] = {
         "Subject": ("データ量残り99GBのお知らせ",),
         "Authentication-Results": ("mx.example.com; spf=fail; dmarc=fail (p=NONE)",),
     }
     await _mail(hass, forged)
     assert _sim(entry).remaining is None
-    real = _imap_event(
-        "DoCoMo@docomo-bill.ne.jp", "データ量残り800MBのお知らせ", "データ量残り800MBです。"
-    )
+    real = _docomo_mail("800MB")
     real["headers"] = {"Authentication-Results": ("mx.example.com; spf=pass; dmarc=pass",)}
     await _mail(hass, real)
     assert _sim(entry).remaining == 800 * MIB
