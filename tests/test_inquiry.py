@@ -211,6 +211,17 @@ def _moments(stored: list[str]) -> list[str]:
     return [datetime.fromisoformat(text).astimezone(TOKYO).isoformat() for text in stored]
 
 
+THREE_SILENCES = {"entry_title": "Modem SIM", "count": "3", "minutes": "10"}
+"""The unanswered issue's placeholders after three inquiries of the 10-minute window."""
+
+
+def _assert_three_silences_raised(issue_registry: ir.IssueRegistry, issue_id: str) -> None:
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "inquiry_unanswered"
+    assert issue.translation_placeholders == THREE_SILENCES
+
+
 def _no_secrets(caplog: pytest.LogCaptureFixture) -> None:
     assert ASK not in caplog.text
     assert SENT_TO not in caplog.text
@@ -343,14 +354,7 @@ async def test_silence_warns_once_then_raises_an_issue_without_a_storm(
         has_issue = issue_registry.async_get_issue(DOMAIN, issue_id) is not None
         assert has_issue is (hour == 14)
     assert caplog.text.count("got no reply to its SMS inquiry") == 1
-    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
-    assert issue is not None
-    assert issue.translation_key == "inquiry_unanswered"
-    assert issue.translation_placeholders == {
-        "entry_title": "Modem SIM",
-        "count": "3",
-        "minutes": "10",
-    }
+    _assert_three_silences_raised(issue_registry, issue_id)
     # Four today: the cap holds until midnight in Japan, whatever the age of the figure.
     for moment in ("15:10", "16:00", "18:00", "23:59"):
         await _tick(hass, freezer, f"2025-11-25T{moment}:00+09:00")
@@ -385,14 +389,7 @@ async def test_the_unanswered_issue_survives_a_restart(
     # Home Assistant keeps no issue that is not persistent across a restart.
     ir.async_delete_issue(hass, DOMAIN, issue_id)
     await _start(hass, freezer, entry, "2025-11-25T14:20:00+09:00")
-    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
-    assert issue is not None
-    assert issue.translation_key == "inquiry_unanswered"
-    assert issue.translation_placeholders == {
-        "entry_title": "Modem SIM",
-        "count": "3",
-        "minutes": "10",
-    }
+    _assert_three_silences_raised(issue_registry, issue_id)
     assert len(modem.calls) == 3
 
     # The next inquiry is answered: the issue goes, and stays gone after a restart.
@@ -426,7 +423,7 @@ async def test_an_issue_left_over_without_silences_goes_at_start(
         is_persistent=True,
         severity=ir.IssueSeverity.WARNING,
         translation_key="inquiry_unanswered",
-        translation_placeholders={"entry_title": "Modem SIM", "count": "3", "minutes": "10"},
+        translation_placeholders=THREE_SILENCES,
     )
     await _start(hass, freezer, entry)
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
