@@ -93,6 +93,22 @@ async def _restart(hass: HomeAssistant, entry: MockConfigEntry) -> ConfigEntrySt
     return await _setup(hass, entry, add=False)
 
 
+KEY_STORE = "japan_sim_data.installation"
+
+
+async def _restart_with_key(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    entry: MockConfigEntry,
+    key_data: dict[str, Any],
+) -> ConfigEntryState:
+    """Restart the entry with ``key_data`` as what the installation key's store holds."""
+    await hass.config_entries.async_unload(entry.entry_id)
+    hass_storage[KEY_STORE]["data"] = key_data
+    hass.data.pop(f"{DOMAIN}_installation_key")  # as after a restart of Home Assistant
+    return await _setup(hass, entry, add=False)
+
+
 async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, **delta: float) -> None:
     freezer.tick(timedelta(**delta))
     async_fire_time_changed(hass)
@@ -463,16 +479,14 @@ async def test_an_unreadable_installation_key_does_not_re_key_the_entities(
         e.entity_id: e.unique_id
         for e in er.async_entries_for_config_entry(entity_registry, init_integration.entry_id)
     }
-    await hass.config_entries.async_unload(init_integration.entry_id)
-    hass_storage["japan_sim_data.installation"]["data"] = {"secret": "damaged"}
-    hass.data.pop(f"{DOMAIN}_installation_key")  # as after a restart
-
-    assert await _setup(hass, init_integration, add=False) is ConfigEntryState.SETUP_ERROR
+    damaged = {"secret": "damaged"}
+    state = await _restart_with_key(hass, hass_storage, init_integration, damaged)
+    assert state is ConfigEntryState.SETUP_ERROR
     issue = ir.async_get(hass).async_get_issue(DOMAIN, "installation_key_unreadable")
     assert issue is not None
     assert issue.is_fixable
     # The damaged key is left for the user to restore; no entity has a new id or a `_2`.
-    assert hass_storage["japan_sim_data.installation"]["data"] == {"secret": "damaged"}
+    assert hass_storage[KEY_STORE]["data"] == {"secret": "damaged"}
     after = {
         e.entity_id: e.unique_id
         for e in er.async_entries_for_config_entry(entity_registry, init_integration.entry_id)
@@ -485,10 +499,8 @@ async def test_the_repair_makes_a_new_key_when_the_user_accepts_new_ids(
     hass_storage: dict[str, Any],
     init_integration: MockConfigEntry,
 ) -> None:
-    await hass.config_entries.async_unload(init_integration.entry_id)
-    hass_storage["japan_sim_data.installation"]["data"] = {}
-    hass.data.pop(f"{DOMAIN}_installation_key")
-    assert await _setup(hass, init_integration, add=False) is ConfigEntryState.SETUP_ERROR
+    state = await _restart_with_key(hass, hass_storage, init_integration, {})
+    assert state is ConfigEntryState.SETUP_ERROR
 
     assert await async_setup_component(hass, "repairs", {})
     manager = repairs_flow_manager(hass)
@@ -502,7 +514,7 @@ async def test_the_repair_makes_a_new_key_when_the_user_accepts_new_ids(
 
     assert init_integration.state is ConfigEntryState.LOADED
     assert ir.async_get(hass).async_get_issue(DOMAIN, "installation_key_unreadable") is None
-    secret = hass_storage["japan_sim_data.installation"]["data"]["secret"]
+    secret = hass_storage[KEY_STORE]["data"]["secret"]
     assert len(secret) == 64
     assert secret != INSTALLATION_SECRET
 
@@ -514,9 +526,9 @@ async def test_a_key_file_moved_aside_as_corrupt_is_not_replaced_silently(
     mock_iijmio: MagicMock,
 ) -> None:
     """Home Assistant moves a corrupt store aside and reads nothing: not a first start."""
-    del hass_storage["japan_sim_data.installation"]
+    del hass_storage[KEY_STORE]
     assert await _setup(hass, mock_config_entry) is ConfigEntryState.SETUP_ERROR
-    assert "japan_sim_data.installation" not in hass_storage
+    assert KEY_STORE not in hass_storage
     mock_iijmio.async_fetch.assert_not_awaited()
 
 
@@ -527,12 +539,12 @@ async def test_a_first_start_makes_its_key(
     mock_iijmio: MagicMock,
 ) -> None:
     """Entries from before keyed ids (1.1) are migrated with a key made for them."""
-    del hass_storage["japan_sim_data.installation"]
+    del hass_storage[KEY_STORE]
     entry = MockConfigEntry(
         domain=DOMAIN, title="IIJmio mi***", data=dict(mock_config_entry.data), minor_version=1
     )
     assert await _setup(hass, entry) is ConfigEntryState.LOADED
-    assert len(hass_storage["japan_sim_data.installation"]["data"]["secret"]) == 64
+    assert len(hass_storage[KEY_STORE]["data"]["secret"]) == 64
 
 
 # -- #23.8: carrier text never reaches the Refresh error or the log -------------------------------
