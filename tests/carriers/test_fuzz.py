@@ -46,14 +46,8 @@ from custom_components.japan_sim_data.carriers.softbank_login import (
     is_login_page,
 )
 from custom_components.japan_sim_data.carriers.softbank_pages import (
+    _SOFTBANK_KEYS,
     SOFTBANK_CHART_MARKER,
-    SOFTBANK_KEY_ADDITIONAL,
-    SOFTBANK_KEY_ADDITIONAL_USED,
-    SOFTBANK_KEY_CARRIED_OVER,
-    SOFTBANK_KEY_GIVEN,
-    SOFTBANK_KEY_GIVEN_USED,
-    SOFTBANK_KEY_REMAIN,
-    SOFTBANK_KEY_USED,
     ParsedUsage,
     parse_softbank_usage,
 )
@@ -570,15 +564,7 @@ def test_povo_usage_history(page: Any, now: datetime) -> None:
 
 # --- SoftBank and Y!mobile -------------------------------------------------------------------
 
-SOFTBANK_KEYS = (
-    SOFTBANK_KEY_USED,
-    SOFTBANK_KEY_REMAIN,
-    SOFTBANK_KEY_CARRIED_OVER,
-    SOFTBANK_KEY_ADDITIONAL,
-    SOFTBANK_KEY_ADDITIONAL_USED,
-    SOFTBANK_KEY_GIVEN,
-    SOFTBANK_KEY_GIVEN_USED,
-)
+SOFTBANK_KEYS = tuple(_SOFTBANK_KEYS)  # every key the page reader looks for
 softbank_raw_values = st.one_of(number_texts, tricky_texts, st.text(max_size=10))
 softbank_values = st.one_of(
     softbank_raw_values.map(lambda value: f'"{value}"'),
