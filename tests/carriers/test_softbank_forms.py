@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -204,11 +203,13 @@ async def test_pages_are_read_off_the_event_loop(
 def test_hostile_pages_are_read_in_linear_time(
     parse: Callable[[str], ParsedUsage], text: str
 ) -> None:
-    """Inputs that make a backtracking pattern or a quadratic scan run for minutes."""
-    started = time.monotonic()
+    """Inputs that make a backtracking pattern or a quadratic scan run for minutes.
+
+    No wall-clock assertion (speed is the benchmarks' job): a reader that went quadratic
+    again would not finish within the suite's per-test timeout.
+    """
     with pytest.raises(CarrierParseError):
         parse(text)
-    assert time.monotonic() - started < 5
 
 
 # --- Pure functions ---------------------------------------------------------------------------
