@@ -165,8 +165,8 @@ def test_the_calendar_lists_when_carried_over_data_expires(
         f"?start={quote(start.isoformat())}&end={quote(end.isoformat())}"
     )
     summaries = [event["summary"] for event in events]
-    # The replay moves the fixture's carried-over coupon (4.56 GB) to this month.
-    expiry = f"IIJmio ギガプラン {VOICE_LINE}: carried-over data expires (4.56 GB left)"
+    # The replay moves the fixture's carried-over coupon (4.56 GB, IIJmio's binary GB) to this month.
+    expiry = f"IIJmio ギガプラン {VOICE_LINE}: carried-over data expires (4.56 GiB left)"
     assert expiry in summaries, summaries
     (event,) = (event for event in events if event["summary"] == expiry)
     last_day = (now.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
@@ -369,7 +369,7 @@ def test_calendar_card_shows_the_data_calendar(
             break
         browser.driver.execute_script(_CLICK_NEXT, calendar)
     text = browser.wait_for_text(
-        f"IIJmio ギガプラン 15GB {HISTORY_LINE}: carried-over data expires (2.10 GB left)"
+        f"IIJmio ギガプラン 15GB {HISTORY_LINE}: carried-over data expires (2.10 GiB left)"
     )
     assert "No events" not in text
     card = browser.wait_for_element("hui-calendar-card")
