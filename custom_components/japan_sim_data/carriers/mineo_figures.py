@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Final
 
+from .base import MAX_LINES_PER_ACCOUNT
 from .dates import end_of_day, end_of_month, plausible_day
 from .errors import CarrierParseError
 from .http import check_token
@@ -57,9 +58,9 @@ SPEED_FLAG_ON: Final = "0"
 SPEED_FLAG_OFF: Final = "1"
 MY_SOKU_ON: Final = "1"
 
-MAX_LINES: Final = 20
+MAX_LINES: Final = MAX_LINES_PER_ACCOUNT
 """An eo ID holds a household's lines; more than this is a broken answer, and each line costs
-one request."""
+one request (the library's one bound on lines per account)."""
 MAX_ID_LENGTH: Final = 64
 _MAX_NAME_LENGTH: Final = 100
 _YYYYMMDD: Final = re.compile(r"(\d{4})(\d{2})(\d{2})")
