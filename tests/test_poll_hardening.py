@@ -182,6 +182,24 @@ async def test_expiry_while_the_carrier_is_unreachable_still_drops_the_bucket(
     assert coordinator.data.sims["line-1"].remaining == 2 * GIB
 
 
+async def test_an_expiry_at_the_end_of_time_sets_no_timer_and_raises_nothing(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    mock_config_entry: MockConfigEntry,
+    mock_iijmio: MagicMock,
+) -> None:
+    """A placeholder expiry an adapter let through must not overflow the expiry timer."""
+    freezer.move_to("2025-11-30T23:45:00+09:00")
+    forever = DataBucket(
+        BucketKind.TOPPING, remaining=2 * GIB, expires=datetime.max.replace(tzinfo=TOKYO)
+    )
+    mock_iijmio.async_fetch.return_value = AccountUsage(sims={"line-1": _sim("line-1", forever)})
+    assert await _setup(hass, mock_config_entry) is ConfigEntryState.LOADED
+    assert _gib(hass) == pytest.approx(2.0)
+    await _tick(hass, freezer, minutes=31)
+    assert _gib(hass) == pytest.approx(2.0)
+
+
 # -- #23.3: weeks of outage never overflow the back-off -----------------------------------------
 
 

@@ -14,6 +14,7 @@ from typing import Final
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_point_in_time
 
+from .carriers.dates import is_plausible_day
 from .carriers.models import AccountUsage
 
 MAX_LINES: Final = 50
@@ -62,15 +63,11 @@ class ValidFigures:
     def _valid(self, now: datetime) -> AccountUsage:
         assert self._fetched is not None
         self.async_cancel()
-        upcoming = [
-            bucket.expires
-            for sim in self._fetched.sims.values()
-            for bucket in sim.buckets
-            if bucket.expires is not None and bucket.expires >= now
-        ]
-        if upcoming:
+        upcoming = self._fetched.next_bucket_expiry(now)
+        # An expiry no adapter should let through (9999-12-31) is no moment to wake up at.
+        if upcoming is not None and is_plausible_day(upcoming.date()):
             self._unsub = async_track_point_in_time(
-                self._hass, self._at_expiry, min(upcoming) + _AFTER_EXPIRY
+                self._hass, self._at_expiry, upcoming + _AFTER_EXPIRY
             )
         return self._fetched.valid_at(now)
 
