@@ -294,20 +294,33 @@ def _errors(tree: ast.AST) -> set[str]:
     return found
 
 
+def _module_calls(tree: ast.AST, module: str) -> set[str]:
+    """The functions of a module this code calls as module.name(...)."""
+    return {
+        node.func.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and getattr(node.func.value, "id", "") == module
+    }
+
+
 def _form_helper_errors(flow: ast.Module) -> set[str]:
-    """Errors of the tracker_flow helpers this flow calls (tracker_flow.clean_...(...))."""
+    """Errors of the tracker_flow helpers this flow calls (tracker_flow.clean_...(...)), also
+    through the plan forms' readers (tracker_plan_forms.read_...(...))."""
     helpers = {
         node.name: _errors(node)
         for node in _tree("tracker_flow").body
         if isinstance(node, ast.FunctionDef)
     }
-    called = {
-        node.func.attr
-        for node in ast.walk(flow)
-        if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and getattr(node.func.value, "id", "") == "tracker_flow"
+    readers = {
+        node.name: _module_calls(node, "tracker_flow")
+        for node in _tree("tracker_plan_forms").body
+        if isinstance(node, ast.FunctionDef)
     }
+    called = _module_calls(flow, "tracker_flow").union(
+        *(readers.get(name, set()) for name in _module_calls(flow, "tracker_plan_forms"))
+    )
     return set().union(*(helpers.get(name, set()) for name in called))
 
 

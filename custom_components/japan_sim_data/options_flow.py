@@ -15,7 +15,7 @@ from homeassistant.helpers.selector import (
     SelectSelectorMode,
 )
 
-from . import tracker_flow
+from . import tracker_flow, tracker_plan_forms
 from .adapters import CARRIER_PROFILES
 from .carriers.models import Carrier
 from .const import (
@@ -23,7 +23,6 @@ from .const import (
     CONF_EXPIRY_LEAD_DAYS,
     CONF_LOW_DATA_THRESHOLD,
     CONF_LOW_DATA_UNIT,
-    CONF_PLAN_SHAPE,
     CONF_RESET_DAY,
     CONF_USAGE_SENSORS,
     DEFAULT_EXPIRY_LEAD_DAYS,
@@ -31,7 +30,6 @@ from .const import (
     LOW_DATA_UNITS,
     RESET_DAY_CHOICES,
     LowDataUnit,
-    PlanShape,
 )
 from .tracker_plan_kind import form_values
 
@@ -137,55 +135,48 @@ class JapanSimDataOptionsFlow(OptionsFlowWithReload):
             ),
         )
 
-    # -- plan tracker (forms in tracker_flow.py) ----------------------------------------------
+    # -- plan tracker (forms in tracker_plan_forms.py and tracker_flow.py) --------------------
 
     async def async_step_plan(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Change a tracked SIM's carrier, allowance or plan shape."""
-        errors: dict[str, str] = {}
-        if user_input is not None and not (errors := tracker_flow.plan_errors(user_input)):
-            self._plan = tracker_flow.plan_start(user_input)
-            if user_input[CONF_PLAN_SHAPE] == PlanShape.VALIDITY:
+        plan, errors = tracker_plan_forms.read_plan(user_input)
+        if plan is not None:
+            self._plan = plan
+            if tracker_plan_forms.wants_validity(plan):
                 return await self.async_step_plan_validity()
             return await self.async_step_plan_monthly()
-        return self.async_show_form(
-            step_id="plan",
-            data_schema=self.add_suggested_values_to_schema(
-                tracker_flow.plan_schema(with_name=False),
-                user_input or form_values(self.config_entry.data),
-            ),
-            errors=errors,
+        return tracker_plan_forms.show(
+            self,
+            "plan",
+            tracker_flow.plan_schema(with_name=False),
+            user_input or form_values(self.config_entry.data),
+            errors,
         )
 
     async def async_step_plan_monthly(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Change the day the monthly allowance arrives."""
-        errors: dict[str, str] = {}
-        if user_input is not None and not (errors := tracker_flow.plan_errors(user_input)):
-            return self._save_plan(tracker_flow.monthly_plan(user_input))
-        return self.async_show_form(
-            step_id="plan_monthly",
-            data_schema=self.add_suggested_values_to_schema(
-                tracker_flow.MONTHLY_SCHEMA, self.config_entry.data
-            ),
-            errors=errors,
+        plan, errors = tracker_plan_forms.read_monthly(user_input)
+        if plan is not None:
+            return self._save_plan(plan)
+        return tracker_plan_forms.show(
+            self, "plan_monthly", tracker_flow.MONTHLY_SCHEMA, self.config_entry.data, errors
         )
 
     async def async_step_plan_validity(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Change when a fixed-validity plan starts and ends."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            plan, errors = tracker_flow.validity_plan(user_input)
-            if not errors:
-                return self._save_plan(plan)
-        return self.async_show_form(
-            step_id="plan_validity",
-            data_schema=self.add_suggested_values_to_schema(
-                tracker_flow.VALIDITY_SCHEMA, user_input or self.config_entry.data
-            ),
-            errors=errors,
+        plan, errors = tracker_plan_forms.read_validity(user_input)
+        if plan is not None:
+            return self._save_plan(plan)
+        return tracker_plan_forms.show(
+            self,
+            "plan_validity",
+            tracker_flow.VALIDITY_SCHEMA,
+            user_input or self.config_entry.data,
+            errors,
         )
 
     async def async_step_usage(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:

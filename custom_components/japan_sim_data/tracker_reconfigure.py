@@ -10,8 +10,6 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
 
-from .const import CONF_PLAN_SHAPE, PlanShape
-
 
 class TrackerReconfigureFlow(ConfigFlow):
     """The reconfigure steps of a tracked SIM; the integration's flow class inherits them."""
@@ -23,58 +21,52 @@ class TrackerReconfigureFlow(ConfigFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Change the carrier, the allowance or the plan's shape."""
-        from . import tracker_flow  # noqa: PLC0415 - only for a tracked SIM
+        from . import tracker_flow, tracker_plan_forms  # noqa: PLC0415 - only for a tracked SIM
         from .tracker_plan_kind import form_values  # noqa: PLC0415 - only for a tracked SIM
 
-        errors: dict[str, str] = {}
-        if user_input is not None and not (errors := tracker_flow.plan_errors(user_input)):
-            self._reconfigured_plan = tracker_flow.plan_start(user_input)
-            if user_input[CONF_PLAN_SHAPE] == PlanShape.VALIDITY:
+        plan, errors = tracker_plan_forms.read_plan(user_input)
+        if plan is not None:
+            self._reconfigured_plan = plan
+            if tracker_plan_forms.wants_validity(plan):
                 return await self.async_step_reconfigure_validity()
             return await self.async_step_reconfigure_monthly()
-        return self.async_show_form(
-            step_id="reconfigure_plan",
-            data_schema=self.add_suggested_values_to_schema(
-                tracker_flow.plan_schema(with_name=False),
-                user_input or form_values(self._get_reconfigure_entry().data),
-            ),
-            errors=errors,
+        return tracker_plan_forms.show(
+            self,
+            "reconfigure_plan",
+            tracker_flow.plan_schema(with_name=False),
+            user_input or form_values(self._get_reconfigure_entry().data),
+            errors,
         )
 
     async def async_step_reconfigure_monthly(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Change the day of the month the allowance arrives."""
-        from . import tracker_flow  # noqa: PLC0415 - only for a tracked SIM
+        from . import tracker_flow, tracker_plan_forms  # noqa: PLC0415 - only for a tracked SIM
 
-        errors: dict[str, str] = {}
-        if user_input is not None and not (errors := tracker_flow.plan_errors(user_input)):
-            return self._save_reconfigured_plan(tracker_flow.monthly_plan(user_input))
-        return self.async_show_form(
-            step_id="reconfigure_monthly",
-            data_schema=self.add_suggested_values_to_schema(
-                tracker_flow.MONTHLY_SCHEMA, self._get_reconfigure_entry().data
-            ),
-            errors=errors,
+        plan, errors = tracker_plan_forms.read_monthly(user_input)
+        if plan is not None:
+            return self._save_reconfigured_plan(plan)
+        entry_data = self._get_reconfigure_entry().data
+        return tracker_plan_forms.show(
+            self, "reconfigure_monthly", tracker_flow.MONTHLY_SCHEMA, entry_data, errors
         )
 
     async def async_step_reconfigure_validity(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Change when a fixed-validity plan starts, and its length or last day."""
-        from . import tracker_flow  # noqa: PLC0415 - only for a tracked SIM
+        from . import tracker_flow, tracker_plan_forms  # noqa: PLC0415 - only for a tracked SIM
 
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            plan, errors = tracker_flow.validity_plan(user_input)
-            if not errors:
-                return self._save_reconfigured_plan(plan)
-        return self.async_show_form(
-            step_id="reconfigure_validity",
-            data_schema=self.add_suggested_values_to_schema(
-                tracker_flow.VALIDITY_SCHEMA, user_input or self._get_reconfigure_entry().data
-            ),
-            errors=errors,
+        plan, errors = tracker_plan_forms.read_validity(user_input)
+        if plan is not None:
+            return self._save_reconfigured_plan(plan)
+        return tracker_plan_forms.show(
+            self,
+            "reconfigure_validity",
+            tracker_flow.VALIDITY_SCHEMA,
+            user_input or self._get_reconfigure_entry().data,
+            errors,
         )
 
     def _save_reconfigured_plan(self, plan: dict[str, Any]) -> ConfigFlowResult:

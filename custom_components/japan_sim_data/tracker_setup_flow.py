@@ -1,8 +1,9 @@
 """The plan tracker's steps of the config flow: a SIM without a usable carrier route.
 
 It has no login: the user names the SIM, picks its carrier, states the plan (the forms are in
-tracker_flow.py, shared with the options) and says where usage and notices come from.
-tracker_flow.py, which compiles notice patterns, is imported only when a tracker is added.
+tracker_plan_forms.py, shared with Reconfigure and the options) and says where usage and notices
+come from. tracker_flow.py, which compiles notice patterns, is imported only when a tracker is
+added.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from homeassistant.util import dt as dt_util
 
 from .carriers.dates import TOKYO
 from .carriers.models import Carrier
-from .const import CONF_CARRIER, CONF_PLAN_SHAPE, CONF_TRACKED_CARRIER, PlanShape
+from .const import CONF_CARRIER, CONF_TRACKED_CARRIER
 from .identifiers import InstallationKeyUnreadableError, async_get_installation_key
 
 
@@ -46,65 +47,56 @@ class TrackerSetupFlow(ConfigFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask for the allowance and the plan's shape, starting from the brand's preset."""
-        from . import tracker_flow  # noqa: PLC0415 - when a tracker is added
+        from . import tracker_flow, tracker_plan_forms  # noqa: PLC0415 - when a tracker is added
 
         brand = self._tracker_brand
-        errors: dict[str, str] = {}
-        if user_input is not None and not (errors := tracker_flow.plan_errors(user_input)):
-            self._tracker_data = {
-                CONF_CARRIER: Carrier.TRACKER.value,
-                **tracker_flow.plan_start({CONF_TRACKED_CARRIER: brand, **user_input}),
-            }
-            if user_input[CONF_PLAN_SHAPE] == PlanShape.VALIDITY:
+        plan, errors = tracker_plan_forms.read_plan(user_input, {CONF_TRACKED_CARRIER: brand})
+        if plan is not None:
+            self._tracker_data = {CONF_CARRIER: Carrier.TRACKER.value, **plan}
+            if tracker_plan_forms.wants_validity(plan):
                 return await self.async_step_tracker_validity()
             return await self.async_step_tracker_monthly()
-        return self.async_show_form(
-            step_id="tracker_plan",
-            description_placeholders=tracker_flow.plan_placeholders(brand),
-            data_schema=self.add_suggested_values_to_schema(
-                tracker_flow.PLAN_SCHEMA, user_input or tracker_flow.plan_suggestions(brand)
-            ),
-            errors=errors,
+        return tracker_plan_forms.show(
+            self,
+            "tracker_plan",
+            tracker_flow.PLAN_SCHEMA,
+            user_input or tracker_flow.plan_suggestions(brand),
+            errors,
+            placeholders=tracker_flow.plan_placeholders(brand),
         )
 
     async def async_step_tracker_monthly(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask for the day of the month the allowance arrives."""
-        from . import tracker_flow  # noqa: PLC0415 - when a tracker is added
+        from . import tracker_flow, tracker_plan_forms  # noqa: PLC0415 - when a tracker is added
 
-        errors: dict[str, str] = {}
-        if user_input is not None and not (errors := tracker_flow.plan_errors(user_input)):
-            self._tracker_data |= tracker_flow.monthly_plan(user_input)
+        plan, errors = tracker_plan_forms.read_monthly(user_input)
+        if plan is not None:
+            self._tracker_data |= plan
             return await self.async_step_tracker_sources()
-        return self.async_show_form(
-            step_id="tracker_monthly",
-            data_schema=self.add_suggested_values_to_schema(
-                tracker_flow.MONTHLY_SCHEMA, tracker_flow.monthly_suggestions(self._tracker_brand)
-            ),
-            errors=errors,
+        suggested = tracker_flow.monthly_suggestions(self._tracker_brand)
+        return tracker_plan_forms.show(
+            self, "tracker_monthly", tracker_flow.MONTHLY_SCHEMA, suggested, errors
         )
 
     async def async_step_tracker_validity(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask when a fixed-validity plan starts, and its length or last day."""
-        from . import tracker_flow  # noqa: PLC0415 - when a tracker is added
+        from . import tracker_flow, tracker_plan_forms  # noqa: PLC0415 - when a tracker is added
 
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            plan, errors = tracker_flow.validity_plan(user_input)
-            if not errors:
-                self._tracker_data |= plan
-                return await self.async_step_tracker_sources()
+        plan, errors = tracker_plan_forms.read_validity(user_input)
+        if plan is not None:
+            self._tracker_data |= plan
+            return await self.async_step_tracker_sources()
         today = dt_util.now().astimezone(TOKYO).date().isoformat()
-        return self.async_show_form(
-            step_id="tracker_validity",
-            data_schema=self.add_suggested_values_to_schema(
-                tracker_flow.VALIDITY_SCHEMA,
-                user_input or tracker_flow.validity_suggestions(self._tracker_brand, today),
-            ),
-            errors=errors,
+        return tracker_plan_forms.show(
+            self,
+            "tracker_validity",
+            tracker_flow.VALIDITY_SCHEMA,
+            user_input or tracker_flow.validity_suggestions(self._tracker_brand, today),
+            errors,
         )
 
     async def async_step_tracker_sources(
