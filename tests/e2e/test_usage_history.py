@@ -165,7 +165,7 @@ def test_the_calendar_lists_when_carried_over_data_expires(
         f"?start={quote(start.isoformat())}&end={quote(end.isoformat())}"
     )
     summaries = [event["summary"] for event in events]
-    # The replay moves the fixture's carried-over coupon (4.56 GB, IIJmio's binary GB) to this month.
+    # The replay moves the fixture's carried-over coupon (4.56 GB, binary) to this month.
     expiry = f"IIJmio ギガプラン {VOICE_LINE}: carried-over data expires (4.56 GiB left)"
     assert expiry in summaries, summaries
     (event,) = (event for event in events if event["summary"] == expiry)
