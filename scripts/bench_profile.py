@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench import KINDS, Instance, run_rounds, thread_cpu_ns
+from bench import KINDS, Instance, run_rounds
+from bench_proc import thread_cpu_ns
 from bench_replay import set_mode, start_replay
 
 from tests.e2e.harness import stop_process_group
