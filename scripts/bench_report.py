@@ -59,6 +59,16 @@ def spread(values: Sequence[float], spec: str = ".1f") -> str:
     return f"{min(values):{spec}} / {statistics.median(values):{spec}}"
 
 
+def count(value: float) -> str:
+    """A count per poll: whole when it is, else to one decimal (22.9, not 22.8571)."""
+    return f"{value:.1f}".removesuffix(".0")
+
+
+def spread_counts(values: Sequence[float]) -> str:
+    """min / median of counts per poll."""
+    return f"{count(min(values))} / {count(statistics.median(values))}"
+
+
 def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 
@@ -147,10 +157,10 @@ def tables(fig: Figures, plan: Plan) -> list[str]:
                 f"| {spread([w.cpu_ms for w in changing])} "
                 f"| {spread([w.recorder_ms for w in changing])} "
                 f"| {spread([w.cpu_ms for w in same])} "
-                f"| {spread([w.requests for w in changing + same], 'g')} "
-                f"| {spread([w.changed for w in changing], 'g')} "
-                f"| {spread([w.reported for w in changing], 'g')} "
-                f"| {spread([w.reported for w in same], 'g')} "
+                f"| {spread_counts([w.requests for w in changing + same])} "
+                f"| {spread_counts([w.changed for w in changing])} "
+                f"| {spread_counts([w.reported for w in changing])} "
+                f"| {spread_counts([w.reported for w in same])} "
                 f"| {spread(results.rss[kind, size])} |"
             )
     out += [
@@ -177,13 +187,13 @@ def tables(fig: Figures, plan: Plan) -> list[str]:
             changing, same = fig.windows(kind, size), fig.windows(kind, size, "same")
             per_compile, compiles = results.short_term[kind, size]
             out.append(
-                f"| {size} | {label} | {spread([w.rows for w in changing], 'g')} "
-                f"| {spread([w.attributes for w in changing], 'g')} "
+                f"| {size} | {label} | {spread_counts([w.rows for w in changing])} "
+                f"| {spread_counts([w.attributes for w in changing])} "
                 f"| {spread([w.payload_kib * 1.024 for w in changing])} "
                 f"| {spread([w.kib * 1.024 for w in changing])} "
-                f"| {spread([w.rows for w in same], 'g')} "
+                f"| {spread_counts([w.rows for w in same])} "
                 f"| {spread([w.payload_kib * 1.024 for w in same])} "
-                f"| {per_compile} ({compiles} compiles) "
+                f"| {per_compile} ({compiles} compile{'' if compiles == 1 else 's'}) "
                 f"| {results.database_mib[kind, size]:.1f} |"
             )
     out += [
@@ -212,7 +222,8 @@ def tables(fig: Figures, plan: Plan) -> list[str]:
     out += [
         "",
         "Cross-check from /proc/<pid>/stat (utime + stime in "
-        f"{plan.tick_ms:g} ms ticks, so coarse for one poll), median ms per poll with changing "
+        f"{count(plan.tick_ms)} ms ticks, so coarse for one poll), median ms per poll with "
+        "changing "
         "figures: "
         + "; ".join(
             f"{kind} {size} lines {fig.med(kind, size, 'changing', lambda w: w.stat_ms):.1f}"
@@ -242,8 +253,8 @@ def _cpu_targets(fig: Figures, plan: Plan) -> list[str]:
             line += (
                 f" Measured: on the event loop {loop('ours', size):.1f} ms against "
                 f"{loop('peer', size):.1f}, on the recorder's thread {rec('ours', size):.1f} ms "
-                f"against {rec('peer', size):.1f} ({rows('ours', size):g} rows against "
-                f"{rows('peer', size):g}); a poll that changes nothing costs it "
+                f"against {rec('peer', size):.1f} ({count(rows('ours', size))} rows against "
+                f"{count(rows('peer', size))}); a poll that changes nothing costs it "
                 f"{cpu('ours', size, 'same'):.1f} ms."
             )
         out.append(line)
@@ -257,9 +268,10 @@ def _cpu_targets(fig: Figures, plan: Plan) -> list[str]:
     if ratio > 1:
         line += (
             f" Measured: `rest` + 3 templates shows 3 figures a line and writes "
-            f"{rows('rest', small):g} rows a poll, this integration "
+            f"{count(rows('rest', small))} rows a poll, this integration "
             f"{fig.results.entities['ours', small] // small} entities a line and "
-            f"{rows('ours', small):g} rows; on the recorder's thread {rec('ours', small):.1f} ms "
+            f"{count(rows('ours', small))} rows; on the recorder's thread "
+            f"{rec('ours', small):.1f} ms "
             f"against {rec('rest', small):.1f}, on the event loop {loop('ours', small):.1f} ms "
             f"against {loop('rest', small):.1f}; a poll that changes nothing costs it "
             f"{cpu('ours', small, 'same'):.1f} ms, `rest` {cpu('rest', small, 'same'):.1f} ms."
@@ -273,23 +285,25 @@ def _row_targets(fig: Figures, plan: Plan) -> list[str]:
     for size in plan.sizes:
         ours, peer = fig.rows("ours", size), fig.rows("peer", size)
         line = (
-            f"- Rows per poll no more than the same-figures peer's, {size} lines: {ours:g} against "
-            f"{peer:g}: {_verdict(ours <= peer)}."
+            f"- Rows per poll no more than the same-figures peer's, {size} lines: "
+            f"{count(ours)} against "
+            f"{count(peer)}: {_verdict(ours <= peer)}."
         )
         if ours > peer:
             line += (
                 " Measured, `states` rows per poll and line by figure: this integration "
                 f"{_figure_list(fig.by_figure('ours', size), size)}; the peer "
                 f"{_figure_list(fig.by_figure('peer', size), size)}; attribute rows a poll "
-                f"{fig.med('ours', size, 'changing', lambda w: w.attributes):g} against "
-                f"{fig.med('peer', size, 'changing', lambda w: w.attributes):g}."
+                f"{count(fig.med('ours', size, 'changing', lambda w: w.attributes))} against "
+                f"{count(fig.med('peer', size, 'changing', lambda w: w.attributes))}."
             )
         out.append(line)
     same_rows = max(fig.rows("ours", s, "same") for s in plan.sizes)
     same_writes = max(fig.med("ours", s, "same", lambda w: w.reported) for s in plan.sizes)
     line = (
-        f"- Nothing changed: 0 rows and 0 unchanged writes: at most {same_rows:g} rows and "
-        f"{same_writes:g} unchanged writes a poll: {_verdict(same_rows == 0 and same_writes == 0)}."
+        f"- Nothing changed: 0 rows and 0 unchanged writes: at most {count(same_rows)} rows and "
+        f"{count(same_writes)} unchanged writes a poll: "
+        f"{_verdict(same_rows == 0 and same_writes == 0)}."
     )
     if same_rows:
         line += " Measured, rows per poll and line by figure: " + "; ".join(
@@ -314,7 +328,7 @@ def targets(fig: Figures, plan: Plan) -> list[str]:
         *_cpu_targets(fig, plan),
         *_row_targets(fig, plan),
         (
-            f"- 1 request per account per poll: {min(requests):g}–{max(requests):g}: "
+            f"- 1 request per account per poll: {count(min(requests))}–{count(max(requests))}: "
             f"{_verdict(set(requests) == {1.0})}."
         ),
     ]
@@ -426,8 +440,8 @@ def method(plan: Plan) -> list[str]:
         "  `homeassistant.update_entity` action over REST on one entity of each account, which",
         "  refreshes its coordinator (and, as that action does, writes that entity once more);",
         "  the idle process gets the same call on `zone.home`. A coordinator refreshes at most",
-        f"  once per 10 s on request, so polls come in rounds of {plan.round_seconds:g} s, one",
-        "  poll of every process per round, in an order that rotates from round to round.",
+        f"  once per 10 s on request, so polls come in rounds of {count(plan.round_seconds)} s,",
+        "  one poll of every process per round, in an order that rotates from round to round.",
         (
             f"- Per repetition: {plan.changing_polls} rounds with changing figures, then "
             f"{plan.same_polls} with"
