@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Final
 
 from homeassistant.core import HomeAssistant, callback
@@ -12,7 +13,7 @@ from .const import DOMAIN
 STORAGE_VERSION: Final = 1
 
 
-class EntryStore:
+class EntryStore(ABC):
     """The base of what an entry keeps across restarts: ``{DOMAIN}.{entry_id}.{NAME}``.
 
     A subclass reads its store in ``async_load`` (dropping what it cannot read) and says what
@@ -50,5 +51,6 @@ class EntryStore:
         """Write now (on unload), so a reload or restart finds the latest state."""
         await self._store.async_save(self._as_dict())
 
+    @abstractmethod
     def _as_dict(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """What to write: the subclass's state as plain data."""
