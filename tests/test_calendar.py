@@ -183,7 +183,8 @@ async def test_unchanged_dates_write_nothing_and_a_changed_amount_updates_the_ev
         await coordinator.async_refresh()
         await hass.async_block_till_done()
         assert push.call_count == 1
-        # The next event's amount (the first SIM by name, 0002) changes what the calendar shows.
+        # The next event's amount (the first SIM by name, 0002) moves: the panels are told,
+        # the state (which names the event without its amount) is not written.
         usage = mock_iijmio.async_fetch.return_value
         sim_id, sim = next((k, v) for k, v in usage.sims.items() if v.number_suffix == "0002")
         drained = replace(sim.buckets[0], remaining=GIB)
@@ -192,7 +193,42 @@ async def test_unchanged_dates_write_nothing_and_a_changed_amount_updates_the_ev
         )
         await coordinator.async_refresh()
         await hass.async_block_till_done()
+        assert write.call_count == 0
+        assert push.call_count == 2
+        # That bucket gone (used up and no longer listed): the next event is another one.
+        usage = mock_iijmio.async_fetch.return_value
+        mock_iijmio.async_fetch.return_value = AccountUsage(
+            sims={**usage.sims, sim_id: replace(sim, buckets=sim.buckets[1:])}
+        )
+        await coordinator.async_refresh()
+        await hass.async_block_till_done()
         assert write.call_count == 1
+
+
+async def test_the_state_names_the_next_event_and_the_listed_event_its_amount(
+    hass: HomeAssistant, mock_iijmio: MagicMock, init_integration: MockConfigEntry
+) -> None:
+    """The amount moves with every poll: in the state it would be a recorder row each time."""
+    state = hass.states.get(CALENDAR)
+    assert state is not None
+    message = state.attributes["message"]
+    assert message == "IIJmio ギガプラン (0002): carried-over data expires"
+    listed = [event["summary"] for event in await _events(hass)]
+    assert "IIJmio ギガプラン (0002): carried-over data expires (1.25 GiB left)" in listed
+    coordinator = init_integration.runtime_data.coordinator
+    usage: AccountUsage = mock_iijmio.async_fetch.return_value
+    sim_id, sim = next((k, v) for k, v in usage.sims.items() if v.number_suffix == "0002")
+    drained = replace(sim.buckets[0], remaining=GIB // 2)
+    mock_iijmio.async_fetch.return_value = AccountUsage(
+        sims={**usage.sims, sim_id: replace(sim, buckets=(drained, *sim.buckets[1:]))}
+    )
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    after = hass.states.get(CALENDAR)
+    assert after is not None
+    assert after.last_updated == state.last_updated
+    listed = [event["summary"] for event in await _events(hass)]
+    assert "IIJmio ギガプラン (0002): carried-over data expires (512 MiB left)" in listed
 
 
 # The calendar trigger polls every 15 minutes until Home Assistant stops.

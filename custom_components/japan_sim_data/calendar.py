@@ -5,6 +5,11 @@ events on that day; an expiry at a given moment (a povo topping at 14:00) is an 
 moment, so a calendar trigger with an offset fires the right time before it. Each event's uid
 says what it is in any language: ``<SIM>_expires_<kind>_<moment>``, ``<SIM>_resets_<day>`` or
 ``<SIM>_plan_ends_<day>``, ``<SIM>`` being the SIM's keyed id.
+
+The listed events (the Calendar panel, ``calendar.get_events``, calendar triggers) say how much
+an expiring bucket still holds. The entity's own state names its next event without that
+amount: the amount moves with every megabyte used, and each move would be a state and an
+attribute row in the recorder at every poll for what the sensors already record.
 """
 
 from __future__ import annotations
@@ -84,6 +89,8 @@ class PlannedEvent:
     end: date | datetime
     summary: str
     uid: str
+    headline: str
+    """The summary without an amount that moves with use: what the entity's state names."""
 
     @property
     def start_local(self) -> datetime:
@@ -96,8 +103,16 @@ class PlannedEvent:
         return _local(self.end)
 
     def to_event(self) -> CalendarEvent:
-        """The CalendarEvent Home Assistant shows."""
+        """The CalendarEvent Home Assistant lists."""
         return CalendarEvent(start=self.start, end=self.end, summary=self.summary, uid=self.uid)
+
+    def to_state_event(self) -> CalendarEvent:
+        """The CalendarEvent the entity's state names: the same event, without the amount."""
+        return CalendarEvent(start=self.start, end=self.end, summary=self.headline, uid=self.uid)
+
+    def shown_in_state(self, now: datetime) -> tuple[object, ...]:
+        """What the entity's state shows of this event at ``now``: it, and whether it runs."""
+        return (self.uid, self.start, self.end, self.headline, self.start_local <= now)
 
 
 def _local(value: date | datetime) -> datetime:
@@ -107,11 +122,13 @@ def _local(value: date | datetime) -> datetime:
     return dt_util.start_of_local_day(value)
 
 
-def _day_event(day: date, summary: str, uid: str) -> PlannedEvent:
+def _day_event(day: date, summary: str, uid: str, headline: str | None = None) -> PlannedEvent:
     # An all-day event ends at the next midnight; the last day there is ends with itself
     # rather than overflow (plausible days never come near it).
     end = day + timedelta(days=1) if day < date.max else day
-    return PlannedEvent(start=day, end=end, summary=summary, uid=uid)
+    return PlannedEvent(
+        start=day, end=end, summary=summary, uid=uid, headline=headline or summary
+    )
 
 
 def _plausible(moment: datetime, today: date) -> bool:
@@ -150,9 +167,9 @@ def sim_events(
     events: list[PlannedEvent] = []
     for (kind, expires), remaining in held.items():
         kind_text = texts.get(f"bucket_kind.{kind}")
-        if remaining is None:
-            summary = texts.get("calendar_event.bucket_expires_unknown", sim=name, kind=kind_text)
-        else:
+        headline = texts.get("calendar_event.bucket_expires_unknown", sim=name, kind=kind_text)
+        summary = headline
+        if remaining is not None:
             summary = texts.get(
                 "calendar_event.bucket_expires",
                 sim=name,
@@ -162,9 +179,13 @@ def sim_events(
         local = expires.astimezone(TOKYO)
         uid = f"{uid_stem}_expires_{kind}_{local.isoformat()}"
         if local == end_of_day(local.date()):
-            events.append(_day_event(local.date(), summary, uid))
+            events.append(_day_event(local.date(), summary, uid, headline))
         else:
-            events.append(PlannedEvent(start=expires, end=expires, summary=summary, uid=uid))
+            events.append(
+                PlannedEvent(
+                    start=expires, end=expires, summary=summary, uid=uid, headline=headline
+                )
+            )
     if sim.resets_on is not None and is_plausible_day(sim.resets_on, today):
         summary = texts.get("calendar_event.data_resets", sim=name)
         events.append(_day_event(sim.resets_on, summary, f"{uid_stem}_resets_{sim.resets_on}"))
@@ -174,8 +195,9 @@ def sim_events(
     return events
 
 
-def _sort_key(event: PlannedEvent) -> tuple[datetime, str]:
-    return (event.start_local, event.summary)
+def _sort_key(event: PlannedEvent) -> tuple[datetime, str, str]:
+    # By the headline first: the order of a day's events does not move with an amount.
+    return (event.start_local, event.headline, event.summary)
 
 
 async def async_setup_entry(
@@ -205,7 +227,6 @@ class DataCalendar(CoordinatorEntity[SimDataCoordinator], CalendarEntity):
         self._planned_from: AccountUsage | None = None
         self._planned: list[PlannedEvent] = []
         self._replan_after: datetime | None = None
-        self._was_available = True
         self._last_shown: tuple[object, ...] | None = None
 
     @property
@@ -244,12 +265,14 @@ class DataCalendar(CoordinatorEntity[SimDataCoordinator], CalendarEntity):
             )
         return sorted(events, key=_sort_key)
 
+    def _upcoming(self, now: datetime) -> PlannedEvent | None:
+        return next((event for event in self.planned if event.end_local > now), None)
+
     @property
     def event(self) -> CalendarEvent | None:
-        """The event under way, or else the next one."""
-        now = dt_util.now()
-        upcoming = next((event for event in self.planned if event.end_local > now), None)
-        return None if upcoming is None else upcoming.to_event()
+        """The event under way, or else the next one, without the amount it holds."""
+        upcoming = self._upcoming(dt_util.now())
+        return None if upcoming is None else upcoming.to_state_event()
 
     async def async_get_events(
         self, hass: HomeAssistant, start_date: datetime, end_date: datetime
@@ -261,30 +284,30 @@ class DataCalendar(CoordinatorEntity[SimDataCoordinator], CalendarEntity):
     def _handle_coordinator_update(self) -> None:
         """Write the state only when what it shows changed: polls mostly bring the same dates.
 
-        A changed amount in a later event changes no state: the calendar panels that show it
-        are sent the new events without a state write.
+        A changed amount changes no state: the calendar panels that show it are sent the new
+        events without a state write.
         """
         events = tuple(self.planned)
-        if events == self._events and self.available == self._was_available:
-            return
-        self._events, self._was_available = events, self.available
         shown = self._shown_state()
         if shown != self._last_shown:
-            self._last_shown = shown
+            self._events, self._last_shown = events, shown
             self.async_write_ha_state()
-        else:
+        elif events != self._events:
+            self._events = events
             self.async_update_event_listeners()
 
     async def async_added_to_hass(self) -> None:
         """Remember what the first write showed."""
         await super().async_added_to_hass()
-        self._events, self._was_available = tuple(self.planned), self.available
-        self._last_shown = self._shown_state()
+        self._events, self._last_shown = tuple(self.planned), self._shown_state()
 
     def _shown_state(self) -> tuple[object, ...]:
+        """What the state and its attributes show, read from the plan (no event is built)."""
         if not self.available:
             return (False,)
-        return (True, self.state, self.state_attributes)
+        now = dt_util.now()
+        upcoming = self._upcoming(now)
+        return (True, None if upcoming is None else upcoming.shown_in_state(now))
 
 
 def _overlapping[E: (PlannedEvent, CalendarEvent)](
