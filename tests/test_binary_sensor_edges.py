@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from unittest.mock import MagicMock
 
 from homeassistant.core import HomeAssistant
@@ -12,12 +13,16 @@ from custom_components.japan_sim_data.binary_sensor import (
     JapanSimDataBinarySensor,
     _near_next_step,
 )
+from custom_components.japan_sim_data.carriers.dates import TOKYO
 from custom_components.japan_sim_data.carriers.models import AccountUsage, SimUsage
+from custom_components.japan_sim_data.coordinator import SimView
 
 
 def test_near_next_step_is_unknown_without_steps() -> None:
     # A plan with an allowance has no step to be near: unknown, not "off".
-    assert _near_next_step(SimUsage(sim_id="hdc1", used=5 * 1024**3), {}) is None
+    sim = SimUsage(sim_id="hdc1", used=5 * 1024**3)
+    view = SimView(sim, datetime(2026, 12, 6, tzinfo=TOKYO), MagicMock(), "hdc1")
+    assert _near_next_step(view, {}) is None
 
 
 async def test_a_sim_that_left_the_account_reads_unknown(

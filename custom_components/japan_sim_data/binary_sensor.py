@@ -14,10 +14,9 @@ from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.util import dt as dt_util
 
 from .carriers.insights import is_expiring_soon, is_low_data
-from .carriers.models import Carrier, SimUsage
+from .carriers.models import Carrier
 from .carriers.units import GIB
 from .const import (
     CONF_EXPIRY_LEAD_DAYS,
@@ -27,7 +26,7 @@ from .const import (
     DEFAULT_LOW_DATA_THRESHOLD,
     LowDataUnit,
 )
-from .coordinator import JapanSimDataConfigEntry, SimDataCoordinator
+from .coordinator import JapanSimDataConfigEntry, SimDataCoordinator, SimView
 from .entity import JapanSimDataEntity, async_add_sim_entities, carried_figures_attributes
 
 PARALLEL_UPDATES = 0
@@ -37,8 +36,9 @@ PARALLEL_UPDATES = 0
 _REPORTS_THROTTLING: Final = frozenset({Carrier.IIJMIO, Carrier.MINEO, Carrier.TRACKER})
 
 
-def _low_data(sim: SimUsage, options: Mapping[str, Any]) -> bool | None:
-    if sim.is_unlimited(dt_util.now()):
+def _low_data(view: SimView, options: Mapping[str, Any]) -> bool | None:
+    sim = view.sim
+    if sim.is_unlimited(view.now):
         # While unlimited data runs (a 24-hour topping), the remaining figure runs nothing out.
         return False
     return is_low_data(
@@ -48,16 +48,17 @@ def _low_data(sim: SimUsage, options: Mapping[str, Any]) -> bool | None:
     )
 
 
-def _expiring_soon(sim: SimUsage, options: Mapping[str, Any]) -> bool | None:
+def _expiring_soon(view: SimView, options: Mapping[str, Any]) -> bool | None:
     lead_days = int(options.get(CONF_EXPIRY_LEAD_DAYS, DEFAULT_EXPIRY_LEAD_DAYS))
-    return is_expiring_soon(sim, dt_util.now(), lead_days)
+    return is_expiring_soon(view.sim, view.now, lead_days)
 
 
-def _near_next_step(sim: SimUsage, options: Mapping[str, Any]) -> bool | None:
+def _near_next_step(view: SimView, options: Mapping[str, Any]) -> bool | None:
     """A plan without a cap: the next step is within the low-data threshold (its lead).
 
     A threshold in percent is a share of the step ahead.
     """
+    sim = view.sim
     steps, step = sim.usage_steps, sim.next_step
     if steps is None:
         return None
@@ -73,7 +74,7 @@ def _near_next_step(sim: SimUsage, options: Mapping[str, Any]) -> bool | None:
 class JapanSimDataBinarySensorDescription(BinarySensorEntityDescription):
     """A yes/no fact about a SIM, read with the entry's options."""
 
-    is_on_fn: Callable[[SimUsage, Mapping[str, Any]], bool | None]
+    is_on_fn: Callable[[SimView, Mapping[str, Any]], bool | None]
     carriers: frozenset[Carrier] = frozenset(Carrier)
     may_be_carried: bool = False
     """A fact a fallback route keeps from an earlier read: its age is shown beside it."""
@@ -103,7 +104,7 @@ BINARY_SENSORS: tuple[JapanSimDataBinarySensorDescription, ...] = (
         key="throttled",
         translation_key="throttled",
         device_class=BinarySensorDeviceClass.PROBLEM,
-        is_on_fn=lambda sim, _: sim.throttled,
+        is_on_fn=lambda view, _: view.sim.throttled,
         carriers=_REPORTS_THROTTLING,
         may_be_carried=True,
     ),
@@ -157,10 +158,9 @@ class JapanSimDataBinarySensor(JapanSimDataEntity, BinarySensorEntity):
     @property
     def is_on(self) -> bool | None:
         """On, off, or None (unknown)."""
-        sim = self.sim
-        if sim is None:
+        view = self.coordinator.sim_view(self.sim_id)
+        if view is None:
             return None
-        # Only data that can still be used: an expired bucket a carrier still lists is not
-        # "data left", and its past expiry is not "expiring soon".
-        valid = sim.valid_at(dt_util.now())
-        return self.entity_description.is_on_fn(valid, self.coordinator.config_entry.options)
+        # Only data that can still be used (the view's): an expired bucket a carrier still
+        # lists is not "data left", and its past expiry is not "expiring soon".
+        return self.entity_description.is_on_fn(view, self.coordinator.config_entry.options)

@@ -126,9 +126,7 @@ def _day_event(day: date, summary: str, uid: str, headline: str | None = None) -
     # An all-day event ends at the next midnight; the last day there is ends with itself
     # rather than overflow (plausible days never come near it).
     end = day + timedelta(days=1) if day < date.max else day
-    return PlannedEvent(
-        start=day, end=end, summary=summary, uid=uid, headline=headline or summary
-    )
+    return PlannedEvent(start=day, end=end, summary=summary, uid=uid, headline=headline or summary)
 
 
 def _plausible(moment: datetime, today: date) -> bool:

@@ -21,6 +21,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .carriers.dates import TOKYO
+from .carriers.insights import UsageHistory
 from .carriers.models import AccountUsage, Carrier, SimUsage
 from .const import (
     DOMAIN,
@@ -42,6 +43,30 @@ __all__ = ["MAX_ERROR_TEXT", "MAX_LINES", "short_error_text"]
 
 REPAIR_ISSUES = ("carrier_changed", "app_version")
 """Repair issues an account can raise (their ids: issues.entry_issue_id)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SimView:
+    """One SIM as its entities read it: only the buckets valid ``now``, and what is kept of it.
+
+    One view per SIM per update, shared by all of the SIM's entities, so that every figure
+    they show is of the same moment and the valid buckets are worked out once.
+    """
+
+    sim: SimUsage
+    now: datetime
+    coordinator: SimDataCoordinator
+    sim_id: str
+
+    @property
+    def history(self) -> UsageHistory:
+        """The SIM's recent readings (the forecast's), kept across restarts."""
+        return self.coordinator.history.get(self.sim_id)
+
+    @property
+    def used_today(self) -> int | None:
+        """Bytes used since midnight in Tokyo; None until two readings can be compared."""
+        return self.coordinator.usage_today.used_today(self.sim_id)
 
 
 def sim_device_name(carrier_name: str, sim: SimUsage) -> str:
@@ -130,6 +155,32 @@ class SimDataCoordinator(DataUpdateCoordinator[AccountUsage]):
         """The redacted skeleton of the last answer that could not be read, for diagnostics."""
         self._unsub_midnight: CALLBACK_TYPE | None = None
         self._on_success: list[Callable[[AccountUsage], None]] = []
+        self._views: dict[str, SimView] = {}
+        self._views_of: AccountUsage | None = None
+
+    @callback
+    def async_update_listeners(self) -> None:
+        """Tell every entity; they read their SIM's view of this moment, made afresh."""
+        self._views.clear()
+        super().async_update_listeners()
+
+    def sim_view(self, sim_id: str) -> SimView | None:
+        """The SIM as it stands at this update (None once the account no longer lists it).
+
+        Made at the first read after the update began and shared until the next: an update
+        comes with new figures, at each bucket expiry and at each Tokyo midnight.
+        """
+        data = self.data
+        if data is not self._views_of:
+            self._views.clear()
+            self._views_of = data
+        if (view := self._views.get(sim_id)) is not None:
+            return view
+        if data is None or (sim := data.sims.get(sim_id)) is None:
+            return None
+        now = dt_util.now()
+        view = self._views[sim_id] = SimView(sim.valid_at(now), now, self, sim_id)
+        return view
 
     @callback
     def async_on_success(self, hook: Callable[[AccountUsage], None]) -> CALLBACK_TYPE:

@@ -16,12 +16,10 @@ from homeassistant.components.sensor import (
 from homeassistant.const import EntityCategory, Platform, UnitOfInformation, UnitOfTime
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.util import dt as dt_util
 
 from .background import logged
 from .carriers.dates import TOKYO
 from .carriers.insights import (
-    UsageHistory,
     carrier_amount,
     daily_budget,
     valid_days_left,
@@ -29,7 +27,7 @@ from .carriers.insights import (
     whole_mib,
 )
 from .carriers.models import BucketKind, Carrier, SimUsage
-from .coordinator import JapanSimDataConfigEntry, SimDataCoordinator
+from .coordinator import JapanSimDataConfigEntry, SimDataCoordinator, SimView
 from .entity import (
     JapanSimDataEntity,
     async_add_sim_entities,
@@ -39,30 +37,6 @@ from .entity import (
 
 # Read-only entities fed by the coordinator: no limit on parallel updates.
 PARALLEL_UPDATES = 0
-
-
-@dataclass(frozen=True, slots=True)
-class SimView:
-    """What a SIM sensor reads: the SIM with only the buckets valid now, and what is kept of it.
-
-    One bundle for every description's ``value_fn``, so a figure from the forecast's history
-    or today's count is a description like the carrier's own figures.
-    """
-
-    sim: SimUsage
-    now: datetime
-    coordinator: SimDataCoordinator
-    sim_id: str
-
-    @property
-    def history(self) -> UsageHistory:
-        """The SIM's recent readings (the forecast's), kept across restarts."""
-        return self.coordinator.history.get(self.sim_id)
-
-    @property
-    def used_today(self) -> int | None:
-        """Bytes used since midnight in Tokyo; None until two readings can be compared."""
-        return self.coordinator.usage_today.used_today(self.sim_id)
 
 
 def at_moment[T](value_fn: Callable[[SimUsage, datetime], T]) -> Callable[[SimView], T]:
@@ -327,12 +301,11 @@ class JapanSimDataSensor(JapanSimDataEntity, SensorEntity):
     @property
     def native_value(self) -> int | float | str | date | datetime | None:
         """The figure, or None (unknown) when the carrier did not give it."""
-        sim = self.sim
-        if sim is None:
+        view = self.coordinator.sim_view(self.sim_id)
+        if view is None:
             return None
-        now = dt_util.now()
         description = self.entity_description
-        value = description.value_fn(SimView(sim.valid_at(now), now, self.coordinator, self.sim_id))
+        value = description.value_fn(view)
         if description.carrier_amount and isinstance(value, int):
             return carrier_amount(
                 value, hundredths=self.coordinator.carrier in _SHOWN_IN_HUNDREDTHS

@@ -13,7 +13,8 @@ from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.const import EntityCategory
 
 from .carriers.models import SimUsage
-from .sensor import JapanSimDataSensorDescription, SimView
+from .coordinator import SimView
+from .sensor import JapanSimDataSensorDescription
 from .tracker import LAST_INQUIRY_KEY, TrackedSimUsage
 
 
