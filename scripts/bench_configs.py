@@ -182,10 +182,12 @@ def _peer_line(index: int, line: int) -> tuple[list[str], list[str]]:
             "device_class: duration",
             measurement,
         ),
-        # Whole MiB, rounded down: the integration's daily budget.
+        # MiB to two significant figures, rounded down: the integration's daily budget.
         *_entry(
             f"{name} daily budget",
-            both + "{{ (remaining * 1024 / days) | round(0, 'floor') | int }}",
+            both + "{% set mib = (remaining * 1024 / days) | round(0, 'floor') | int %}"
+            "{% set step = 10 ** ([0, (mib | string | length) - 2] | max) %}"
+            "{{ mib // step * step }}",
             "unit_of_measurement: MiB",
             "device_class: data_size",
             measurement,

@@ -233,8 +233,8 @@ async def test_a_month_end_never_shows_a_past_expiry_next_to_counted_data(
         "remaining_data": "24.56",
         "days_left": "1",
         "data_expires": "2025-11-30",
-        # 24.56 GiB over the one day left, in whole MiB.
-        "daily_budget": str(float(25149)),
+        # 24.56 GiB (25,149 MiB) over the one day left, to two figures.
+        "daily_budget": str(float(25000)),
         "data_resets_on": "2025-12-01",
         "expiring_soon": "on",
     }

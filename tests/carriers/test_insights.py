@@ -13,6 +13,7 @@ from custom_components.japan_sim_data.carriers.insights import (
     daily_budget,
     is_expiring_soon,
     is_low_data,
+    two_figures_down,
     valid_days_left,
     valid_expiry,
     whole_mib,
@@ -70,20 +71,45 @@ def test_expiring_soon_needs_data_and_a_date() -> None:
 
 
 def test_daily_budget() -> None:
-    assert daily_budget(_sim(6 * GIB), NOW) == GIB
+    # 6 GiB over 6 days: 1024 MiB a day, shown to two figures.
+    assert daily_budget(_sim(6 * GIB), NOW) == 1000 * MIB
     assert daily_budget(_sim(None), NOW) is None
     assert daily_budget(SimUsage(sim_id="s"), NOW) is None
     assert daily_budget(_sim(GIB), datetime(2025, 12, 2, tzinfo=TOKYO)) is None
 
 
-def test_the_daily_budget_is_whole_mib_rounded_down() -> None:
+def test_the_daily_budget_is_two_figures_of_mib_rounded_down() -> None:
     # 6 days left: 6000 MiB and a little is 1000 MiB a day, never 1000.0000x.
     assert daily_budget(_sim(6000 * MIB + 12_345), NOW) == 1000 * MIB
-    # 6005 MiB is 1000.83 MiB a day: shown as 1000, never more than is left.
-    assert daily_budget(_sim(6005 * MIB), NOW) == 1000 * MIB
-    # A poll that moves the figure by less than 6 MiB (a MiB a day) moves no budget.
-    assert daily_budget(_sim(6005 * MIB - 5 * MIB), NOW) == daily_budget(_sim(6005 * MIB), NOW)
+    # 5800 MiB is 966.7 MiB a day: shown as 960, never more than is left.
+    assert daily_budget(_sim(5800 * MIB), NOW) == 960 * MIB
+    # A poll that moves the figure within its ten (up to 40 MiB here) moves no budget.
+    assert daily_budget(_sim(5800 * MIB - 40 * MIB), NOW) == 960 * MIB
+    assert daily_budget(_sim(5760 * MIB - 1), NOW) == 950 * MIB
+    # Under a hundred MiB a day, every MiB still shows; under one, nothing is left to give.
+    assert daily_budget(_sim(6 * 95 * MIB + MIB), NOW) == 95 * MIB
+    assert daily_budget(_sim(6 * 9 * MIB), NOW) == 9 * MIB
     assert daily_budget(_sim(6 * MIB - 1), NOW) == 0
+    # Large plans: 1,534 MiB a day is 1,500.
+    assert daily_budget(_sim(6 * 1534 * MIB), NOW) == 1500 * MIB
+
+
+@pytest.mark.parametrize(
+    ("count", "shown"),
+    [
+        (0, 0),
+        (7, 7),
+        (10, 10),
+        (99, 99),
+        (100, 100),
+        (967, 960),
+        (999, 990),
+        (1534, 1500),
+        (20_480, 20_000),
+    ],
+)
+def test_two_figures_down(count: int, shown: int) -> None:
+    assert two_figures_down(count) == shown
 
 
 def test_an_expired_bucket_never_counts_and_never_gives_0_days() -> None:
@@ -95,7 +121,7 @@ def test_an_expired_bucket_never_counts_and_never_gives_0_days() -> None:
     first_of_december = datetime(2025, 12, 1, 0, 0, 5, tzinfo=TOKYO)
     assert valid_expiry(sim, first_of_december) == december.expires
     assert valid_days_left(sim, first_of_december) == 31
-    assert daily_budget(sim, first_of_december) == 10 * GIB // 31 // MIB * MIB
+    assert daily_budget(sim, first_of_december) == 330 * MIB  # 330.3 MiB a day
     assert is_expiring_soon(sim, first_of_december, 3) is False
     # A reset day the carrier has not moved on yet is not "0 days left".
     stale = SimUsage(sim_id="s", resets_on=date(2025, 12, 1))

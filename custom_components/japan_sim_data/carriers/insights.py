@@ -58,15 +58,23 @@ def is_expiring_soon(sim: SimUsage, now: datetime, lead_days: int) -> bool | Non
 def daily_budget(sim: SimUsage, now: datetime) -> int | None:
     """Bytes a day that can be used, evenly, until the data that goes first expires.
 
-    In whole MiB, rounded down (the sensor shows MiB without decimals, and a budget never
-    promises more than is left): a poll that moves the figure by less writes no state.
+    In MiB to two significant figures, rounded down (960 MiB, 95 MiB, 1,500 MiB): a budget is
+    an estimate, and a third figure would move with nearly every poll that uses data (a
+    recorder row each time) without changing what anyone does with it. Rounded down, it never
+    promises more than is left.
     """
     valid = sim.valid_at(now)
     remaining = valid.remaining
     left = valid_days_left(valid, now)
     if remaining is None or left is None:
         return None
-    return remaining // left // MIB * MIB
+    return two_figures_down(remaining // left // MIB) * MIB
+
+
+def two_figures_down(count: int) -> int:
+    """``count`` rounded down to its two leading digits: 967 → 960, 95 → 95, 1,534 → 1,500."""
+    step = 10 ** max(0, len(str(count)) - 2)
+    return count // step * step
 
 
 _HUNDREDTH_SLACK: Final = 1024

@@ -58,7 +58,8 @@ def parse_number_text(text: str) -> float | None:
     Returns None for empty text and raises CarrierParseError for anything else the grammar
     does not accept.
     """
-    cleaned = normalize_text(text).strip()
+    # ASCII is already what NFKC folds to: most carriers' figures skip the fold.
+    cleaned = (text if text.isascii() else normalize_text(text)).strip()
     if not cleaned:
         return None
     if _NUMBER.fullmatch(cleaned) is None:
@@ -102,7 +103,7 @@ def to_bytes(value: object, unit: str) -> int | None:
     number = to_number(value)
     if number is None:
         return None
-    factor = _UNIT_FACTORS.get(normalize_text(unit).strip().upper())
+    factor = _UNIT_FACTORS.get(unit) or _UNIT_FACTORS.get(normalize_text(unit).strip().upper())
     if factor is None:
         # The unit is carrier text: quoted like an error code, never echoed whole.
         raise CarrierParseError(f"Unknown data unit ({quoted_code(unit.strip())})")
