@@ -15,7 +15,7 @@ attribute row in the recorder at every poll for what the sensors already record.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from homeassistant.components.calendar import (
@@ -60,11 +60,16 @@ class Texts:
     """The event texts in the user's language."""
 
     strings: Mapping[str, str]
+    _templates: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    """Each text as found in the translations, looked up once (every poll plans anew)."""
 
     def get(self, key: str, **values: str) -> str:
         """A text with its placeholders filled (values may hold braces: no str.format)."""
-        section, name = key.split(".")
-        text = self.strings.get(f"{_TEXTS}.{section}.options.{name}", _FALLBACK[key])
+        text = self._templates.get(key)
+        if text is None:
+            section, name = key.split(".")
+            text = self.strings.get(f"{_TEXTS}.{section}.options.{name}", _FALLBACK[key])
+            self._templates[key] = text
         for placeholder, value in values.items():
             text = text.replace(f"{{{placeholder}}}", value)
         return text
@@ -224,6 +229,9 @@ class DataCalendar(CoordinatorEntity[SimDataCoordinator], CalendarEntity):
         self._events: tuple[PlannedEvent, ...] = ()
         self._planned_from: AccountUsage | None = None
         self._planned: list[PlannedEvent] = []
+        self._sim_plans: dict[str, tuple[tuple[object, ...], list[PlannedEvent]]] = {}
+        """Per SIM, what its events were planned from and the events: an unchanged SIM's
+        events are not planned again."""
         self._replan_after: datetime | None = None
         self._last_shown: tuple[object, ...] | None = None
 
@@ -249,18 +257,22 @@ class DataCalendar(CoordinatorEntity[SimDataCoordinator], CalendarEntity):
         coordinator = self.coordinator
         runtime = coordinator.config_entry.runtime_data
         plan_end = coordinator.plan_end
+        today = now.astimezone(TOKYO).date()
         events: list[PlannedEvent] = []
+        plans: dict[str, tuple[tuple[object, ...], list[PlannedEvent]]] = {}
         for sim_id, sim in coordinator.data.sims.items():
-            events.extend(
-                sim_events(
-                    sim,
-                    coordinator.sim_name(sim),
-                    runtime.key.sim_id(coordinator.carrier, sim_id),
-                    self._texts,
-                    plan_end,
-                    now=now,
-                )
-            )
+            valid = sim.valid_at(now)
+            name = coordinator.sim_name(sim)
+            # Everything the SIM's events are made of: the buckets still valid, its name, the
+            # plan's end and the day (which decides what is plausible).
+            source = (valid, name, plan_end, today)
+            planned = self._sim_plans.get(sim_id)
+            if planned is None or planned[0] != source:
+                stem = runtime.key.sim_id(coordinator.carrier, sim_id)
+                planned = (source, sim_events(valid, name, stem, self._texts, plan_end, now=now))
+            plans[sim_id] = planned
+            events.extend(planned[1])
+        self._sim_plans = plans
         return sorted(events, key=_sort_key)
 
     def _upcoming(self, now: datetime) -> PlannedEvent | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -30,8 +31,9 @@ def end_of_day(day: date) -> datetime:
     return datetime.combine(day, _END_OF_DAY, tzinfo=TOKYO)
 
 
+@lru_cache(maxsize=256)
 def last_day_of_month(year: int, month: int) -> date:
-    """Return the last calendar day of a month."""
+    """Return the last calendar day of a month (every answer asks for the same few)."""
     first_of_next = date(year + month // 12, month % 12 + 1, 1)
     return first_of_next - timedelta(days=1)
 

@@ -265,7 +265,8 @@ def _parse_coupon(coupon: Any, today: date) -> DataBucket:
         match = _MONTH.match(str(month))
         if match is None:
             raise CarrierParseError("An IIJmio coupon has an unreadable month")
-        year, month_number = expiry_month(match[1], match[2], today)
+        # The pattern holds ASCII digits only: int() reads them as the number grammar would.
+        year, month_number = expiry_month(int(match[1]), int(match[2]), today)
         expires = end_of_month(year, month_number)
         kind = bucket_kind(year, month_number, today)
     return DataBucket(
@@ -295,6 +296,8 @@ def expiry_month(year: object, month: object, today: date) -> tuple[int, int]:
 
 def whole_number(value: object) -> int | None:
     """A whole number (a year, a day, a flag) sent as text or a number; None when absent."""
+    if type(value) is int and value >= 0:
+        return value  # JSON's whole numbers: nothing to read
     number = to_number(value)
     if number is None:
         return None
@@ -356,5 +359,5 @@ def number_suffix(phone_number: Any) -> str | None:
     """Keep the last four digits of a phone number for naming; the rest is dropped."""
     if not isinstance(phone_number, str):
         return None
-    digits = "".join(character for character in phone_number if character.isdigit())
+    digits = "".join(filter(str.isdigit, phone_number))
     return digits[-4:] if len(digits) >= 4 else None  # noqa: PLR2004
