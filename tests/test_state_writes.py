@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 from typing import Any
 from unittest.mock import MagicMock
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import EVENT_STATE_CHANGED, EVENT_STATE_REPORTED
 from homeassistant.core import Event, HomeAssistant, callback
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -71,10 +73,11 @@ async def test_a_changing_figure_writes_only_what_it_changes(
         assert writes.reported == [], f"unchanged writes at poll {step}"
     # Only that SIM's figures that depend on the amount moved: remaining data, this
     # period's or carried-over data (whichever bucket drained), used today, the daily budget
-    # and the forecast; never the plan, the allowance, the dates or another SIM. (The
-    # account's calendar says how much the expiring data holds, so it moves too.)
-    sims = [entity_id for entity_id in writes.changed if not entity_id.startswith("calendar.")]
+    # and the forecast; never the plan, the allowance, the dates or another SIM. The
+    # account's calendar names its next event without the amount: it writes nothing either.
+    sims = list(writes.changed)
     assert sims
+    assert not any(entity_id.startswith("calendar.") for entity_id in sims)
     assert [entity_id for entity_id in sims if "5678" not in entity_id] == []
     assert not any(
         entity_id.endswith(("_plan", "_allowance", "_days_left", "_resets_on", "_expires"))
@@ -140,3 +143,35 @@ async def test_a_change_below_what_is_shown_writes_nothing(
     assert state is not None
     assert state.state == str((round(24.56 * 1024) - 1) / 1024)
     assert writes.reported == []
+
+
+async def test_a_sims_entities_read_one_view_of_each_update(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    mock_iijmio: MagicMock,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Every entity of a SIM shows the figures of one moment, worked out once per update."""
+    coordinator = init_integration.runtime_data.coordinator
+    first = coordinator.sim_view("hdc11111111")
+    assert first is not None
+    assert coordinator.sim_view("hdc11111111") is first
+    assert first.sim == coordinator.data.sims["hdc11111111"]
+    # Time passes without an update: the same moment (midnights and expiries are updates).
+    freezer.tick(timedelta(minutes=5))
+    assert coordinator.sim_view("hdc11111111") is first
+    # An update (here, at a midnight or an expiry) is a new moment.
+    coordinator.async_update_listeners()
+    renewed = coordinator.sim_view("hdc11111111")
+    assert renewed is not None
+    assert renewed is not first
+    assert renewed.now - first.now == timedelta(minutes=5)
+    # New figures make a new view even before the listeners are told; a SIM that left the
+    # account has none.
+    coordinator.data = AccountUsage(
+        sims={"hdc11111111": dataclasses.replace(renewed.sim, plan_name="ギガプラン 2")}
+    )
+    latest = coordinator.sim_view("hdc11111111")
+    assert latest is not None
+    assert latest.sim.plan_name == "ギガプラン 2"
+    assert coordinator.sim_view("hdc22222222") is None

@@ -145,22 +145,24 @@ class JapanSimDataBinarySensor(JapanSimDataEntity, BinarySensorEntity):
         super().__init__(coordinator, sim_id, description.key)
         self.entity_description = description
 
-    def _value_shown(self) -> object:
-        return self.is_on  # the state is "on", "off" or unknown from this alone
-
     @property
-    def extra_state_attributes(self) -> dict[str, str] | None:
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
         """When the fact was read, if a fallback route keeps it from an earlier read."""
-        if self.entity_description.may_be_carried and (sim := self.sim) is not None:
-            return carried_figures_attributes(sim)
-        return None
+        view = self._view()
+        return None if view is None else self._attributes_of(view)
 
     @property
     def is_on(self) -> bool | None:
         """On, off, or None (unknown)."""
-        view = self.coordinator.sim_view(self.sim_id)
-        if view is None:
-            return None
+        view = self._view()
+        return None if view is None else self._value_of(view)
+
+    def _value_of(self, view: SimView) -> bool | None:
         # Only data that can still be used (the view's): an expired bucket a carrier still
         # lists is not "data left", and its past expiry is not "expiring soon".
         return self.entity_description.is_on_fn(view, self.coordinator.config_entry.options)
+
+    def _attributes_of(self, view: SimView) -> Mapping[str, Any] | None:
+        if self.entity_description.may_be_carried:
+            return carried_figures_attributes(view.sim)
+        return None

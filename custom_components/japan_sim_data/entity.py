@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
@@ -15,7 +16,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .carriers.models import Carrier, SimUsage
 from .const import CONF_CARRIER, DOMAIN
-from .coordinator import JapanSimDataConfigEntry, SimDataCoordinator, sim_device_name
+from .coordinator import JapanSimDataConfigEntry, SimDataCoordinator, SimView, sim_device_name
 from .identifiers import InstallationKey
 
 __all__ = ["sim_device_name"]
@@ -144,14 +145,28 @@ class JapanSimDataEntity(CoordinatorEntity[SimDataCoordinator]):
         self._last_shown = self._shown()
 
     def _shown(self) -> tuple[object, ...]:
-        """What the frontend and automations see: availability, state and attributes."""
-        if not self.available:
-            return (False,)
-        return (True, self._value_shown(), self.extra_state_attributes)
+        """What the frontend and automations see: availability, state and attributes.
 
-    def _value_shown(self) -> object:
-        """What decides the state (a platform may name a cheaper figure the state follows)."""
-        return self.state
+        Read from the SIM's view of this update once (``available`` and the value would each
+        look the SIM up again, for every entity at every poll).
+        """
+        coordinator = self.coordinator
+        view = coordinator.sim_view(self.sim_id) if coordinator.last_update_success else None
+        if view is None:
+            return (False,)
+        return (True, self._value_of(view), self._attributes_of(view))
+
+    @abstractmethod
+    def _value_of(self, view: SimView) -> object:
+        """What decides the state, read from the SIM's view (a platform's figure)."""
+
+    def _attributes_of(self, view: SimView) -> Mapping[str, Any] | None:
+        """The attributes beside the state, read from the SIM's view; none by default."""
+        return None
+
+    def _view(self) -> SimView | None:
+        """The SIM's view of this update; None once the account no longer lists the SIM."""
+        return self.coordinator.sim_view(self.sim_id)
 
     @property
     def sim(self) -> SimUsage | None:

@@ -297,31 +297,30 @@ class JapanSimDataSensor(JapanSimDataEntity, SensorEntity):
         """Describe one figure of one SIM."""
         super().__init__(coordinator, sim_id, description.key)
         self.entity_description = description
+        self._hundredths = coordinator.carrier in _SHOWN_IN_HUNDREDTHS
 
     @property
     def native_value(self) -> int | float | str | date | datetime | None:
         """The figure, or None (unknown) when the carrier did not give it."""
-        view = self.coordinator.sim_view(self.sim_id)
-        if view is None:
-            return None
-        description = self.entity_description
-        value = description.value_fn(view)
-        if description.carrier_amount and isinstance(value, int):
-            return carrier_amount(
-                value, hundredths=self.coordinator.carrier in _SHOWN_IN_HUNDREDTHS
-            )
-        return value
+        view = self._view()
+        return None if view is None else self._value_of(view)
 
     @property
     def extra_state_attributes(self) -> Mapping[str, Any] | None:
         """What the description shows beside the figure (its age, an inquiry's answer)."""
-        attributes_fn = self.entity_description.attributes_fn
-        if attributes_fn is not None and (sim := self.sim) is not None:
-            return attributes_fn(sim)
-        return None
+        view = self._view()
+        return None if view is None else self._attributes_of(view)
 
-    def _value_shown(self) -> object:
-        return self.native_value
+    def _value_of(self, view: SimView) -> int | float | str | date | datetime | None:
+        description = self.entity_description
+        value = description.value_fn(view)
+        if description.carrier_amount and isinstance(value, int):
+            return carrier_amount(value, hundredths=self._hundredths)
+        return value
+
+    def _attributes_of(self, view: SimView) -> Mapping[str, Any] | None:
+        attributes_fn = self.entity_description.attributes_fn
+        return None if attributes_fn is None else attributes_fn(view.sim)
 
 
 async def _async_import_daily_usage(entry: JapanSimDataConfigEntry) -> None:

@@ -73,7 +73,7 @@ def daily_budget(sim: SimUsage, now: datetime) -> int | None:
 
 def two_figures_down(count: int) -> int:
     """``count`` rounded down to its two leading digits: 967 → 960, 95 → 95, 1,534 → 1,500."""
-    step = 10 ** max(0, len(str(count)) - 2)
+    step = int(10 ** max(0, len(str(count)) - 2))
     return count // step * step
 
 
