@@ -83,19 +83,45 @@ def amount_text(remaining: int) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Held:
+    """What an expiring bucket still holds, as the listed event's summary names it."""
+
+    remaining: int
+    sim: str
+    kind: str
+    texts: Texts = field(compare=False, repr=False)
+
+    @property
+    def summary(self) -> str:
+        """The summary with the amount, written only when someone lists the event."""
+        return self.texts.get(
+            "calendar_event.bucket_expires",
+            sim=self.sim,
+            kind=self.kind,
+            amount=amount_text(self.remaining),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class PlannedEvent:
     """An event as the figures give it, before Home Assistant's CalendarEvent is made.
 
     Making a CalendarEvent validates it, which costs more than everything else a poll does
-    here; only the events someone asks for are made.
+    here; only the events someone asks for are made, and their texts with them.
     """
 
     start: date | datetime
     end: date | datetime
-    summary: str
     uid: str
     headline: str
     """The summary without an amount that moves with use: what the entity's state names."""
+    held: Held | None = None
+    """For a bucket's expiry with a known amount: what it holds, for the listed summary."""
+
+    @property
+    def summary(self) -> str:
+        """What the listed event says: the headline, with the amount a bucket holds."""
+        return self.headline if self.held is None else self.held.summary
 
     @property
     def start_local(self) -> datetime:
@@ -127,11 +153,11 @@ def _local(value: date | datetime) -> datetime:
     return dt_util.start_of_local_day(value)
 
 
-def _day_event(day: date, summary: str, uid: str, headline: str | None = None) -> PlannedEvent:
+def _day_event(day: date, headline: str, uid: str, held: Held | None = None) -> PlannedEvent:
     # An all-day event ends at the next midnight; the last day there is ends with itself
     # rather than overflow (plausible days never come near it).
     end = day + timedelta(days=1) if day < date.max else day
-    return PlannedEvent(start=day, end=end, summary=summary, uid=uid, headline=headline or summary)
+    return PlannedEvent(start=day, end=end, uid=uid, headline=headline, held=held)
 
 
 def _plausible(moment: datetime, today: date) -> bool:
@@ -171,23 +197,14 @@ def sim_events(
     for (kind, expires), remaining in held.items():
         kind_text = texts.get(f"bucket_kind.{kind}")
         headline = texts.get("calendar_event.bucket_expires_unknown", sim=name, kind=kind_text)
-        summary = headline
-        if remaining is not None:
-            summary = texts.get(
-                "calendar_event.bucket_expires",
-                sim=name,
-                kind=kind_text,
-                amount=amount_text(remaining),
-            )
+        holding = None if remaining is None else Held(remaining, name, kind_text, texts)
         local = expires.astimezone(TOKYO)
         uid = f"{uid_stem}_expires_{kind}_{local.isoformat()}"
         if local == end_of_day(local.date()):
-            events.append(_day_event(local.date(), summary, uid, headline))
+            events.append(_day_event(local.date(), headline, uid, holding))
         else:
             events.append(
-                PlannedEvent(
-                    start=expires, end=expires, summary=summary, uid=uid, headline=headline
-                )
+                PlannedEvent(start=expires, end=expires, uid=uid, headline=headline, held=holding)
             )
     if sim.resets_on is not None and is_plausible_day(sim.resets_on, today):
         summary = texts.get("calendar_event.data_resets", sim=name)
@@ -199,8 +216,8 @@ def sim_events(
 
 
 def _sort_key(event: PlannedEvent) -> tuple[datetime, str, str]:
-    # By the headline first: the order of a day's events does not move with an amount.
-    return (event.start_local, event.headline, event.summary)
+    # By the headline: the order of a day's events does not move with an amount.
+    return (event.start_local, event.headline, event.uid)
 
 
 async def async_setup_entry(
