@@ -111,10 +111,9 @@ class SimUsage:
         Every figure derived from the buckets (remaining, days left, data expires, the
         calendar's events) then counts only data that can still be used.
         """
-        valid = tuple(bucket for bucket in self.buckets if bucket.valid_at(now))
-        if len(valid) == len(self.buckets):
-            return self
-        return replace(self, buckets=valid)
+        if all(bucket.valid_at(now) for bucket in self.buckets):
+            return self  # the usual answer, asked by every figure of every update
+        return replace(self, buckets=tuple(b for b in self.buckets if b.valid_at(now)))
 
     def next_bucket_expiry(self, now: datetime) -> datetime | None:
         """The next moment after ``now`` at which one of the buckets expires, if any."""
