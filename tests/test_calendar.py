@@ -12,7 +12,7 @@ from unittest.mock import MagicMock, patch
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.calendar import CalendarEvent
-from homeassistant.const import STATE_OFF, STATE_UNAVAILABLE, Platform
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
@@ -50,6 +50,7 @@ from custom_components.japan_sim_data.const import (
 )
 
 from .conftest import FROZEN_NOW
+from .test_state_writes import Writes
 
 CALENDAR = "calendar.iijmio_mi_data_calendar"
 TRANSLATIONS = Path(__file__).parents[1] / "custom_components" / "japan_sim_data" / "translations"
@@ -229,6 +230,29 @@ async def test_the_state_names_the_next_event_and_the_listed_event_its_amount(
     assert after.last_updated == state.last_updated
     listed = [event["summary"] for event in await _events(hass)]
     assert "IIJmio ギガプラン (0002): carried-over data expires (512 MiB left)" in listed
+
+
+async def test_a_started_event_is_not_written_again_by_the_next_update(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    mock_iijmio: MagicMock,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Home Assistant's own timer writes the state as an event starts: an update after it
+    (here with the same figures) writes nothing more, not even an unchanged state."""
+    calendar = hass.data["entity_components"]["calendar"].get_entity(CALENDAR)
+    assert calendar is not None
+    # The event's start, before any timer of this integration runs: the calendar's own alarm
+    # writes the state, as Home Assistant's calendar does at an event's start or end.
+    freezer.move_to("2025-11-30T00:00:00.500+09:00")
+    calendar.async_write_ha_state()
+    state = hass.states.get(CALENDAR)
+    assert state is not None
+    assert state.state == STATE_ON
+    writes = Writes(hass)
+    init_integration.runtime_data.coordinator.async_update_listeners()
+    await hass.async_block_till_done()
+    assert CALENDAR not in writes.changed + writes.reported
 
 
 # The calendar trigger polls every 15 minutes until Home Assistant stops.

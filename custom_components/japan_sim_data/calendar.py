@@ -315,13 +315,22 @@ class DataCalendar(CoordinatorEntity[SimDataCoordinator], CalendarEntity):
         events without a state write.
         """
         events = tuple(self.planned)
-        shown = self._shown_state()
-        if shown != self._last_shown:
-            self._events, self._last_shown = events, shown
+        if self._shown_state() != self._last_shown:
+            self._events = events
             self.async_write_ha_state()
         elif events != self._events:
             self._events = events
             self.async_update_event_listeners()
+
+    @callback
+    def _async_write_ha_state(self) -> None:
+        """Write the state and remember what it shows.
+
+        Home Assistant's calendar writes it too, by its own timers when an event starts or
+        ends: remembered here, the next update does not write the same state again.
+        """
+        self._last_shown = self._shown_state()
+        super()._async_write_ha_state()
 
     async def async_added_to_hass(self) -> None:
         """Remember what the first write showed."""
