@@ -146,12 +146,6 @@ class JapanSimDataBinarySensor(JapanSimDataEntity, BinarySensorEntity):
         self.entity_description = description
 
     @property
-    def extra_state_attributes(self) -> Mapping[str, Any] | None:
-        """When the fact was read, if a fallback route keeps it from an earlier read."""
-        view = self._view()
-        return None if view is None else self._attributes_of(view)
-
-    @property
     def is_on(self) -> bool | None:
         """On, off, or None (unknown)."""
         view = self._view()
@@ -163,6 +157,7 @@ class JapanSimDataBinarySensor(JapanSimDataEntity, BinarySensorEntity):
         return self.entity_description.is_on_fn(view, self.coordinator.config_entry.options)
 
     def _attributes_of(self, view: SimView) -> Mapping[str, Any] | None:
+        # When the fact was read, if a fallback route keeps it from an earlier read.
         if self.entity_description.may_be_carried:
             return carried_figures_attributes(view.sim)
         return None

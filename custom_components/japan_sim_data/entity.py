@@ -164,6 +164,12 @@ class JapanSimDataEntity(CoordinatorEntity[SimDataCoordinator]):
         """The attributes beside the state, read from the SIM's view; none by default."""
         return None
 
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """The attributes beside the state, from the SIM's view (none once the SIM left)."""
+        view = self._view()
+        return None if view is None else self._attributes_of(view)
+
     def _view(self) -> SimView | None:
         """The SIM's view of this update; None once the account no longer lists the SIM."""
         return self.coordinator.sim_view(self.sim_id)

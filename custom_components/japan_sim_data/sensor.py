@@ -305,12 +305,6 @@ class JapanSimDataSensor(JapanSimDataEntity, SensorEntity):
         view = self._view()
         return None if view is None else self._value_of(view)
 
-    @property
-    def extra_state_attributes(self) -> Mapping[str, Any] | None:
-        """What the description shows beside the figure (its age, an inquiry's answer)."""
-        view = self._view()
-        return None if view is None else self._attributes_of(view)
-
     def _value_of(self, view: SimView) -> int | float | str | date | datetime | None:
         description = self.entity_description
         value = description.value_fn(view)
@@ -319,6 +313,7 @@ class JapanSimDataSensor(JapanSimDataEntity, SensorEntity):
         return value
 
     def _attributes_of(self, view: SimView) -> Mapping[str, Any] | None:
+        # What the description shows beside the figure (its age, an inquiry's answer).
         attributes_fn = self.entity_description.attributes_fn
         return None if attributes_fn is None else attributes_fn(view.sim)
 
