@@ -333,9 +333,9 @@ class DataCalendar(CoordinatorEntity[SimDataCoordinator], CalendarEntity):
         super()._async_write_ha_state()
 
     async def async_added_to_hass(self) -> None:
-        """Remember what the first write showed."""
+        """Remember the events of the first write (what it shows, the write itself keeps)."""
         await super().async_added_to_hass()
-        self._events, self._last_shown = tuple(self.planned), self._shown_state()
+        self._events = tuple(self.planned)
 
     def _shown_state(self) -> tuple[object, ...]:
         """What the state and its attributes show, read from the plan (no event is built)."""
